@@ -1,0 +1,35 @@
+# `make test` is the one command CI runs: it creates ./venv from requirements.txt (the same virtual
+# environment `pulumi up` uses through `toolchain: pip`), lints, type-checks and runs the tests.
+PYTHON ?= python3
+VENV := venv
+BIN := $(VENV)/bin
+STACK ?= dev
+
+.PHONY: test lint typecheck unit plan bench clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+test: lint typecheck unit
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy .
+
+unit: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+plan: $(BIN)/.installed
+	$(BIN)/python -m plan $(STACK)
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/lifecycle_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

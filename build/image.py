@@ -1,0 +1,101 @@
+"""The `ServiceImage` component: build and push a service's image, and pin it by digest.
+
+Without a build (a prebuilt digest from CI) no resource is registered and the digest flows on as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+
+from settings.services import BuildSettings, ImageSettings
+
+
+@dataclass
+class ServiceImageArgs:
+    settings: ImageSettings
+    repository_url: pulumi.Input[str]
+    registry_host: pulumi.Input[str]
+    registry_id: pulumi.Input[str]
+
+
+class ServiceImage(pulumi.ComponentResource):
+    """`repo_digest` is the immutable `<repository url>@sha256:<hex>` that ECS runs."""
+
+    repo_digest: pulumi.Output[str]
+    image_ref: pulumi.Output[str]
+    build_command: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: ServiceImageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ecr-fargate:build:ServiceImage", name, None, opts)
+        s = args.settings
+        self.platform = s.platform
+        self.cpu_architecture = s.cpu_architecture
+        self.build_command = None
+        if s.build is None:
+            assert s.prebuilt is not None
+            self.repo_digest = pulumi.Output.from_input(s.prebuilt)
+            self.image_ref = self.repo_digest
+        else:
+            url = pulumi.Output.from_input(args.repository_url)
+            # The token is fetched by the stack itself for this registry and never leaves as plain text.
+            auth = aws.ecr.get_authorization_token_output(
+                registry_id=args.registry_id, opts=pulumi.InvokeOptions(parent=self)
+            )
+            registry = docker.RegistryArgs(
+                server=args.registry_host,
+                username=pulumi.Output.secret(auth.user_name),
+                password=pulumi.Output.secret(auth.password),
+            )
+            self.registry = registry
+            image = self._image(
+                name, s, s.build, url.apply(lambda u: f"{u}:{s.build.tag}"), registry
+            )
+            for extra in s.build.extra_tags:
+                # Same build inputs: the local build cache makes this a re-tag and push.
+                self._image(
+                    f"{name}-{extra}",
+                    s,
+                    s.build,
+                    url.apply(lambda u, t=extra: f"{u}:{t}"),
+                    registry,
+                    depends_on=[image],
+                )
+            self.repo_digest = image.repo_digest
+            self.image_ref = url.apply(lambda u: f"{u}:{s.build.tag}")
+            self.build_command = url.apply(lambda u: s.build_command(u) or "")
+        self.register_outputs({"repoDigest": self.repo_digest, "imageRef": self.image_ref})
+
+    def _image(
+        self,
+        name: str,
+        s: ImageSettings,
+        b: BuildSettings,
+        image_name: pulumi.Output[str],
+        registry: docker.RegistryArgs,
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> docker.Image:
+        return docker.Image(
+            name,
+            image_name=image_name,
+            build=docker.DockerBuildArgs(
+                context=b.context,
+                dockerfile=b.dockerfile,
+                # Always explicit: unset, the provider builds for the host (exec format error on Fargate).
+                platform=s.platform,
+                target=b.target,
+                args=dict(b.args) or None,
+                cache_from=docker.CacheFromArgs(images=list(b.cache_from))
+                if b.cache_from
+                else None,
+            ),
+            registry=registry,
+            build_on_preview=s.build_on_preview,
+            skip_push=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )

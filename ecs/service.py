@@ -1,0 +1,277 @@
+"""The `FargateService` component: log group, roles, cluster, task definition and service.
+
+The task definition names the image by digest, so a new digest is a new revision and a rollout;
+the deployment circuit breaker rolls back a rollout whose tasks never become healthy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from ecs import container, iam
+from settings.fargate import FargateSettings
+
+# Shape-checks the container definitions at preview, before the image digest is known.
+PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
+
+
+@dataclass
+class FargateServiceArgs:
+    settings: FargateSettings
+    stack: str
+    project: str
+    region: str
+    partition: str
+    account_id: pulumi.Input[str]
+    image: pulumi.Input[str]  # `<repository url>@sha256:...`
+    repository_url: pulumi.Input[str]
+    repository_arns: list[pulumi.Input[str]]
+    pull_through_policy: pulumi.Input[str] | None
+    tags: dict[str, str]
+
+
+class FargateService(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ecr-fargate:ecs:FargateService", name, None, opts)
+        s = args.settings
+        spec = s.container
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**args.tags, "service": spec.name}
+        family = f"{args.project}-{args.stack}-{spec.name}"
+        stream_prefix = spec.name
+
+        # Fail at preview, not at deploy: the same request with a placeholder digest.
+        preview_request = container.task_definition_request(
+            family=family,
+            spec=spec,
+            image=f"123456789012.dkr.ecr.{args.region}.amazonaws.com/preview@{PLACEHOLDER_DIGEST}",
+            cpu=s.cpu,
+            memory=s.memory,
+            cpu_architecture=s.cpu_architecture,
+            log_group=f"/ecs/{family}",
+            region=args.region,
+            execution_role_arn="arn:aws:iam::123456789012:role/preview-execution",
+            task_role_arn="arn:aws:iam::123456789012:role/preview-task",
+            ephemeral_storage_gib=s.ephemeral_storage_gib,
+        )
+        container.validate_task_definition_request(preview_request)
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/ecs/{family}",
+            retention_in_days=s.log_retention_days,
+            tags=tags,
+            opts=child,
+        )
+        account = pulumi.Output.from_input(args.account_id)
+        assume = account.apply(
+            lambda a: json.dumps(iam.ecs_tasks_assume_role_policy(a), sort_keys=True)
+        )
+
+        execution_role = aws.iam.Role(
+            f"{name}-execution",
+            assume_role_policy=assume,
+            description=f"ECS task execution role for {family}: pull, logs, secrets",
+            path=f"/{args.project}/{args.stack}/",
+            tags=tags,
+            opts=child,
+        )
+        execution_policy = pulumi.Output.all(log_group.arn, *args.repository_arns).apply(
+            lambda v: json.dumps(
+                iam.execution_role_policy(
+                    repository_arns=list(v[1:]),
+                    log_group_arn=v[0],
+                    secret_arns=[a for a in spec.secrets.values() if ":secretsmanager:" in a],
+                    parameter_arns=[a for a in spec.secrets.values() if ":ssm:" in a],
+                ),
+                sort_keys=True,
+            )
+        )
+        self.execution_policy = execution_policy
+        aws.iam.RolePolicy(
+            f"{name}-execution-policy",
+            role=execution_role.id,
+            policy=execution_policy,
+            opts=pulumi.ResourceOptions(parent=execution_role),
+        )
+        if args.pull_through_policy is not None:
+            aws.iam.RolePolicy(
+                f"{name}-pull-through-policy",
+                role=execution_role.id,
+                policy=args.pull_through_policy,
+                opts=pulumi.ResourceOptions(parent=execution_role),
+            )
+
+        # The app's own role: nothing by default, never the execution role.
+        task_role = aws.iam.Role(
+            f"{name}-task",
+            assume_role_policy=assume,
+            description=f"ECS task role for {family}",
+            path=f"/{args.project}/{args.stack}/",
+            tags=tags,
+            opts=child,
+        )
+        if s.enable_execute_command:
+            aws.iam.RolePolicy(
+                f"{name}-exec-policy",
+                role=task_role.id,
+                policy=json.dumps(iam.ecs_exec_policy(), sort_keys=True),
+                opts=pulumi.ResourceOptions(parent=task_role),
+            )
+
+        cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            name=f"{args.project}-{args.stack}",
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            tags=tags,
+            opts=child,
+        )
+
+        definitions = pulumi.Output.all(pulumi.Output.from_input(args.image), log_group.name).apply(
+            lambda v: container.container_definitions_json(
+                container.render_container_definitions(
+                    spec,
+                    image=v[0],
+                    log_group=v[1],
+                    region=args.region,
+                    stream_prefix=stream_prefix,
+                )
+            )
+        )
+        self.container_definitions = definitions
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task-definition",
+            family=family,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(s.cpu),
+            memory=str(s.memory),
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=s.cpu_architecture
+            ),
+            ephemeral_storage=aws.ecs.TaskDefinitionEphemeralStorageArgs(
+                size_in_gib=s.ephemeral_storage_gib
+            )
+            if s.ephemeral_storage_gib is not None
+            else None,
+            volumes=[
+                aws.ecs.TaskDefinitionVolumeArgs(name=v["name"])
+                for v in container.render_volumes(spec)
+            ]
+            or None,
+            container_definitions=definitions,
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            tags=tags,
+            opts=child,
+        )
+
+        subnets, security_groups = self._network(name, s, tags, spec.port)
+        strategy = (
+            [
+                aws.ecs.ServiceCapacityProviderStrategyArgs(
+                    capacity_provider=s.capacity_provider, weight=1
+                )
+            ]
+            if s.capacity_provider != "FARGATE"
+            else None
+        )
+        service = aws.ecs.Service(
+            f"{name}-service",
+            name=spec.name,
+            cluster=cluster.arn,
+            task_definition=task_definition.arn,
+            desired_count=s.desired_count,
+            # The provider's default launch type is EC2: say FARGATE, or give the Spot strategy.
+            launch_type="FARGATE" if strategy is None else None,
+            capacity_provider_strategies=strategy,
+            platform_version="LATEST",
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=True, rollback=True
+            ),
+            deployment_minimum_healthy_percent=s.minimum_healthy_percent,
+            deployment_maximum_percent=s.maximum_percent,
+            health_check_grace_period_seconds=s.health_check_grace_period,
+            wait_for_steady_state=s.wait_for_steady_state,
+            enable_execute_command=s.enable_execute_command,
+            propagate_tags="SERVICE",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=subnets,
+                security_groups=security_groups,
+                assign_public_ip=s.network.assign_public_ip,
+            ),
+            tags=tags,
+            opts=child,
+        )
+
+        self.cluster_name = cluster.name
+        self.service_name = service.name
+        self.task_definition_arn = task_definition.arn
+        self.task_definition_family = task_definition.family
+        self.log_group_name = log_group.name
+        self.image = pulumi.Output.from_input(args.image)
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "serviceName": self.service_name,
+                "taskDefinitionArn": self.task_definition_arn,
+            }
+        )
+
+    def _network(
+        self, name: str, s: FargateSettings, tags: dict[str, str], port: int
+    ) -> tuple[pulumi.Input[list[str]], pulumi.Input[list[str]]]:
+        """Configured subnets and groups, or the default VPC and a group open only on the port."""
+        net = s.network
+        invoke = pulumi.InvokeOptions(parent=self)
+        vpc = None
+        if net.subnet_ids:
+            subnets: pulumi.Input[list[str]] = list(net.subnet_ids)
+        else:
+            vpc = aws.ec2.get_vpc_output(default=True, opts=invoke)
+            subnets = aws.ec2.get_subnets_output(
+                filters=[aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id])], opts=invoke
+            ).ids
+        if net.security_group_ids:
+            return subnets, list(net.security_group_ids)
+        if vpc is None:
+            first = aws.ec2.get_subnet_output(id=net.subnet_ids[0], opts=invoke)
+            vpc = aws.ec2.get_vpc_output(id=first.vpc_id, opts=invoke)
+        cidrs: pulumi.Input[list[str]] = (
+            list(net.ingress_cidrs) if net.ingress_cidrs else vpc.cidr_block.apply(lambda c: [c])
+        )
+        group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            description=f"{s.container.name}: container port {port} only",
+            vpc_id=vpc.id,
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_blocks=cidrs,
+                    description="container port",
+                )
+            ],
+            # Image pulls, logs and secrets are HTTPS; bring your own groups for other egress.
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=["0.0.0.0/0"],
+                    description="HTTPS to AWS APIs and ECR",
+                )
+            ],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return subnets, [group.id]

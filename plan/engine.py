@@ -1,0 +1,255 @@
+"""Render a stack in-process against Pulumi's mock engine: no CLI, no cloud, no Docker.
+
+Provider-computed values (ARNs, URLs, image digests, account ID) are deterministic placeholders
+derived from the inputs, so two renders of one stack are identical and tests can check how values
+flow from one resource into the next. An invoke the mocks do not know fails loudly instead of
+yielding `None` fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+import settings as stack_settings
+from settings.source import RawConfig, from_files
+
+ACCOUNT_ID = "123456789012"
+PROJECT = "ecr-fargate"
+
+
+def _hex(*parts: str, length: int = 64) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class RenderedResource:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    protect: bool = False
+    secret_inputs: frozenset[str] = frozenset()  # top-level input names that arrived as secrets
+
+
+@dataclass
+class Rendered:
+    stack: str
+    resources: list[RenderedResource]
+    outputs: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    secret_outputs: set[str] = field(default_factory=set)
+
+    def of_type(self, type_: str) -> list[RenderedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> RenderedResource:
+        found = self.of_type(type_)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_}, found {len(found)}")
+        return found[0]
+
+    def named(self, name: str) -> RenderedResource:
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def __init__(self, region: str, dns_suffix: str, partition: str) -> None:
+        self.region = region
+        self.dns_suffix = dns_suffix
+        self.partition = partition
+        self.resources: list[RenderedResource] = []
+        self.requests: dict[tuple[str, str], tuple[bool, frozenset[str]]] = {}
+
+    def _arn(self, service: str, resource: str, region: bool = True) -> str:
+        return f"arn:{self.partition}:{service}:{self.region if region else ''}:{ACCOUNT_ID}:{resource}"
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        state = dict(inputs)
+        t, name = args.typ, args.name
+        rid = f"{name}-id"
+        if t == "aws:ecr/repository:Repository":
+            repo = inputs.get("name", name)
+            rid = repo
+            state.update(
+                arn=self._arn("ecr", f"repository/{repo}"),
+                repositoryUrl=f"{ACCOUNT_ID}.dkr.ecr.{self.region}.{self.dns_suffix}/{repo}",
+                registryId=ACCOUNT_ID,
+            )
+        elif t == "aws:kms/key:Key":
+            rid = _hex(name, length=32)
+            state.update(arn=self._arn("kms", f"key/{rid}"), keyId=rid)
+        elif t == "aws:iam/role:Role":
+            state.update(arn=self._arn("iam", f"role/{name}", region=False), name=name)
+            rid = name
+        elif t == "aws:cloudwatch/logGroup:LogGroup":
+            state["arn"] = self._arn("logs", f"log-group:{inputs.get('name', name)}")
+        elif t == "aws:ecs/cluster:Cluster":
+            state["arn"] = self._arn("ecs", f"cluster/{inputs.get('name', name)}")
+        elif t == "aws:ecs/taskDefinition:TaskDefinition":
+            state.update(arn=self._arn("ecs", f"task-definition/{inputs['family']}:1"), revision=1)
+        elif t == "aws:ecs/service:Service":
+            rid = self._arn("ecs", f"service/{inputs.get('name', name)}")
+        elif t == "aws:secretsmanager/secret:Secret":
+            secret_name = inputs.get("name", name)
+            state["arn"] = self._arn(
+                "secretsmanager", f"secret:{secret_name}-{_hex(secret_name, length=6)}"
+            )
+            rid = state["arn"]
+        elif t == "aws:ec2/securityGroup:SecurityGroup":
+            rid = f"sg-{_hex(name, length=17)}"
+        elif t == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            state["arn"] = self._arn(
+                "iam",
+                f"oidc-provider/{inputs.get('url', '').removeprefix('https://')}",
+                region=False,
+            )
+        elif t == "docker:index/image:Image":
+            image_name = inputs.get("imageName", "")
+            repo = image_name.rsplit(":", 1)[0]
+            build = inputs.get("build") or {}
+            state.update(
+                repoDigest=f"{repo}@sha256:{_hex(image_name, str(sorted(build.items())))}",
+                baseImageName=image_name,
+            )
+        protect, secret_inputs = self.requests.pop((t, name), (False, frozenset()))
+        self.resources.append(RenderedResource(t, name, inputs, state, protect, secret_inputs))
+        return rid, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/plan",
+                "userId": "AIDAPLAN",
+                "id": ACCOUNT_ID,
+            }, None
+        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            host = f"{ACCOUNT_ID}.dkr.ecr.{self.region}.{self.dns_suffix}"
+            return {
+                "userName": "AWS",
+                "password": "mock-ecr-password",
+                "authorizationToken": "QVdTOm1vY2stZWNyLXBhc3N3b3Jk",
+                "proxyEndpoint": f"https://{host}",
+                "expiresAt": "2100-01-01T00:00:00Z",
+                "id": self.region,
+            }, None
+        if token == "aws:ec2/getVpc:getVpc":
+            return {
+                "id": "vpc-0123456789abcdef0",
+                "cidrBlock": "172.31.0.0/16",
+                "default": True,
+            }, None
+        if token == "aws:ec2/getSubnets:getSubnets":
+            return {
+                "ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+                "id": "subnets",
+            }, None
+        if token == "aws:ec2/getSubnet:getSubnet":
+            return {"id": args.args.get("id"), "vpcId": "vpc-0123456789abcdef0"}, None
+        raise NotImplementedError(f"the offline engine has no answer for invoke {token}")
+
+
+def _holds_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return True
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return False
+
+
+class _Monitor(mocks.MockMonitor):
+    """Records what the stock mock monitor drops: `protect`, and which inputs are secrets."""
+
+    def __init__(self, mock: _Mocks) -> None:
+        super().__init__(mock)
+        self.mock = mock
+
+    def RegisterResource(self, request: Any) -> Any:
+        raw = json_format.MessageToDict(request.object)
+        secret = frozenset(k for k, v in raw.items() if _holds_secret(v))
+        self.mock.requests[(request.type, request.name)] = (bool(request.protect), secret)
+        return super().RegisterResource(request)
+
+
+def raw_stack_config(
+    stack: str,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> RawConfig:
+    return from_files(stack, overrides=overrides, secrets=secrets)
+
+
+def render(
+    raw: RawConfig,
+    *,
+    preview: bool = False,
+    env: Mapping[str, str] | None = None,
+    program: Callable[[stack_settings.Settings], dict[str, Any]] | None = None,
+) -> Rendered:
+    """Load settings (raising `ConfigErrors` on bad config) and run the program under mocks."""
+    from registry.urls import partition_for_region
+
+    from program import build_stack
+
+    loaded = stack_settings.load(raw, env=env)
+    part = partition_for_region(loaded.region)
+    mock = _Mocks(loaded.region, part.dns_suffix, part.name)
+    warnings: list[str] = []
+    runtime_settings.reset_options(project=PROJECT, stack=raw.stack, preview=preview)
+    pulumi.runtime.set_mocks(
+        mock, project=PROJECT, stack=raw.stack, preview=preview, monitor=_Monitor(mock)
+    )
+    original_warn = pulumi.log.warn
+
+    def capture(msg: str, *a: Any, **k: Any) -> None:
+        warnings.append(msg)
+
+    pulumi.log.warn = capture  # type: ignore[assignment]
+    outputs: dict[str, Any] = {}
+    secret_outputs: set[str] = set()
+    try:
+        run = program or build_stack
+
+        def body() -> None:
+            declared = run(loaded)
+            for key, value in declared.items():
+                out = pulumi.Output.from_input(value)
+                outputs[key] = _sync_await(out.future())
+                if _sync_await(out.is_secret()):
+                    secret_outputs.add(key)
+
+        _sync_await(run_pulumi_func(body))
+    finally:
+        pulumi.log.warn = original_warn  # type: ignore[assignment]
+    return Rendered(raw.stack, mock.resources, outputs, warnings, secret_outputs)
+
+
+def render_stack(
+    stack: str,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    preview: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Rendered:
+    return render(
+        raw_stack_config(stack, overrides=overrides, secrets=secrets), preview=preview, env=env
+    )

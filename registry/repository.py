@@ -1,0 +1,128 @@
+"""The `Registry` component: one ECR repository per service, its lifecycle and access policies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from registry import urls
+from registry.access import repository_policy
+from settings.registry import RegistrySettings
+
+
+@dataclass
+class RegistryArgs:
+    settings: RegistrySettings
+    account_id: pulumi.Input[str]
+    region: str
+    partition: str
+    tags: dict[str, str]
+
+
+class Registry(pulumi.ComponentResource):
+    """Repositories are created with their final encryption: ECR cannot change it afterwards."""
+
+    def __init__(
+        self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ecr-fargate:registry:Registry", name, None, opts)
+        s = args.settings
+        child = pulumi.ResourceOptions(parent=self, protect=s.protect)
+
+        self.registry_host: pulumi.Output[str] = pulumi.Output.from_input(args.account_id).apply(
+            lambda account: urls.registry_host(account, args.region)
+        )
+        self.login_command: pulumi.Output[str] = self.registry_host.apply(urls.login_command)
+
+        # Registry-wide: BASIC scan-on-push, or ENHANCED continuous scanning through Amazon Inspector.
+        enhanced = s.scan_type == "ENHANCED"
+        aws.ecr.RegistryScanningConfiguration(
+            f"{name}-scanning",
+            scan_type=s.scan_type,
+            rules=[
+                aws.ecr.RegistryScanningConfigurationRuleArgs(
+                    scan_frequency="CONTINUOUS_SCAN" if enhanced else "SCAN_ON_PUSH",
+                    repository_filters=[
+                        aws.ecr.RegistryScanningConfigurationRuleRepositoryFilterArgs(
+                            filter="*", filter_type="WILDCARD"
+                        )
+                    ],
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        kms_key_arn: pulumi.Input[str] | None = s.kms_key_arn
+        if s.create_kms_key:
+            key = aws.kms.Key(
+                f"{name}-key",
+                description=f"ECR image encryption for {args.tags.get('project')}/{args.tags.get('stack')}",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                tags=args.tags,
+                opts=child,
+            )
+            kms_key_arn = key.arn
+        self.kms_key_arn = kms_key_arn
+
+        policy = repository_policy(
+            partition=args.partition,
+            pull_account_ids=s.pull_account_ids,
+            push_role_arns=s.push_role_arns,
+        )
+        self.repository_urls: dict[str, pulumi.Output[str]] = {}
+        self.repository_arns: dict[str, pulumi.Output[str]] = {}
+        self.repository_names: dict[str, pulumi.Output[str]] = {}
+        for repo in s.repositories:
+            tags = {**args.tags, "service": repo.service}
+            ecr_repo = aws.ecr.Repository(
+                f"{name}-{repo.service}",
+                name=repo.name,
+                image_tag_mutability=s.tag_mutability,
+                image_tag_mutability_exclusion_filters=[
+                    aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(
+                        filter=f, filter_type="WILDCARD"
+                    )
+                    for f in s.exclusion_filters
+                ]
+                or None,
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                    scan_on_push=True
+                ),
+                encryption_configurations=[
+                    aws.ecr.RepositoryEncryptionConfigurationArgs(
+                        encryption_type=s.encryption, kms_key=kms_key_arn
+                    )
+                ],
+                force_delete=s.force_delete,
+                tags=tags,
+                opts=child,
+            )
+            if repo.lifecycle_policy:
+                aws.ecr.LifecyclePolicy(
+                    f"{name}-{repo.service}-lifecycle",
+                    repository=ecr_repo.name,
+                    policy=repo.lifecycle_policy,
+                    opts=pulumi.ResourceOptions(parent=ecr_repo),
+                )
+            if policy is not None:
+                aws.ecr.RepositoryPolicy(
+                    f"{name}-{repo.service}-policy",
+                    repository=ecr_repo.name,
+                    policy=json.dumps(policy, sort_keys=True),
+                    opts=pulumi.ResourceOptions(parent=ecr_repo),
+                )
+            self.repository_urls[repo.service] = ecr_repo.repository_url
+            self.repository_arns[repo.service] = ecr_repo.arn
+            self.repository_names[repo.service] = ecr_repo.name
+
+        self.register_outputs(
+            {
+                "registryHost": self.registry_host,
+                "repositoryUrls": self.repository_urls,
+                "repositoryArns": self.repository_arns,
+            }
+        )

@@ -1,0 +1,124 @@
+"""Stack config -> one typed, validated `Settings` object, before any resource is registered.
+
+`load` is plain Python: it takes the decoded config (from the Pulumi runtime or from the stack
+files) and either returns frozen settings or raises `ConfigErrors` listing every problem, each
+naming its key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from registry import urls
+
+from .cache import CacheSettings, load_cache
+from .errors import Collector, ConfigError, ConfigErrors, show
+from .fargate import FargateSettings, load_fargate
+from .reader import Obj
+from .registry import RegistrySettings, load_registry
+from .schema import BY_NAME, KEYS
+from .services import ServiceSettings, load_services
+from .source import RawConfig
+
+__all__ = ["ConfigError", "ConfigErrors", "Settings", "load"]
+
+ENVIRONMENTS = ("dev", "prod")
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str
+    stack: str
+    environment: str
+    region: str
+    partition: urls.Partition
+    registry: RegistrySettings
+    services: tuple[ServiceSettings, ...]
+    cache: CacheSettings
+    fargate: FargateSettings | None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags on every resource (a component adds `service` where one applies)."""
+        return {"project": self.project, "stack": self.stack, "environment": self.environment}
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        found = [w for s in self.services for w in s.repository.warnings]
+        found += self.cache.warnings
+        if self.fargate is not None:
+            found += self.fargate.warnings
+        return tuple(found)
+
+
+def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
+    errors = Collector()
+    for key in sorted(raw.values):
+        if ":" not in key and key not in BY_NAME:
+            errors.add(key, f"unknown key; known keys are {', '.join(k.name for k in KEYS)}")
+    top = Obj(errors, "", {k: v for k, v in raw.values.items() if k in BY_NAME}, BY_NAME)
+    environment = top.str("environment", "dev", choices=ENVIRONMENTS) or "dev"
+    region = raw.region
+    partition = urls.partition_for_region("us-east-1")
+    if region is None:
+        errors.add(
+            "aws:region", "is required: set it with `pulumi config set aws:region us-east-1`"
+        )
+    else:
+        try:
+            urls.validate_region(region)
+            partition = urls.partition_for_region(region)
+        except ValueError as exc:
+            errors.add("aws:region", f"{show(region)} is not allowed; {exc}")
+    protection = top.int("deployProtectionCount", 10, minimum=1, maximum=1000) or 10
+    registry, _ = load_registry(
+        errors,
+        top.raw("registry"),
+        environment=environment,
+        stack=raw.stack,
+        partition=partition,
+        enhanced_scanning=top.bool("enhancedScanning", False),
+        protection_count=protection,
+    )
+    services = load_services(
+        errors,
+        top.raw("services"),
+        stack=raw.stack,
+        registry=registry,
+        project_dir=raw.project_dir,
+        build_on_preview=top.bool("buildOnPreview", False),
+        env=env,
+    )
+    registry = _with_repositories(registry, services)
+    cache = load_cache(
+        errors,
+        top.raw("pullThroughCache"),
+        top.raw("pullThroughCredentials"),
+        region=region or "us-east-1",
+        environment=environment,
+        credentials_secret="pullThroughCredentials" in raw.secret_keys,
+    )
+    fargate = load_fargate(
+        errors, top.raw("fargate"), environment_name=environment, services=services
+    )
+    errors.raise_if_any()
+    return Settings(
+        project="ecr-fargate",
+        stack=raw.stack,
+        environment=environment,
+        region=region or "",
+        partition=partition,
+        registry=registry,
+        services=services,
+        cache=cache,
+        fargate=fargate,
+    )
+
+
+def _with_repositories(
+    registry: RegistrySettings, services: tuple[ServiceSettings, ...]
+) -> RegistrySettings:
+    from dataclasses import replace
+
+    return replace(registry, repositories=tuple(s.repository for s in services))

@@ -1,0 +1,86 @@
+"""Pull-through cache settings: validated rules, their credentials, and the cached repositories' template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from registry import lifecycle, pull_through
+
+from .errors import Collector, key_path
+from .reader import Obj, as_list
+from .secret import Secret
+
+CREDENTIAL_KEYS = ("username", "accessToken")
+# Cached images are re-pulled on demand, so expiring superseded (untagged) layers is always safe.
+CACHE_LIFECYCLE_RULES = ({"expireUntaggedAfterDays": 7, "description": "superseded cache images"},)
+
+
+@dataclass(frozen=True)
+class CacheRuleSettings:
+    rule: pull_through.CacheRule
+    username: Secret | None  # credentials the stack stores in Secrets Manager
+    access_token: Secret | None
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    rules: tuple[CacheRuleSettings, ...]
+    template_lifecycle_policy: str
+    warnings: tuple[str, ...]
+
+
+def load_cache(
+    errors: Collector,
+    value: Any,
+    credentials_value: Any,
+    *,
+    region: str,
+    environment: str,
+    credentials_secret: bool,
+) -> CacheSettings:
+    items = as_list(errors, "pullThroughCache", value)
+    rules: list[pull_through.CacheRule] = []
+    with errors.guard("pullThroughCache"):
+        rules = list(pull_through.validate_cache_rules(items, region=region)) if items else []
+    creds = Obj(errors, "pullThroughCredentials", credentials_value, [r.prefix for r in rules])
+    if creds.value and not credentials_secret:
+        errors.add(
+            "pullThroughCredentials",
+            "holds credentials in plain text; set them with `pulumi config set --secret --path "
+            "'pullThroughCredentials[\"PREFIX\"].accessToken' TOKEN`",
+        )
+    warnings: list[str] = []
+    out: list[CacheRuleSettings] = []
+    for rule in rules:
+        if not rule.needs_credentials or rule.credential_arn:
+            out.append(CacheRuleSettings(rule, None, None))
+            continue
+        entry = Obj(
+            errors,
+            key_path("pullThroughCredentials", f'["{rule.prefix}"]'),
+            creds.raw(rule.prefix),
+            CREDENTIAL_KEYS,
+        )
+        username, token = entry.str("username"), entry.str("accessToken")
+        if username and token:
+            out.append(CacheRuleSettings(rule, Secret(username), Secret(token)))
+            continue
+        command = (
+            f"pulumi config set --path 'pullThroughCredentials[\"{rule.prefix}\"].username' USER && "
+            f"pulumi config set --secret --path 'pullThroughCredentials[\"{rule.prefix}\"].accessToken' TOKEN"
+        )
+        if environment == "prod":
+            errors.add(
+                key_path("pullThroughCredentials", f'["{rule.prefix}"]'),
+                f"upstream {rule.upstream} needs credentials in prod; set them with: {command}",
+            )
+        else:
+            warnings.append(
+                f"pull-through cache rule {rule.prefix!r} ({rule.upstream}) skipped: no credentials; "
+                f"set them with: {command}"
+            )
+    template = lifecycle.render_policy(
+        lifecycle.policy_from_config([dict(r) for r in CACHE_LIFECYCLE_RULES])
+    )
+    return CacheSettings(tuple(out), template, tuple(warnings))

@@ -1,0 +1,237 @@
+"""Registry settings: repositories, tag mutability, encryption, access, lifecycle policies."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Any
+
+from registry.urls import Partition
+
+from registry import lifecycle, names
+
+from .errors import Collector, key_path, show
+from .reader import Obj
+
+TAG_MUTABILITY = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION")
+ENCRYPTION = ("AES256", "KMS")
+REGISTRY_KEYS = (
+    "tagMutability",
+    "tagMutabilityExclusions",
+    "encryption",
+    "kmsKeyArn",
+    "crossAccountPullAccountIds",
+    "pushRoleArns",
+    "deployTagPrefix",
+    "rootCreationTemplate",
+)
+LIFECYCLE_KEYS = ("preset", "rules", "policy")
+DEFAULT_PRESET = "env-prefixes"
+
+
+@dataclass(frozen=True)
+class RepositorySettings:
+    service: str
+    name: str
+    lifecycle_policy: str  # canonical JSON, byte-identical between runs
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    tag_mutability: str
+    exclusion_filters: tuple[str, ...]
+    encryption: str
+    kms_key_arn: str | None  # None with KMS encryption: the stack creates the key
+    scan_type: str
+    force_delete: bool
+    protect: bool
+    pull_account_ids: tuple[str, ...]
+    push_role_arns: tuple[str, ...]
+    deploy_tag_prefix: str
+    deploy_protection_count: int
+    root_creation_template: bool
+    repositories: tuple[RepositorySettings, ...]
+
+    @property
+    def create_kms_key(self) -> bool:
+        return self.encryption == "KMS" and self.kms_key_arn is None
+
+    def tag_is_mutable(self, tag: str) -> bool:
+        """Whether ECR lets a push move `tag` (so an extra tag such as `latest` is allowed)."""
+        if self.tag_mutability == "MUTABLE":
+            return True
+        return self.tag_mutability == "IMMUTABLE_WITH_EXCLUSION" and any(
+            fnmatch.fnmatchcase(tag, f) for f in self.exclusion_filters
+        )
+
+
+def load_registry(
+    errors: Collector,
+    value: Any,
+    *,
+    environment: str,
+    stack: str,
+    partition: Partition,
+    enhanced_scanning: bool,
+    protection_count: int,
+) -> tuple[RegistrySettings, Obj]:
+    obj = Obj(errors, "registry", value, REGISTRY_KEYS)
+    prod = environment == "prod"
+    mutability = (
+        obj.str("tagMutability", "IMMUTABLE" if prod else "MUTABLE", choices=TAG_MUTABILITY)
+        or "MUTABLE"
+    )
+    filters = obj.str_list("tagMutabilityExclusions")
+    if mutability == "IMMUTABLE_WITH_EXCLUSION":
+        if not 1 <= len(filters) <= 5:
+            errors.add(
+                obj.at("tagMutabilityExclusions"),
+                f"{show(list(filters))} is not allowed; IMMUTABLE_WITH_EXCLUSION needs 1 to 5 "
+                'wildcard filters (e.g. ["latest"])',
+            )
+        for i, f in enumerate(filters):
+            with errors.guard(key_path(obj.path, "tagMutabilityExclusions", i)):
+                names.validate_tag_exclusion_filter(f)
+    elif filters:
+        errors.add(
+            obj.at("tagMutabilityExclusions"),
+            f"{show(list(filters))} is not allowed with tagMutability {mutability}; "
+            "exclusion filters need IMMUTABLE_WITH_EXCLUSION",
+        )
+    encryption = obj.str("encryption", "KMS" if prod else "AES256", choices=ENCRYPTION) or "AES256"
+    kms_key_arn = obj.str("kmsKeyArn")
+    if kms_key_arn is not None:
+        if encryption != "KMS":
+            errors.add(obj.at("kmsKeyArn"), "is only allowed with encryption KMS")
+        else:
+            with errors.guard(obj.at("kmsKeyArn")):
+                _validate_kms_key_arn(kms_key_arn, partition)
+    accounts = obj.str_list("crossAccountPullAccountIds")
+    for i, account in enumerate(accounts):
+        if not (len(account) == 12 and account.isdigit()):
+            errors.add(
+                key_path(obj.path, "crossAccountPullAccountIds", i),
+                f"{show(account)} is not allowed; an AWS account ID is 12 digits",
+            )
+    push_roles = obj.str_list("pushRoleArns")
+    for i, arn in enumerate(push_roles):
+        with errors.guard(key_path(obj.path, "pushRoleArns", i)):
+            validate_role_arn(arn)
+    prefix = obj.str("deployTagPrefix", f"{environment}-") or f"{environment}-"
+    with errors.guard(obj.at("deployTagPrefix")):
+        from build.tags import validate_deploy_prefix
+
+        validate_deploy_prefix(prefix)
+    settings = RegistrySettings(
+        tag_mutability=mutability,
+        exclusion_filters=filters,
+        encryption=encryption,
+        kms_key_arn=kms_key_arn,
+        scan_type="ENHANCED" if enhanced_scanning else "BASIC",
+        force_delete=not prod,
+        protect=prod,
+        pull_account_ids=accounts,
+        push_role_arns=push_roles,
+        deploy_tag_prefix=prefix,
+        deploy_protection_count=protection_count,
+        root_creation_template=obj.bool("rootCreationTemplate", False),
+        repositories=(),
+    )
+    return settings, obj
+
+
+def _validate_kms_key_arn(arn: str, partition: Partition) -> str:
+    from botocore.arn import ArnParser
+
+    try:
+        parts = ArnParser().parse_arn(arn)
+    except ValueError as exc:
+        raise ValueError(f"{arn!r} is not allowed; expected a KMS key ARN ({exc})") from None
+    if parts["service"] != "kms" or not parts["resource"].startswith(("key/", "alias/")):
+        raise ValueError(
+            f"{arn!r} is not allowed; expected arn:{partition.name}:kms:REGION:ACCOUNT:key/ID"
+        )
+    if parts["partition"] != partition.name:
+        raise ValueError(f"{arn!r} is not allowed; the key must be in partition {partition.name}")
+    return arn
+
+
+def validate_role_arn(arn: str) -> str:
+    from botocore.arn import ArnParser
+
+    try:
+        parts = ArnParser().parse_arn(arn)
+    except ValueError:
+        parts = {}
+    if parts.get("service") != "iam" or not str(parts.get("resource", "")).startswith("role/"):
+        raise ValueError(
+            f"{arn!r} is not allowed; expected an IAM role ARN arn:aws:iam::ACCOUNT:role/NAME"
+        )
+    if "*" in arn:
+        raise ValueError(f"{arn!r} is not allowed; wildcards would open push to unknown roles")
+    return arn
+
+
+def load_repository(
+    errors: Collector,
+    path: str,
+    service: str,
+    name: str,
+    lifecycle_value: Any,
+    *,
+    registry: RegistrySettings,
+) -> RepositorySettings:
+    """Validate the name and build the lifecycle policy with the deploy-protection rule first."""
+    warnings: list[str] = []
+    with errors.guard(key_path(path, "repository")):
+        names.validate_repository_name(name)
+        warnings.extend(
+            f"repository {name!r} (service {service}): {w}"
+            for w in names.repository_name_warnings(name)
+        )
+    obj = Obj(errors, key_path(path, "lifecycle"), lifecycle_value, LIFECYCLE_KEYS)
+    given = [k for k in LIFECYCLE_KEYS if obj.has(k)]
+    if len(given) > 1:
+        errors.add(obj.path, f"give one of preset, rules or policy, not {', '.join(given)}")
+    policy: dict[str, Any] | None = None
+    raw_policy = False
+    if obj.has("rules"):
+        rules_value = obj.raw("rules")
+        with errors.guard(obj.at("rules")):
+            if not isinstance(rules_value, list) or not rules_value:
+                raise ValueError(
+                    f"{show(rules_value)} is not allowed; expected a non-empty list of rules"
+                )
+            policy = lifecycle.policy_from_config(rules_value)
+    elif obj.has("policy"):
+        raw_policy = True
+        with errors.guard(obj.at("policy")):
+            policy = lifecycle.validate_lifecycle_policy(obj.raw("policy"))
+    else:
+        preset = (
+            obj.str("preset", DEFAULT_PRESET, choices=sorted(lifecycle.PRESETS)) or DEFAULT_PRESET
+        )
+        policy = lifecycle.preset_policy(preset)
+    if policy is None:
+        return RepositorySettings(service, name, "", tuple(warnings))
+    prefix = registry.deploy_tag_prefix
+    with errors.guard(obj.path):
+        protected, changes = lifecycle.protect_deploy_prefix(
+            policy, prefix, registry.deploy_protection_count
+        )
+        if raw_policy:
+            warnings.extend(f"repository {name!r}: {c}" for c in changes)
+        warnings.extend(
+            f"repository {name!r}: {w}" for w in lifecycle.multi_entry_warnings(protected)
+        )
+        rule = lifecycle.deployed_image_expiring_rule(protected, f"{prefix}0000000-000000000000")
+        if rule is not None:
+            raise ValueError(
+                f"rule {rule} could expire the image this stack deploys (tagged {prefix}...); "
+                "keep deploy-tagged images in a higher-priority rule"
+            )
+        return RepositorySettings(
+            service, name, lifecycle.render_policy(protected), tuple(warnings)
+        )
+    return RepositorySettings(service, name, "", tuple(warnings))

@@ -1,0 +1,91 @@
+"""Every project config key: its type, description and default.
+
+This is the one list that `Pulumi.yaml`'s `config:` block and the README's config table are checked
+against (tests/test_settings_schema.py), so the three never drift. Pulumi's project schema types only
+strings, integers, booleans and arrays; object-valued keys are declared with a description and a
+project-wide `value` (their default), and the settings layer checks their shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: str  # "string" | "integer" | "boolean" | "object" | "array<object>"
+    description: str
+    default: Any = None
+    secret: bool = False
+
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "environment",
+        "string",
+        "Which defaults apply: `dev` (mutable tags, force-delete, 7-day logs, Spot allowed) or "
+        "`prod` (immutable tags, KMS, protect, 30-day logs, wait for steady state).",
+        "dev",
+    ),
+    Key(
+        "enhancedScanning",
+        "boolean",
+        "Registry-wide ENHANCED continuous scanning (Amazon Inspector, billed per image) instead of "
+        "BASIC scan on push.",
+        False,
+    ),
+    Key(
+        "buildOnPreview",
+        "boolean",
+        "Build images during `pulumi preview` too (needs a Docker daemon on the CI runner).",
+        False,
+    ),
+    Key(
+        "deployProtectionCount",
+        "integer",
+        "How many of the most recent deploy-tagged images every lifecycle policy keeps first "
+        "(the running image plus rollback targets).",
+        10,
+    ),
+    Key(
+        "services",
+        "array<object>",
+        "The services: one ECR repository each, optionally built from a Dockerfile (`build`) or "
+        "given as a prebuilt digest (`image`), with a lifecycle policy.",
+        [],
+    ),
+    Key(
+        "registry",
+        "object",
+        "Repository settings shared by all services: tag mutability, encryption, cross-account "
+        "pull, CI push roles, deploy tag prefix.",
+        {},
+    ),
+    Key(
+        "fargate",
+        "object",
+        "The ECS Fargate service that runs one service's pinned digest: size, port, environment, "
+        "secrets, networking, deployment.",
+        {},
+    ),
+    Key(
+        "pullThroughCache",
+        "array<object>",
+        "Pull-through cache rules by upstream (`docker-hub`, `quay`, `github-container-registry`, "
+        "`k8s`, `ecr-public`, `gitlab-container-registry`, `azure-container-registry`, "
+        "`chainguard`, `ecr`).",
+        [],
+    ),
+    Key(
+        "pullThroughCredentials",
+        "object",
+        "Upstream credentials by cache prefix, `{username, accessToken}`; set with "
+        "`pulumi config set --secret --path`.",
+        None,
+        secret=True,
+    ),
+)
+
+BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}

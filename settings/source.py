@@ -1,0 +1,127 @@
+"""Where raw config comes from: the Pulumi runtime, or the project and stack files read directly.
+
+Reading the files the way the CLI does (project `config:` defaults and values first, then
+`Pulumi.<stack>.yaml`) lets the tests, the offline plan and the lifecycle command use the same
+settings as `pulumi up` without the CLI. Encrypted values cannot be read without the stack's secrets
+provider; they become a placeholder that stays marked secret.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import PROJECT
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SECRET_PLACEHOLDER = "[secret]"
+
+
+@dataclass(frozen=True)
+class RawConfig:
+    """Decoded config values: project keys without their namespace, other keys (`aws:region`) with it."""
+
+    stack: str
+    values: Mapping[str, Any]
+    secret_keys: frozenset[str] = field(default_factory=frozenset)
+    project_dir: Path = PROJECT_DIR
+
+    @property
+    def region(self) -> str | None:
+        region = self.values.get("aws:region")
+        return region if isinstance(region, str) else None
+
+
+def decode(raw: str) -> Any:
+    """Pulumi passes structured values as JSON text and scalars as plain text."""
+    text = raw.strip()
+    if text[:1] in "[{" or text in ("true", "false", "null") or _is_int(text):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _is_int(text: str) -> bool:
+    return text.lstrip("-").isdigit()
+
+
+def _local_key(key: str) -> str:
+    if key.startswith(f"{PROJECT}:"):
+        return key[len(PROJECT) + 1 :]
+    return key
+
+
+def _strip_secure(value: Any) -> tuple[Any, bool]:
+    """Replace `{secure: ...}` leaves (from `config set --secret [--path]`) with a placeholder."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        out: dict[str, Any] = {}
+        secret = False
+        for k, v in value.items():
+            out[k], s = _strip_secure(v)
+            secret = secret or s
+        return out, secret
+    if isinstance(value, list):
+        items = [_strip_secure(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def project_defaults(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The values a stack inherits from Pulumi.yaml: a declared `default`/`value`, or a bare value."""
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    out: dict[str, Any] = {}
+    for key, decl in (project.get("config") or {}).items():
+        local = _local_key(key)
+        if isinstance(decl, dict) and (
+            {"type", "description", "default", "value", "secret"} & set(decl)
+        ):
+            if "value" in decl:
+                out[local] = decl["value"]
+            elif "default" in decl:
+                out[local] = decl["default"]
+        else:
+            out[local] = decl
+    return out
+
+
+def from_files(
+    stack: str,
+    *,
+    project_dir: Path = PROJECT_DIR,
+    overrides: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> RawConfig:
+    """Project defaults, then the stack file, then `overrides` (plain) and `secrets` (marked secret)."""
+    values = project_defaults(project_dir)
+    secret_keys: set[str] = set()
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    if stack_file.exists():
+        stack_doc = yaml.safe_load(stack_file.read_text()) or {}
+        for key, value in (stack_doc.get("config") or {}).items():
+            local = _local_key(key)
+            values[local], secret = _strip_secure(value)
+            if secret:
+                secret_keys.add(local)
+    for key, value in (overrides or {}).items():
+        values[_local_key(key)] = value
+    for key, value in (secrets or {}).items():
+        values[_local_key(key)] = value
+        secret_keys.add(_local_key(key))
+    return RawConfig(stack, values, frozenset(secret_keys), project_dir)
+
+
+def from_strings(
+    stack: str, config: Mapping[str, str], secret_keys: set[str], project_dir: Path = PROJECT_DIR
+) -> RawConfig:
+    """The runtime's view: every value is a string (JSON for structures), keys are namespaced."""
+    values = {_local_key(k): decode(v) for k, v in config.items()}
+    return RawConfig(stack, values, frozenset(_local_key(k) for k in secret_keys), project_dir)

@@ -1,0 +1,15 @@
+"""Settings read straight from the stack files, for commands that run without the Pulumi CLI."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import load
+from .source import from_files
+
+
+def repository_policies(stack: str) -> dict[str, dict[str, Any]]:
+    """Repository name -> the lifecycle policy the stack renders for it (protection rule included)."""
+    settings = load(from_files(stack))
+    return {r.name: json.loads(r.lifecycle_policy) for r in settings.registry.repositories}

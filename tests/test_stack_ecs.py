@@ -1,0 +1,159 @@
+"""Both stacks under mocks: task definition, roles, cluster and service."""
+
+from __future__ import annotations
+
+import json
+
+from ecs import container as ecs_container
+from plan.engine import ACCOUNT_ID, Rendered
+
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+def container_of(r: Rendered) -> dict:
+    (c,) = json.loads(r.one(TASK).inputs["containerDefinitions"])
+    return c
+
+
+def role_policy(r: Rendered, name: str) -> dict:
+    return json.loads(r.named(name).inputs["policy"])
+
+
+def test_task_definition_is_fargate_awsvpc_with_explicit_platform(stack: Rendered) -> None:
+    task = stack.one(TASK).inputs
+    assert task["family"] == f"ecr-fargate-{stack.stack}-api"
+    assert task["requiresCompatibilities"] == ["FARGATE"]
+    assert task["networkMode"] == "awsvpc"
+    assert task["runtimePlatform"] == {
+        "cpuArchitecture": "X86_64",
+        "operatingSystemFamily": "LINUX",
+    }
+    assert (task["cpu"], task["memory"]) == (
+        ("256", "512") if stack.stack == "dev" else ("512", "1024")
+    )
+    assert "ephemeralStorage" not in task
+    assert task["tags"]["service"] == "api"
+
+
+def test_container_definition_is_safe_by_default(stack: Rendered) -> None:
+    c = container_of(stack)
+    assert c["readonlyRootFilesystem"] is True
+    assert "privileged" not in c
+    assert c["user"] == "10001:10001"
+    assert c["linuxParameters"]["initProcessEnabled"] is True
+    assert c["stopTimeout"] == 30
+    assert c["portMappings"][0]["containerPort"] == 8080
+    log = c["logConfiguration"]
+    assert log["logDriver"] == "awslogs"
+    assert log["options"]["mode"] == "non-blocking"
+    assert log["options"]["awslogs-group"] == f"/ecs/ecr-fargate-{stack.stack}-api"
+    assert log["options"]["awslogs-region"] == "us-east-1"
+    assert any("/healthz" in part for part in c["healthCheck"]["command"])
+    assert [m["containerPath"] for m in c["mountPoints"]] == ["/tmp"]
+    assert {e["name"] for e in c["environment"]} == {"LOG_LEVEL"}
+
+
+def test_container_definitions_pass_the_ecs_api_model(stack: Rendered) -> None:
+    task = stack.one(TASK).inputs
+    request = {
+        "family": task["family"],
+        "containerDefinitions": json.loads(task["containerDefinitions"]),
+        "cpu": task["cpu"],
+        "memory": task["memory"],
+        "networkMode": task["networkMode"],
+        "requiresCompatibilities": task["requiresCompatibilities"],
+        "runtimePlatform": task["runtimePlatform"],
+        "executionRoleArn": task["executionRoleArn"],
+        "taskRoleArn": task["taskRoleArn"],
+        "volumes": task["volumes"],
+    }
+    ecs_container.validate_task_definition_request(request)
+
+
+def test_log_retention_per_environment(dev: Rendered, prod: Rendered) -> None:
+    assert dev.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 7
+    assert prod.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
+
+
+def test_execution_role_is_least_privilege(stack: Rendered) -> None:
+    doc = role_policy(stack, "fargate-execution-policy")
+    s = stack.stack
+    grants: dict[str, set[str]] = {}
+    for st in doc["Statement"]:
+        assert st["Effect"] == "Allow"
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        for a in actions:
+            assert "*" not in a
+            grants.setdefault(a, set()).update(resources)
+    repo = f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/{s}/api"
+    for action in (
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability",
+    ):
+        assert grants[action] == {repo}
+    assert grants["ecr:GetAuthorizationToken"] == {"*"}
+    log_group = f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/ecs/ecr-fargate-{s}-api"
+    assert all(r.startswith(log_group) for r in grants["logs:PutLogEvents"])
+    assert all(r.startswith(log_group) for r in grants["logs:CreateLogStream"])
+    wildcard_resources = {a for a, rs in grants.items() if "*" in rs}
+    assert wildcard_resources == {"ecr:GetAuthorizationToken"}
+
+
+def test_task_role_is_separate_and_empty_by_default(stack: Rendered) -> None:
+    task = stack.one(TASK).inputs
+    assert task["taskRoleArn"] != task["executionRoleArn"]
+    assert stack.named("fargate-task").inputs["assumeRolePolicy"]
+    policies = [p.name for p in stack.of_type("aws:iam/rolePolicy:RolePolicy")]
+    assert "fargate-exec-policy" not in policies
+    assert not any(
+        p.inputs.get("role") == "fargate-task"
+        for p in stack.of_type("aws:iam/rolePolicy:RolePolicy")
+    )
+    assert stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+
+
+def test_cluster_has_container_insights(stack: Rendered) -> None:
+    cluster = stack.one("aws:ecs/cluster:Cluster").inputs
+    assert cluster["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+    assert cluster["tags"]["stack"] == stack.stack
+
+
+def test_service_rollout_settings(dev: Rendered, prod: Rendered) -> None:
+    for r in (dev, prod):
+        svc = r.one("aws:ecs/service:Service").inputs
+        assert svc["launchType"] == "FARGATE"
+        assert svc["platformVersion"] == "LATEST"
+        assert svc["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+        assert svc["deploymentMinimumHealthyPercent"] == 100
+        assert svc["deploymentMaximumPercent"] == 200
+        assert svc["healthCheckGracePeriodSeconds"] >= 30
+        assert svc["taskDefinition"] == r.one(TASK).state["arn"]
+    assert dev.one("aws:ecs/service:Service").inputs["waitForSteadyState"] is False
+    assert prod.one("aws:ecs/service:Service").inputs["waitForSteadyState"] is True
+
+
+def test_networking(dev: Rendered, prod: Rendered) -> None:
+    dev_net = dev.one("aws:ecs/service:Service").inputs["networkConfiguration"]
+    assert dev_net["assignPublicIp"] is True
+    assert dev_net["subnets"] == ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    assert any("assignPublicIp" in w for w in dev.warnings)
+    prod_net = prod.one("aws:ecs/service:Service").inputs["networkConfiguration"]
+    assert prod_net["assignPublicIp"] is False
+    assert prod_net["subnets"] == ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    for r in (dev, prod):
+        sg = r.one("aws:ec2/securityGroup:SecurityGroup").inputs
+        (ingress,) = sg["ingress"]
+        assert (ingress["fromPort"], ingress["toPort"], ingress["protocol"]) == (8080, 8080, "tcp")
+        assert ingress["cidrBlocks"] == ["172.31.0.0/16"]
+        assert r.one("aws:ecs/service:Service").inputs["networkConfiguration"]["securityGroups"]
+
+
+def test_ecs_outputs(stack: Rendered) -> None:
+    out = stack.outputs
+    assert out["ecsClusterName"] == f"ecr-fargate-{stack.stack}"
+    assert out["ecsServiceName"] == "api"
+    assert out["taskDefinitionFamily"] == f"ecr-fargate-{stack.stack}-api"
+    assert out["taskDefinitionArn"] == stack.one(TASK).state["arn"]
+    assert out["ecsLogGroupName"] == f"/ecs/ecr-fargate-{stack.stack}-api"

@@ -1,0 +1,101 @@
+"""Both stacks under mocks: the image build, its registry credentials, and the digest's path to ECS."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+from plan.engine import ACCOUNT_ID, Rendered, render_stack
+from tests.conftest import GIT_ENV
+
+IMAGE = "docker:index/image:Image"
+HOST = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com"
+DIGEST_RE = re.compile(r"^(?P<repo>[^@]+)@sha256:[0-9a-f]{64}$")
+
+
+def test_the_built_service_gets_one_image_with_explicit_platform(stack: Rendered) -> None:
+    (image,) = stack.of_type(IMAGE)
+    build = image.inputs["build"]
+    assert build["context"] == "app"
+    assert build["dockerfile"] == "app/Dockerfile"
+    assert build["platform"] == "linux/amd64"
+    assert image.inputs["buildOnPreview"] is False
+    assert image.inputs["skipPush"] is False
+    name = image.inputs["imageName"]
+    repo, tag = name.rsplit(":", 1)
+    assert repo == f"{HOST}/{stack.stack}/api"
+    assert re.fullmatch(rf"{stack.stack}-0123456-[0-9a-f]{{12}}", tag)
+
+
+def test_registry_credentials_are_fetched_by_the_stack_and_secret(stack: Rendered) -> None:
+    (image,) = stack.of_type(IMAGE)
+    registry = image.inputs["registry"]
+    assert registry["server"] == HOST
+    assert registry["username"] == "AWS"
+    assert registry["password"] == "mock-ecr-password"
+    assert "registry" in image.secret_inputs
+
+
+def test_repo_digest_flows_unchanged_into_outputs_and_the_task(stack: Rendered) -> None:
+    (image,) = stack.of_type(IMAGE)
+    digest = image.state["repoDigest"]
+    assert DIGEST_RE.match(digest)
+    assert DIGEST_RE.match(digest)["repo"] == f"{HOST}/{stack.stack}/api"
+    assert stack.outputs["containerImageDigest"] == digest
+    assert stack.outputs["ecsImageDigest"] == digest
+    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")
+    (container,) = json.loads(task.inputs["containerDefinitions"])
+    assert container["image"] == digest
+    assert stack.outputs["containerImageRef"] == image.inputs["imageName"]
+
+
+def test_docker_build_command_reproduces_the_build(stack: Rendered) -> None:
+    (image,) = stack.of_type(IMAGE)
+    command = stack.outputs["dockerBuildCommand"]
+    build, push = command.split(" && ")
+    argv = shlex.split(build)
+    assert argv[:2] == ["docker", "build"]
+    assert argv[argv.index("--platform") + 1] == "linux/amd64"
+    assert argv[argv.index("-t") + 1] == image.inputs["imageName"]
+    assert argv[argv.index("-f") + 1] == "app/Dockerfile"
+    assert argv[-1] == "app"
+    assert shlex.split(push) == ["docker", "push", image.inputs["imageName"]]
+
+
+def test_the_same_commit_and_content_give_the_same_tag_twice() -> None:
+    first = render_stack("prod", env=GIT_ENV).of_type(IMAGE)[0].inputs["imageName"]
+    again = render_stack("prod", env=GIT_ENV).of_type(IMAGE)[0].inputs["imageName"]
+    assert first == again
+
+
+def test_prebuilt_digest_registers_no_image_and_runs_as_is() -> None:
+    digest = f"{HOST}/dev/api@sha256:{'a' * 64}"
+    r = render_stack(
+        "dev",
+        env=GIT_ENV,
+        overrides={"services": [{"name": "api", "image": digest}, {"name": "worker"}]},
+    )
+    assert r.of_type(IMAGE) == []
+    assert r.outputs["containerImageDigest"] == digest
+    assert "dockerBuildCommand" not in r.outputs
+    (container,) = json.loads(
+        r.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"]
+    )
+    assert container["image"] == digest
+
+
+def test_arm64_platform_sets_the_task_architecture() -> None:
+    r = render_stack(
+        "dev",
+        env=GIT_ENV,
+        overrides={
+            "services": [{"name": "api", "build": {"context": "app"}, "platform": "linux/arm64"}]
+        },
+    )
+    assert r.one(IMAGE).inputs["build"]["platform"] == "linux/arm64"
+    task = r.one("aws:ecs/taskDefinition:TaskDefinition")
+    assert task.inputs["runtimePlatform"] == {
+        "cpuArchitecture": "ARM64",
+        "operatingSystemFamily": "LINUX",
+    }
