@@ -77,7 +77,7 @@ class _Mocks(pulumi.runtime.Mocks):
         return f"arn:{self.partition}:{service}:{self.region if region else ''}:{ACCOUNT_ID}:{resource}"
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        inputs = dict(args.inputs)
+        inputs = _unwrap(dict(args.inputs))
         state = dict(inputs)
         t, name = args.typ, args.name
         rid = f"{name}-id"
@@ -129,7 +129,7 @@ class _Mocks(pulumi.runtime.Mocks):
         self.resources.append(RenderedResource(t, name, inputs, state, protect, secret_inputs))
         return rid, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
@@ -137,7 +137,7 @@ class _Mocks(pulumi.runtime.Mocks):
                 "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/plan",
                 "userId": "AIDAPLAN",
                 "id": ACCOUNT_ID,
-            }, None
+            }
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             host = f"{ACCOUNT_ID}.dkr.ecr.{self.region}.{self.dns_suffix}"
             return {
@@ -147,28 +147,41 @@ class _Mocks(pulumi.runtime.Mocks):
                 "proxyEndpoint": f"https://{host}",
                 "expiresAt": "2100-01-01T00:00:00Z",
                 "id": self.region,
-            }, None
+            }
         if token == "aws:ec2/getVpc:getVpc":
             return {
                 "id": "vpc-0123456789abcdef0",
                 "cidrBlock": "172.31.0.0/16",
                 "default": True,
-            }, None
+            }
         if token == "aws:ec2/getSubnets:getSubnets":
             return {
                 "ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
                 "id": "subnets",
-            }, None
+            }
         if token == "aws:ec2/getSubnet:getSubnet":
-            return {"id": args.args.get("id"), "vpcId": "vpc-0123456789abcdef0"}, None
+            return {"id": args.args.get("id"), "vpcId": "vpc-0123456789abcdef0"}
         raise NotImplementedError(f"the offline engine has no answer for invoke {token}")
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _unwrap(value: Any) -> Any:
+    """Inputs as the provider would see them; which ones were secrets is recorded separately."""
+    if _is_secret(value):
+        return _unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
 
 
 def _holds_secret(value: Any) -> bool:
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return True
-        return any(_holds_secret(v) for v in value.values())
+        return _is_secret(value) or any(_holds_secret(v) for v in value.values())
     if isinstance(value, list):
         return any(_holds_secret(v) for v in value)
     return False

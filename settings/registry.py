@@ -142,7 +142,7 @@ def load_registry(
 
 
 def _validate_kms_key_arn(arn: str, partition: Partition) -> str:
-    from botocore.arn import ArnParser
+    from botocore.utils import ArnParser
 
     try:
         parts = ArnParser().parse_arn(arn)
@@ -158,7 +158,7 @@ def _validate_kms_key_arn(arn: str, partition: Partition) -> str:
 
 
 def validate_role_arn(arn: str) -> str:
-    from botocore.arn import ArnParser
+    from botocore.utils import ArnParser
 
     try:
         parts = ArnParser().parse_arn(arn)
@@ -225,7 +225,9 @@ def load_repository(
         warnings.extend(
             f"repository {name!r}: {w}" for w in lifecycle.multi_entry_warnings(protected)
         )
-        rule = lifecycle.deployed_image_expiring_rule(protected, f"{prefix}0000000-000000000000")
+        rule = lifecycle.deployed_image_expiring_rule(
+            protected, f"{prefix}0000000-000000000000", prefix=prefix
+        )
         if rule is not None:
             raise ValueError(
                 f"rule {rule} could expire the image this stack deploys (tagged {prefix}...); "

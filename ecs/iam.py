@@ -1,0 +1,119 @@
+"""IAM documents for the task's two roles, least privilege, as plain dicts with stable order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.utils import ArnParser
+
+VERSION = "2012-10-17"
+PULL_ACTIONS = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+]
+EXEC_ACTIONS = [
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+]
+
+
+def validate_secret_reference_arn(arn: str) -> str:
+    """A Secrets Manager secret ARN (optionally `:json-key:stage:version`) or an SSM parameter ARN."""
+    try:
+        parts = ArnParser().parse_arn(arn)
+    except ValueError:
+        parts = {}
+    service, resource = parts.get("service"), str(parts.get("resource", ""))
+    ok = (service == "secretsmanager" and resource.startswith("secret:") and len(resource) > 7) or (
+        service == "ssm" and resource.startswith("parameter/") and len(resource) > 10
+    )
+    if not ok or not parts.get("region") or not str(parts.get("account", "")).isdigit():
+        raise ValueError(
+            f"{arn!r} is not allowed; expected arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME "
+            "or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME"
+        )
+    return arn
+
+
+def secret_resource_arn(arn: str) -> str:
+    """The secret itself: ECS's `:json-key:version-stage:version-id` suffix is not part of it."""
+    validate_secret_reference_arn(arn)
+    head, _, rest = arn.partition(":secret:")
+    if not rest:
+        return arn
+    return f"{head}:secret:{rest.split(':', 1)[0]}"
+
+
+def ecs_tasks_assume_role_policy(account_id: str | None = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+    if account_id:
+        # Confused-deputy guard: only tasks of this account may assume the role.
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return {"Version": VERSION, "Statement": [statement]}
+
+
+def execution_role_policy(
+    *,
+    repository_arns: Sequence[str],
+    log_group_arn: str,
+    secret_arns: Sequence[str] = (),
+    parameter_arns: Sequence[str] = (),
+) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "PullServiceImage",
+            "Effect": "Allow",
+            "Action": PULL_ACTIONS,
+            "Resource": sorted(repository_arns),
+        },
+        # GetAuthorizationToken has no resource-level form: "*" is the only valid resource.
+        {
+            "Sid": "RegistryLogin",
+            "Effect": "Allow",
+            "Action": ["ecr:GetAuthorizationToken"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{log_group_arn.removesuffix(':*')}:log-stream:*"],
+        },
+    ]
+    if secret_arns:
+        statements.append(
+            {
+                "Sid": "ReadSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": sorted({secret_resource_arn(a) for a in secret_arns}),
+            }
+        )
+    if parameter_arns:
+        statements.append(
+            {
+                "Sid": "ReadParameters",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameters"],
+                "Resource": sorted(set(parameter_arns)),
+            }
+        )
+    return {"Version": VERSION, "Statement": statements}
+
+
+def ecs_exec_policy() -> dict[str, Any]:
+    # The Session Manager channels ECS Exec opens have no resource-level form.
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "EcsExec", "Effect": "Allow", "Action": EXEC_ACTIONS, "Resource": "*"}
+        ],
+    }

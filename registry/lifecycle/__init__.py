@@ -1,0 +1,36 @@
+"""ECR lifecycle policies: model, validator, renderer, evaluator and deployed-image protection."""
+
+from .errors import LifecyclePolicyError
+from .evaluate import preview_lifecycle_policy
+from .model import (
+    PRESETS,
+    LifecycleRule,
+    policy_from_config,
+    policy_from_rules,
+    preset_policy,
+    rule_from_config,
+)
+from .protect import (
+    deployed_image_expiring_rule,
+    multi_entry_warnings,
+    protect_deploy_prefix,
+    protection_rule,
+)
+from .validate import render_policy, validate_lifecycle_policy
+
+__all__ = [
+    "PRESETS",
+    "LifecyclePolicyError",
+    "LifecycleRule",
+    "deployed_image_expiring_rule",
+    "multi_entry_warnings",
+    "policy_from_config",
+    "policy_from_rules",
+    "preset_policy",
+    "preview_lifecycle_policy",
+    "protect_deploy_prefix",
+    "protection_rule",
+    "render_policy",
+    "rule_from_config",
+    "validate_lifecycle_policy",
+]

@@ -1,0 +1,134 @@
+"""Deployed-image protection: the deploy prefix is kept first, so no rule can expire what runs.
+
+ECR guarantees that an image selected by a higher-priority rule is never acted on by a lower one,
+so a first rule "keep the N most recent `<prefix>` images" shields the running image and its
+rollback targets from every later rule, age-based ones included.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .evaluate import pattern_regex
+from .validate import validate_lifecycle_policy
+
+
+def protection_rule(prefix: str, keep: int) -> dict[str, Any]:
+    return {
+        "rulePriority": 1,
+        "description": f"keep the {keep} most recent deploys ({prefix}*): running image and rollbacks",
+        "selection": {
+            "tagStatus": "tagged",
+            "tagPrefixList": [prefix],
+            "countType": "imageCountMoreThan",
+            "countNumber": keep,
+        },
+        "action": {"type": "expire"},
+    }
+
+
+def _is_protection(rule: dict[str, Any], prefix: str) -> bool:
+    sel = rule["selection"]
+    return (
+        sel["tagStatus"] == "tagged"
+        and sel.get("tagPrefixList") == [prefix]
+        and sel.get("storageClass", "standard") == "standard"
+        and sel["countType"] == "imageCountMoreThan"
+    )
+
+
+def protect_deploy_prefix(
+    policy: dict[str, Any] | str, prefix: str, keep: int = 10
+) -> tuple[dict[str, Any], list[str]]:
+    """The policy with the protection rule first (priorities shifted), and what changed."""
+    rules = validate_lifecycle_policy(policy)["rules"]
+    if _is_protection(rules[0], prefix):
+        return {"rules": rules}, []
+    changes = []
+    rest = []
+    count = keep
+    for rule in rules:
+        if _is_protection(rule, prefix) or (
+            rule["selection"].get("tagPrefixList") == [prefix]
+            and rule["selection"].get("storageClass", "standard") == "standard"
+        ):
+            # A second rule with the same prefix set would break ECR's unique-set rule.
+            if rule["selection"]["countType"] == "imageCountMoreThan":
+                count = max(count, rule["selection"]["countNumber"])
+            changes.append(
+                f"rule {rule['rulePriority']} (prefix {prefix!r}) merged into the protection rule"
+            )
+            continue
+        rest.append(rule)
+    first = protection_rule(prefix, count)
+    shifted = [first] + [{**r, "rulePriority": i} for i, r in enumerate(rest, 2)]
+    changes.insert(
+        0,
+        f"prepended a rule keeping the {count} most recent {prefix!r} images so the deployed image "
+        "cannot be expired; later rules shifted by one priority",
+    )
+    return validate_lifecycle_policy({"rules": shifted}), changes
+
+
+def multi_entry_warnings(policy: dict[str, Any] | str) -> list[str]:
+    """ECR's lists are AND: say what a multi-entry list really selects."""
+    warnings = []
+    for rule in validate_lifecycle_policy(policy)["rules"]:
+        sel = rule["selection"]
+        for field, kind in (("tagPrefixList", "starting with"), ("tagPatternList", "matching")):
+            entries = sel.get(field, [])
+            if len(entries) > 1:
+                both = " AND ".join(f"a tag {kind} {e!r}" for e in entries)
+                warnings.append(
+                    f"rule {rule['rulePriority']} selects only images that carry {both}; "
+                    f"write one rule per entry to select any of them"
+                )
+    return warnings
+
+
+def _matches(sel: dict[str, Any], tag: str) -> bool:
+    if "tagPrefixList" in sel:
+        return all(tag.startswith(p) for p in sel["tagPrefixList"])
+    return all(pattern_regex(p).fullmatch(tag) for p in sel["tagPatternList"])
+
+
+def _others_can_match(sel: dict[str, Any], prefix: str) -> bool:
+    """Can an image whose tags avoid `prefix` be selected too (and so push ours out of a count)?"""
+    if sel["tagStatus"] == "any":
+        return True
+    if "tagPrefixList" in sel:
+        longest = max(sel["tagPrefixList"], key=len)
+        return not longest.startswith(prefix)
+    # Conservative for patterns: only a literal lead that starts with the prefix rules others out.
+    return not all(
+        re.split(r"\*", p, maxsplit=1)[0].startswith(prefix) for p in sel["tagPatternList"]
+    )
+
+
+def deployed_image_expiring_rule(
+    policy: dict[str, Any] | str, deploy_tag: str, *, prefix: str | None = None
+) -> int | None:
+    """The rule that could act on the image tagged `deploy_tag` in the worst case, else None.
+
+    Worst case: that image is the oldest in the repository, never pulled, and followed by any
+    number of newer pushes whose tags do not start with the deploy prefix (and untagged images).
+    """
+    if prefix is None:
+        prefix = deploy_tag[: deploy_tag.find("-") + 1] if "-" in deploy_tag else deploy_tag
+    if not deploy_tag.startswith(prefix):
+        raise ValueError(f"{deploy_tag!r} does not start with the deploy prefix {prefix!r}")
+    for rule in validate_lifecycle_policy(policy)["rules"]:
+        sel = rule["selection"]
+        if sel.get("storageClass", "standard") != "standard":
+            continue
+        if sel["tagStatus"] == "untagged":
+            continue
+        if sel["tagStatus"] == "tagged" and not _matches(sel, deploy_tag):
+            continue
+        if sel["countType"] != "imageCountMoreThan":
+            return int(rule["rulePriority"])  # arbitrarily old: every age rule catches it
+        if _others_can_match(sel, prefix):
+            return int(rule["rulePriority"])  # enough newer matches push it past the count
+        return None  # kept by this rule, and selected: no lower rule may act on it
+    return None
