@@ -84,7 +84,7 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
     if settings.fargate is not None:
         f = settings.fargate
         name = f.service.name
-        service = FargateService(
+        fargate_service = FargateService(
             "fargate",
             FargateServiceArgs(
                 f,
@@ -102,12 +102,12 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
         )
         outputs.update(
             {
-                "ecsClusterName": service.cluster_name,
-                "ecsServiceName": service.service_name,
-                "taskDefinitionArn": service.task_definition_arn,
-                "taskDefinitionFamily": service.task_definition_family,
-                "ecsLogGroupName": service.log_group_name,
-                "ecsImageDigest": service.image,
+                "ecsClusterName": fargate_service.cluster_name,
+                "ecsServiceName": fargate_service.service_name,
+                "taskDefinitionArn": fargate_service.task_definition_arn,
+                "taskDefinitionFamily": fargate_service.task_definition_family,
+                "ecsLogGroupName": fargate_service.log_group_name,
+                "ecsImageDigest": fargate_service.image,
             }
         )
     return outputs

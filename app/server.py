@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Handler(BaseHTTPRequestHandler):
     server_version = "ecr-fargate-sample"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         if self.path == "/healthz":
             self._reply(HTTPStatus.OK, {"status": "ok"})
         elif self.path == "/":
@@ -41,12 +41,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (base signature)
+    def log_message(self, format: str, *args: object) -> None:
         sys.stdout.write(f"{self.address_string()} {format % args}\n")
         sys.stdout.flush()
 
 
-def serve(port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:  # noqa: S104 (container port)
+def serve(port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:
     return ThreadingHTTPServer((host, port), Handler)
 
 

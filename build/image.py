@@ -42,6 +42,7 @@ class ServiceImage(pulumi.ComponentResource):
             self.repo_digest = pulumi.Output.from_input(s.prebuilt)
             self.image_ref = self.repo_digest
         else:
+            b = s.build
             url = pulumi.Output.from_input(args.repository_url)
             # The token is fetched by the stack itself for this registry and never leaves as plain text.
             auth = aws.ecr.get_authorization_token_output(
@@ -53,21 +54,19 @@ class ServiceImage(pulumi.ComponentResource):
                 password=pulumi.Output.secret(auth.password),
             )
             self.registry = registry
-            image = self._image(
-                name, s, s.build, url.apply(lambda u: f"{u}:{s.build.tag}"), registry
-            )
-            for extra in s.build.extra_tags:
+            image = self._image(name, s, b, url.apply(lambda u: f"{u}:{b.tag}"), registry)
+            for extra in b.extra_tags:
                 # Same build inputs: the local build cache makes this a re-tag and push.
                 self._image(
                     f"{name}-{extra}",
                     s,
-                    s.build,
-                    url.apply(lambda u, t=extra: f"{u}:{t}"),
+                    b,
+                    pulumi.Output.concat(url, ":", extra),
                     registry,
                     depends_on=[image],
                 )
             self.repo_digest = image.repo_digest
-            self.image_ref = url.apply(lambda u: f"{u}:{s.build.tag}")
+            self.image_ref = url.apply(lambda u: f"{u}:{b.tag}")
             self.build_command = url.apply(lambda u: s.build_command(u) or "")
         self.register_outputs({"repoDigest": self.repo_digest, "imageRef": self.image_ref})
 

@@ -7,6 +7,7 @@ the deployment circuit breaker rolls back a rollout whose tasks never become hea
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -228,24 +229,27 @@ class FargateService(pulumi.ComponentResource):
 
     def _network(
         self, name: str, s: FargateSettings, tags: dict[str, str], port: int
-    ) -> tuple[pulumi.Input[list[str]], pulumi.Input[list[str]]]:
+    ) -> tuple[
+        pulumi.Input[Sequence[pulumi.Input[str]]], pulumi.Input[Sequence[pulumi.Input[str]]]
+    ]:
         """Configured subnets and groups, or the default VPC and a group open only on the port."""
         net = s.network
         invoke = pulumi.InvokeOptions(parent=self)
         vpc = None
         if net.subnet_ids:
-            subnets: pulumi.Input[list[str]] = list(net.subnet_ids)
+            subnets: pulumi.Input[Sequence[pulumi.Input[str]]] = list(net.subnet_ids)
         else:
             vpc = aws.ec2.get_vpc_output(default=True, opts=invoke)
             subnets = aws.ec2.get_subnets_output(
-                filters=[aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id])], opts=invoke
+                filters=[aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id])],  # type: ignore[list-item]
+                opts=invoke,
             ).ids
         if net.security_group_ids:
             return subnets, list(net.security_group_ids)
         if vpc is None:
             first = aws.ec2.get_subnet_output(id=net.subnet_ids[0], opts=invoke)
             vpc = aws.ec2.get_vpc_output(id=first.vpc_id, opts=invoke)
-        cidrs: pulumi.Input[list[str]] = (
+        cidrs: pulumi.Input[Sequence[pulumi.Input[str]]] = (
             list(net.ingress_cidrs) if net.ingress_cidrs else vpc.cidr_block.apply(lambda c: [c])
         )
         group = aws.ec2.SecurityGroup(

@@ -218,9 +218,8 @@ def render(
     program: Callable[[stack_settings.Settings], dict[str, Any]] | None = None,
 ) -> Rendered:
     """Load settings (raising `ConfigErrors` on bad config) and run the program under mocks."""
-    from registry.urls import partition_for_region
-
     from program import build_stack
+    from registry.urls import partition_for_region
 
     loaded = stack_settings.load(raw, env=env)
     part = partition_for_region(loaded.region)

@@ -90,7 +90,9 @@ class PullThroughCache(pulumi.ComponentResource):
             )
             self._template(name, rule.prefix, args, template_role, "PULL_THROUGH_CACHE")
             key = rule.upstream if counts[rule.upstream] == 1 else f"{rule.upstream}:{rule.prefix}"
-            self.rules[key] = host.apply(lambda h, p=rule.prefix: h if p == "ROOT" else f"{h}/{p}")
+            self.rules[key] = (
+                host if rule.prefix == "ROOT" else pulumi.Output.concat(host, "/", rule.prefix)
+            )
             self.upstreams[rule.prefix] = rule.reference_host
         if args.registry.root_creation_template:
             self._template(name, "ROOT", args, template_role, "PULL_THROUGH_CACHE", "REPLICATION")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
 
-from botocore.utils import ArnParser
 from botocore.loaders import Loader
+from botocore.utils import ArnParser
 
 # Docker registry dual-stack hosts (`<id>.dkr-ecr.<region>.<suffix>`); no form is known elsewhere.
 DUAL_STACK_SUFFIXES = {

@@ -58,7 +58,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         if ":" not in key and key not in BY_NAME:
             errors.add(key, f"unknown key; known keys are {', '.join(k.name for k in KEYS)}")
     top = Obj(errors, "", {k: v for k, v in raw.values.items() if k in BY_NAME}, BY_NAME)
-    environment = top.str("environment", "dev", choices=ENVIRONMENTS) or "dev"
+    environment = top.string("environment", "dev", choices=ENVIRONMENTS) or "dev"
     region = raw.region
     partition = urls.partition_for_region("us-east-1")
     if region is None:
@@ -71,14 +71,14 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
             partition = urls.partition_for_region(region)
         except ValueError as exc:
             errors.add("aws:region", f"{show(region)} is not allowed; {exc}")
-    protection = top.int("deployProtectionCount", 10, minimum=1, maximum=1000) or 10
+    protection = top.integer("deployProtectionCount", 10, minimum=1, maximum=1000) or 10
     registry, _ = load_registry(
         errors,
         top.raw("registry"),
         environment=environment,
         stack=raw.stack,
         partition=partition,
-        enhanced_scanning=top.bool("enhancedScanning", False),
+        enhanced_scanning=top.flag("enhancedScanning", False),
         protection_count=protection,
     )
     services = load_services(
@@ -87,7 +87,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         stack=raw.stack,
         registry=registry,
         project_dir=raw.project_dir,
-        build_on_preview=top.bool("buildOnPreview", False),
+        build_on_preview=top.flag("buildOnPreview", False),
         env=env,
     )
     registry = _with_repositories(registry, services)

@@ -62,7 +62,7 @@ def load_cache(
             creds.raw(rule.prefix),
             CREDENTIAL_KEYS,
         )
-        username, token = entry.str("username"), entry.str("accessToken")
+        username, token = entry.string("username"), entry.string("accessToken")
         if username and token:
             out.append(CacheRuleSettings(rule, Secret(username), Secret(token)))
             continue

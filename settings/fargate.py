@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ecs.container import ContainerSpec
-from ecs.iam import validate_secret_reference_arn
-
 from build import platform
 from ecs import environment, network, sizing
+from ecs.container import ContainerSpec
+from ecs.iam import validate_secret_reference_arn
 
 from .errors import Collector, key_path, show
 from .reader import Obj
@@ -89,7 +88,7 @@ def load_fargate(
     prod = environment_name == "prod"
     warnings: list[str] = []
     runnable = {s.name: s for s in services if s.image is not None}
-    name = obj.str("service")
+    name = obj.string("service")
     if name is None or name not in runnable:
         allowed = ", ".join(sorted(runnable)) or "none: give a service a build or an image first"
         errors.add(
@@ -101,9 +100,9 @@ def load_fargate(
     assert service.image is not None
     arch = service.image.cpu_architecture
     with errors.guard(obj.at("architecture")):
-        arch = platform.validate_architecture(service.image.platform, obj.str("architecture"))
+        arch = platform.validate_architecture(service.image.platform, obj.string("architecture"))
 
-    port = obj.int("port", 8080, minimum=1, maximum=65535) or 8080
+    port = obj.integer("port", 8080, minimum=1, maximum=65535) or 8080
     cpu, memory = _size(errors, obj)
 
     plain: dict[str, str] = {}
@@ -128,28 +127,28 @@ def load_fargate(
             port=port,
             environment=plain,
             secrets=secrets,
-            user=obj.str("user", "10001:10001") or "10001:10001",
-            health_check_path=obj.str("healthCheckPath", "/healthz") or "/healthz",
+            user=obj.string("user", "10001:10001") or "10001:10001",
+            health_check_path=obj.string("healthCheckPath", "/healthz") or "/healthz",
             health_check_command=tuple(health_cmd) if health_cmd else None,
-            stop_timeout=obj.int("stopTimeout", 30, minimum=2, maximum=120) or 30,
+            stop_timeout=obj.integer("stopTimeout", 30, minimum=2, maximum=120) or 30,
             writable_paths=obj.str_list("writablePaths") if obj.has("writablePaths") else ("/tmp",),
         )
 
-    retention = obj.int("logRetentionDays", 30 if prod else 7) or 7
+    retention = obj.integer("logRetentionDays", 30 if prod else 7) or 7
     if retention not in LOG_RETENTION_DAYS:
         errors.add(
             obj.at("logRetentionDays"),
             f"{retention} is not allowed; CloudWatch Logs accepts "
             f"{', '.join(str(d) for d in LOG_RETENTION_DAYS)}",
         )
-    capacity = obj.str("capacityProvider", "FARGATE", choices=CAPACITY_PROVIDERS) or "FARGATE"
+    capacity = obj.string("capacityProvider", "FARGATE", choices=CAPACITY_PROVIDERS) or "FARGATE"
     if capacity == "FARGATE_SPOT" and prod:
         warnings.append("fargate.capacityProvider FARGATE_SPOT in prod: tasks can be interrupted")
 
     net = _network(errors, obj, prod, warnings)
-    ephemeral = obj.int("ephemeralStorageGiB", None, minimum=21, maximum=200)
-    min_healthy = obj.int("minimumHealthyPercent", 100, minimum=0, maximum=100)
-    max_percent = obj.int("maximumPercent", 200, minimum=100, maximum=200)
+    ephemeral = obj.integer("ephemeralStorageGiB", None, minimum=21, maximum=200)
+    min_healthy = obj.integer("minimumHealthyPercent", 100, minimum=0, maximum=100)
+    max_percent = obj.integer("maximumPercent", 200, minimum=100, maximum=200)
     if container is None or cpu is None or memory is None:
         return None
     return FargateSettings(
@@ -158,19 +157,19 @@ def load_fargate(
         memory=memory,
         cpu_architecture=arch,
         container=container,
-        desired_count=obj.int("desiredCount", 1, minimum=0, maximum=1000) or 0,
+        desired_count=obj.integer("desiredCount", 1, minimum=0, maximum=1000) or 0,
         capacity_provider=capacity,
         log_retention_days=retention,
-        wait_for_steady_state=obj.bool("waitForSteadyState", prod),
+        wait_for_steady_state=obj.flag("waitForSteadyState", prod),
         # Longer than the sample app's start-up plus a few health-check intervals.
-        health_check_grace_period=obj.int(
+        health_check_grace_period=obj.integer(
             "healthCheckGracePeriodSeconds", 60, minimum=0, maximum=2147483647
         )
         or 0,
         minimum_healthy_percent=100 if min_healthy is None else min_healthy,
         maximum_percent=200 if max_percent is None else max_percent,
         ephemeral_storage_gib=ephemeral,
-        enable_execute_command=obj.bool("enableExecuteCommand", False),
+        enable_execute_command=obj.flag("enableExecuteCommand", False),
         network=net,
         warnings=tuple(warnings),
     )
@@ -187,8 +186,8 @@ def _size(errors: Collector, obj: Obj) -> tuple[int | None, int | None]:
             return sizing.validate_task_size(obj.raw("cpu", 256), obj.raw("memory", 512))
         return None, None
     if obj.has("containerCpu") or obj.has("containerMemory"):
-        c = obj.int("containerCpu", 0, minimum=0) or 0
-        m = obj.int("containerMemory", 0, minimum=0) or 0
+        c = obj.integer("containerCpu", 0, minimum=0) or 0
+        m = obj.integer("containerMemory", 0, minimum=0) or 0
         with errors.guard(obj.at("containerCpu")):
             return sizing.smallest_task_size(c, m)
         return None, None
@@ -214,7 +213,7 @@ def _network(errors: Collector, obj: Obj, prod: bool, warnings: list[str]) -> Ne
             "only applies to the security group the stack creates; "
             "drop it or drop securityGroupIds",
         )
-    public = obj.bool("assignPublicIp", False)
+    public = obj.flag("assignPublicIp", False)
     if public:
         if prod:
             errors.add(

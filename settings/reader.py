@@ -60,7 +60,7 @@ class Obj:
     def raw(self, name: str, default: Any = None) -> Any:
         return self.value.get(name, default)
 
-    def str(
+    def string(
         self, name: str, default: str | None = None, *, choices: Iterable[str] | None = None
     ) -> str | None:
         value = self.value.get(name, _MISSING)
@@ -79,7 +79,7 @@ class Obj:
                 return default
         return value
 
-    def int(
+    def integer(
         self,
         name: str,
         default: int | None = None,
@@ -101,7 +101,7 @@ class Obj:
             return default
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         value = self.value.get(name, _MISSING)
         if value is _MISSING or value is None:
             return default

@@ -6,9 +6,8 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from registry.urls import Partition
-
 from registry import lifecycle, names
+from registry.urls import Partition
 
 from .errors import Collector, key_path, show
 from .reader import Obj
@@ -79,7 +78,7 @@ def load_registry(
     obj = Obj(errors, "registry", value, REGISTRY_KEYS)
     prod = environment == "prod"
     mutability = (
-        obj.str("tagMutability", "IMMUTABLE" if prod else "MUTABLE", choices=TAG_MUTABILITY)
+        obj.string("tagMutability", "IMMUTABLE" if prod else "MUTABLE", choices=TAG_MUTABILITY)
         or "MUTABLE"
     )
     filters = obj.str_list("tagMutabilityExclusions")
@@ -99,8 +98,10 @@ def load_registry(
             f"{show(list(filters))} is not allowed with tagMutability {mutability}; "
             "exclusion filters need IMMUTABLE_WITH_EXCLUSION",
         )
-    encryption = obj.str("encryption", "KMS" if prod else "AES256", choices=ENCRYPTION) or "AES256"
-    kms_key_arn = obj.str("kmsKeyArn")
+    encryption = (
+        obj.string("encryption", "KMS" if prod else "AES256", choices=ENCRYPTION) or "AES256"
+    )
+    kms_key_arn = obj.string("kmsKeyArn")
     if kms_key_arn is not None:
         if encryption != "KMS":
             errors.add(obj.at("kmsKeyArn"), "is only allowed with encryption KMS")
@@ -118,7 +119,7 @@ def load_registry(
     for i, arn in enumerate(push_roles):
         with errors.guard(key_path(obj.path, "pushRoleArns", i)):
             validate_role_arn(arn)
-    prefix = obj.str("deployTagPrefix", f"{environment}-") or f"{environment}-"
+    prefix = obj.string("deployTagPrefix", f"{environment}-") or f"{environment}-"
     with errors.guard(obj.at("deployTagPrefix")):
         from build.tags import validate_deploy_prefix
 
@@ -135,7 +136,7 @@ def load_registry(
         push_role_arns=push_roles,
         deploy_tag_prefix=prefix,
         deploy_protection_count=protection_count,
-        root_creation_template=obj.bool("rootCreationTemplate", False),
+        root_creation_template=obj.flag("rootCreationTemplate", False),
         repositories=(),
     )
     return settings, obj
@@ -210,7 +211,8 @@ def load_repository(
             policy = lifecycle.validate_lifecycle_policy(obj.raw("policy"))
     else:
         preset = (
-            obj.str("preset", DEFAULT_PRESET, choices=sorted(lifecycle.PRESETS)) or DEFAULT_PRESET
+            obj.string("preset", DEFAULT_PRESET, choices=sorted(lifecycle.PRESETS))
+            or DEFAULT_PRESET
         )
         policy = lifecycle.preset_policy(preset)
     if policy is None:

@@ -86,7 +86,7 @@ def load_services(
     for i, item in enumerate(items):
         path = key_path("services", i)
         obj = Obj(errors, path, item, SERVICE_KEYS)
-        name = obj.str("name")
+        name = obj.string("name")
         if not name:
             errors.add(obj.at("name"), "is required: a short service name such as 'api'")
             continue
@@ -96,7 +96,7 @@ def load_services(
                 f"{name!r} is not allowed; services[{seen_names[name]}] has that name",
             )
         seen_names[name] = i
-        repo_name = obj.str("repository", f"{stack}/{name}") or f"{stack}/{name}"
+        repo_name = obj.string("repository", f"{stack}/{name}") or f"{stack}/{name}"
         if repo_name in seen_repos:
             errors.add(
                 obj.at("repository"),
@@ -134,13 +134,13 @@ def _load_image(
             obj.path, "give either build (the stack builds) or image (a prebuilt digest), not both"
         )
         return None
-    plat = obj.str("platform", DEFAULT_PLATFORM) or DEFAULT_PLATFORM
+    plat = obj.string("platform", DEFAULT_PLATFORM) or DEFAULT_PLATFORM
     arch = "X86_64"
     with errors.guard(obj.at("platform")):
         plat = platform.validate_platform(plat)
         arch = platform.cpu_architecture(plat)
     if obj.has("image"):
-        ref = obj.str("image")
+        ref = obj.string("image")
         if ref is None:
             return None
         with errors.guard(obj.at("image")):
@@ -150,7 +150,7 @@ def _load_image(
     if not obj.has("build"):
         return None
     b = Obj(errors, obj.at("build"), obj.raw("build"), BUILD_KEYS)
-    ctx_value = b.str("context")
+    ctx_value = b.string("context")
     if ctx_value is None:
         errors.add(
             b.at("context"), "is required: the build context directory, relative to Pulumi.yaml"
@@ -158,7 +158,7 @@ def _load_image(
         return None
     build_ctx = None
     with errors.guard(b.at("context")):
-        build_ctx = context.validate_build_context(project_dir, ctx_value, b.str("dockerfile"))
+        build_ctx = context.validate_build_context(project_dir, ctx_value, b.string("dockerfile"))
     if build_ctx is None:
         return None
     args: dict[str, str] = {}
@@ -189,7 +189,7 @@ def _load_image(
     build = BuildSettings(
         context=str(build_ctx.context),
         dockerfile=str(build_ctx.dockerfile),
-        target=b.str("target"),
+        target=b.string("target"),
         args=args,
         cache_from=cache_from,
         tag=tag,

@@ -40,8 +40,9 @@ def test_registry_credentials_are_fetched_by_the_stack_and_secret(stack: Rendere
 def test_repo_digest_flows_unchanged_into_outputs_and_the_task(stack: Rendered) -> None:
     (image,) = stack.of_type(IMAGE)
     digest = image.state["repoDigest"]
-    assert DIGEST_RE.match(digest)
-    assert DIGEST_RE.match(digest)["repo"] == f"{HOST}/{stack.stack}/api"
+    match = DIGEST_RE.match(digest)
+    assert match is not None
+    assert match["repo"] == f"{HOST}/{stack.stack}/api"
     assert stack.outputs["containerImageDigest"] == digest
     assert stack.outputs["ecsImageDigest"] == digest
     task = stack.one("aws:ecs/taskDefinition:TaskDefinition")
