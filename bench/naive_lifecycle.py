@@ -30,7 +30,8 @@ def _selected(sel: Mapping[str, Any], img: Mapping[str, Any]) -> bool:
     if "tagPrefixList" in sel:
         return all(any(t.startswith(p) for t in tags) for p in sel["tagPrefixList"])
     return all(
-        any(fnmatch.fnmatchcase(t, p.replace("[", "[[]")) for t in tags) for p in sel["tagPatternList"]
+        any(fnmatch.fnmatchcase(t, p.replace("[", "[[]")) for t in tags)
+        for p in sel["tagPatternList"]
     )
 
 
@@ -58,7 +59,9 @@ def naive_preview(
                 candidates += [i] if max(t, pulled or t) < cutoff else []
         else:
             candidates = [
-                i for i in chosen if images[i].get("lastArchivedAt") and images[i]["lastArchivedAt"] < cutoff
+                i
+                for i in chosen
+                if images[i].get("lastArchivedAt") and images[i]["lastArchivedAt"] < cutoff
             ]
         for i in candidates:
             if i not in claimed and i not in acted:

@@ -65,24 +65,32 @@ def _table(results: list[dict[str, Any]], images: list[dict[str, Any]], deployed
             (
                 img["imageDigest"].removeprefix("sha256:")[:12],
                 ",".join(img.get("imageTags") or []) or "<untagged>",
-                pushed.isoformat(timespec="seconds") if isinstance(pushed, datetime) else str(pushed),
+                pushed.isoformat(timespec="seconds")
+                if isinstance(pushed, datetime)
+                else str(pushed),
                 str(r["appliedRulePriority"]) if r else "-",
                 r["action"]["type"] if r else "keep",
                 "DEPLOYED" if img["imageDigest"] in deployed else "",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
 
 
-def main(argv: Sequence[str] | None = None, stdin: IO[str] | None = None, client: Any = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, stdin: IO[str] | None = None, client: Any = None
+) -> int:
     parser = argparse.ArgumentParser(prog="python -m registry.lifecycle", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("preview", help="evaluate a policy against a live repository")
     p.add_argument("--repository", required=True)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--policy", help="a lifecycle policy JSON file")
-    source.add_argument("--stack", help="the stack whose policy for this repository to use (dev, prod)")
+    source.add_argument(
+        "--stack", help="the stack whose policy for this repository to use (dev, prod)"
+    )
     p.add_argument("--region")
     p.add_argument("--json", action="store_true", help="print the results list as JSON")
     p.add_argument("--deployed", action="append", default=[], metavar="DIGEST")
@@ -103,14 +111,18 @@ def main(argv: Sequence[str] | None = None, stdin: IO[str] | None = None, client
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 (every AWS failure becomes one line)
+    except Exception as exc:
         print(f"error: {_describe(exc, args.repository)}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(results, default=str, indent=2))
     else:
         print(_table(results, images, deployed))
-    doomed = sorted(r["imageDigest"] for r in results if r["imageDigest"] in deployed and r["action"]["type"] == "EXPIRE")
+    doomed = sorted(
+        r["imageDigest"]
+        for r in results
+        if r["imageDigest"] in deployed and r["action"]["type"] == "EXPIRE"
+    )
     for digest in doomed:
         print(f"error: the deployed image {digest} would be expired", file=sys.stderr)
     return 1 if doomed else 0
@@ -120,7 +132,9 @@ def _client(region: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("ecr", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 8}))
+    return boto3.client(
+        "ecr", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 8})
+    )
 
 
 def _describe(exc: Exception, repository: str) -> str:

@@ -8,10 +8,11 @@ rule costs O(log T + m log m) for the m images it selects instead of a scan of e
 
 from __future__ import annotations
 
+import gc
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,48 +21,49 @@ from .validate import validate_lifecycle_policy
 _END = "\U0010ffff"
 
 
-@dataclass(frozen=True)
-class _Image:
-    index: int
-    tags: tuple[str, ...]
-    time: datetime  # lastActivatedAt for a restored image, else imagePushedAt
-    pulled: datetime  # for sinceImagePulled
-    archived_at: datetime | None
-    storage: str  # "standard" | "archive"
+class _Images:
+    """Parallel arrays over the images, and one global youngest-to-oldest order."""
 
-
-def _aware(value: Any, field: str, digest: str) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ValueError(f"image {digest}: {field} must be a timezone-aware datetime")
-    return value
-
-
-def _load(images: Sequence[Mapping[str, Any]]) -> list[_Image]:
-    out = []
-    for i, img in enumerate(images):
-        digest = str(img.get("imageDigest"))
-        pushed = _aware(img.get("imagePushedAt"), "imagePushedAt", digest)
-        activated = img.get("lastActivatedAt")
-        time = _aware(activated, "lastActivatedAt", digest) if activated is not None else pushed
-        pull = img.get("lastRecordedPullTime")
-        pulled = time
-        if pull is not None and _aware(pull, "lastRecordedPullTime", digest) > time:
-            pulled = pull
-        archived = img.get("lastArchivedAt")
-        status = img.get("imageStatus") or "ACTIVE"
+    def __init__(self, images: Sequence[Mapping[str, Any]]) -> None:
+        n = len(images)
+        self.tags: list[tuple[str, ...]] = [tuple(img.get("imageTags") or ()) for img in images]
+        pushed = [img.get("imagePushedAt") for img in images]
+        activated = [img.get("lastActivatedAt") for img in images]
+        for i, t in enumerate(pushed):
+            _aware(t, "imagePushedAt", images[i])
+        # A restored image counts from its restore (lastActivatedAt), for every count type.
+        self.time: list[datetime] = [
+            a if a is not None else p for p, a in zip(pushed, activated, strict=True)
+        ]  # type: ignore[misc]
+        self.pulled: list[datetime] = list(self.time)
+        self.archived_at: list[datetime | None] = [None] * n
         # ACTIVATING images are still in archive storage until the restore completes.
-        storage = "archive" if status in ("ARCHIVED", "ACTIVATING") else "standard"
-        out.append(
-            _Image(
-                i,
-                tuple(img.get("imageTags") or ()),
-                time,
-                pulled,
-                _aware(archived, "lastArchivedAt", digest) if archived is not None else None,
-                storage,
-            )
+        self.storage: list[str] = [
+            "archive" if img.get("imageStatus") in ("ARCHIVED", "ACTIVATING") else "standard"
+            for img in images
+        ]
+        for i, img in enumerate(images):
+            if activated[i] is not None:
+                _aware(activated[i], "lastActivatedAt", img)
+            pull = img.get("lastRecordedPullTime")
+            if pull is not None and _aware(pull, "lastRecordedPullTime", img) > self.time[i]:
+                self.pulled[i] = pull
+            archived = img.get("lastArchivedAt")
+            if archived is not None:
+                self.archived_at[i] = _aware(archived, "lastArchivedAt", img)
+        # Stable sort: equal times keep list order, so later in the list counts as newer.
+        oldest_first = sorted(range(n), key=self.time.__getitem__)
+        self.rank: list[int] = [0] * n
+        for position, i in enumerate(oldest_first):
+            self.rank[i] = position
+
+
+def _aware(value: Any, field: str, image: Mapping[str, Any]) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(
+            f"image {image.get('imageDigest')}: {field} must be a timezone-aware datetime"
         )
-    return out
+    return value
 
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -70,36 +72,42 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
 
 
 class _Index:
-    """Per storage class: sorted (tag, image) pairs for prefix ranges, untagged and all lists."""
+    """Per storage class: the sorted distinct tags (for prefix ranges), untagged and all images."""
 
-    def __init__(self, images: list[_Image]) -> None:
-        self.images = images
-        self.tags: dict[str, list[tuple[str, int]]] = {"standard": [], "archive": []}
+    def __init__(self, images: _Images) -> None:
+        self.by_tag: dict[str, dict[str, list[int]]] = {"standard": {}, "archive": {}}
         self.untagged: dict[str, list[int]] = {"standard": [], "archive": []}
         self.all: dict[str, list[int]] = {"standard": [], "archive": []}
-        for img in images:
-            self.all[img.storage].append(img.index)
-            if img.tags:
-                self.tags[img.storage].extend((t, img.index) for t in set(img.tags))
-            else:
-                self.untagged[img.storage].append(img.index)
-        for pairs in self.tags.values():
-            pairs.sort()
-        self.keys = {s: [t for t, _ in pairs] for s, pairs in self.tags.items()}
+        for i, (tags, storage) in enumerate(zip(images.tags, images.storage, strict=True)):
+            self.all[storage].append(i)
+            if not tags:
+                self.untagged[storage].append(i)
+            by_tag = self.by_tag[storage]
+            for t in tags:
+                by_tag.setdefault(t, []).append(i)
+        self.keys = {s: sorted(tags) for s, tags in self.by_tag.items()}
+
+    def _images(self, storage: str, tags: Iterable[str]) -> set[int]:
+        by_tag = self.by_tag[storage]
+        return {i for t in tags for i in by_tag[t]}
+
+    def _range(self, storage: str, prefix: str) -> list[str]:
+        keys = self.keys[storage]
+        return keys[bisect_left(keys, prefix) : bisect_left(keys, prefix + _END)]
 
     def with_prefix(self, storage: str, prefix: str) -> set[int]:
-        keys, pairs = self.keys[storage], self.tags[storage]
-        lo, hi = bisect_left(keys, prefix), bisect_left(keys, prefix + _END)
-        return {i for _, i in pairs[lo:hi]}
+        return self._images(storage, self._range(storage, prefix))
 
     def with_pattern(self, storage: str, pattern: str) -> set[int]:
-        literal = pattern.split("*", 1)[0]
-        keys, pairs = self.keys[storage], self.tags[storage]
-        lo, hi = bisect_left(keys, literal), bisect_left(keys, literal + _END)
+        segments = pattern.split("*")
+        candidates = self._range(storage, segments[0])
+        longest = max(segments, key=len)
+        if longest:
+            candidates = [t for t in candidates if longest in t]  # substring test runs in C
         regex = pattern_regex(pattern)
-        return {i for t, i in pairs[lo:hi] if regex.fullmatch(t)}
+        return self._images(storage, filter(regex.fullmatch, candidates))
 
-    def select(self, selection: Mapping[str, Any]) -> Iterable[int]:
+    def select(self, selection: Mapping[str, Any]) -> Collection[int]:
         storage = selection.get("storageClass", "standard")
         status = selection["tagStatus"]
         if status == "any":
@@ -114,20 +122,32 @@ class _Index:
 
 
 def _candidates(
-    selection: Mapping[str, Any], chosen: Iterable[int], images: list[_Image], now: datetime
+    selection: Mapping[str, Any], chosen: Collection[int], images: _Images, now: datetime
 ) -> list[int]:
     count_type, number = selection["countType"], selection["countNumber"]
     if count_type == "imageCountMoreThan":
-        # Youngest first; equal times: later in the listing is newer.
-        ordered = sorted(chosen, key=lambda i: (images[i].time, i), reverse=True)
-        return ordered[number:]
+        if len(chosen) <= number:
+            return []
+        return sorted(chosen, key=images.rank.__getitem__, reverse=True)[number:]
     cutoff = now - timedelta(days=number)  # strictly older than N days
     if count_type == "sinceImagePushed":
-        return [i for i in chosen if images[i].time < cutoff]
+        return [i for i in chosen if images.time[i] < cutoff]
     if count_type == "sinceImagePulled":
-        return [i for i in chosen if images[i].pulled < cutoff]
-    archived = (images[i].archived_at for i in chosen)
-    return [i for i, at in zip(chosen, archived, strict=True) if at is not None and at < cutoff]
+        return [i for i in chosen if images.pulled[i] < cutoff]
+    return [i for i in chosen if (at := images.archived_at[i]) is not None and at < cutoff]
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The evaluation builds no reference cycles, only many small dicts and lists: pausing the
+    cyclic collector saves it from re-scanning them (about a third of the time at 100k images)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def preview_lifecycle_policy(
@@ -142,32 +162,40 @@ def preview_lifecycle_policy(
         now = datetime.now(UTC)
     elif now.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
-    loaded = _load(images)
+    with _no_cycle_collection():
+        return _evaluate(rules, images, now)
+
+
+def _evaluate(
+    rules: list[dict[str, Any]], images: Sequence[Mapping[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    loaded = _Images(images)
     index = _Index(loaded)
-    claimed: set[int] = set()
+    claimed: set[int] = set()  # selected by a higher rule (or acted on): lower rules may not act
     acted: dict[int, dict[str, Any]] = {}
     for rule in rules:
-        chosen = list(index.select(rule["selection"]))
+        chosen = index.select(rule["selection"])
         for i in _candidates(rule["selection"], chosen, loaded, now):
-            if i not in claimed and i not in acted:
+            if i not in claimed:
                 acted[i] = rule
         claimed.update(chosen)
+    rank, tags, storage = loaded.rank, loaded.tags, loaded.storage
     results = []
-    for i, rule in sorted(
-        acted.items(), key=lambda kv: (kv[1]["rulePriority"], loaded[kv[0]].time, kv[0])
-    ):
-        img = images[i]
-        action: dict[str, str] = {"type": rule["action"]["type"].upper()}
-        if rule["action"]["type"] == "transition":
-            action["targetStorageClass"] = "ARCHIVE"
+    for i, rule in sorted(acted.items(), key=lambda kv: (kv[1]["rulePriority"], rank[kv[0]])):
+        kind = rule["action"]["type"]
+        action = (
+            {"type": "TRANSITION", "targetStorageClass": "ARCHIVE"}
+            if kind == "transition"
+            else {"type": "EXPIRE"}
+        )
         results.append(
             {
-                "imageDigest": img.get("imageDigest"),
-                "imageTags": list(img.get("imageTags") or []),
-                "imagePushedAt": img.get("imagePushedAt"),
+                "imageDigest": images[i].get("imageDigest"),
+                "imageTags": list(tags[i]),
+                "imagePushedAt": images[i]["imagePushedAt"],
                 "action": action,
                 "appliedRulePriority": rule["rulePriority"],
-                "storageClass": loaded[i].storage.upper(),
+                "storageClass": storage[i].upper(),
             }
         )
     return results
