@@ -13,7 +13,15 @@ from moto import mock_aws
 
 from registry.lifecycle import cli
 
-KEEP_2 = {"rules": [{"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 2}, "action": {"type": "expire"}}]}
+KEEP_2 = {
+    "rules": [
+        {
+            "rulePriority": 1,
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 2},
+            "action": {"type": "expire"},
+        }
+    ]
+}
 
 
 class Tty(io.StringIO):
@@ -22,7 +30,18 @@ class Tty(io.StringIO):
 
 
 def manifest(n: int) -> str:
-    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"digest": f"sha256:{n:064x}", "size": n, "mediaType": "application/vnd.docker.container.image.v1+json"}, "layers": []})
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "digest": f"sha256:{n:064x}",
+                "size": n,
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+            },
+            "layers": [],
+        }
+    )
 
 
 @pytest.fixture
@@ -33,23 +52,36 @@ def ecr() -> Any:
         for n, tag in enumerate(["dev-old", "dev-mid", "dev-new"]):
             # moto derives one digest for any manifest; give each image its own, as ECR would.
             digest = "sha256:" + hashlib.sha256(manifest(n).encode()).hexdigest()
-            client.put_image(repositoryName="dev/api", imageManifest=manifest(n), imageTag=tag, imageDigest=digest)
+            client.put_image(
+                repositoryName="dev/api",
+                imageManifest=manifest(n),
+                imageTag=tag,
+                imageDigest=digest,
+            )
         yield client
 
 
 def digest_of(client: Any, tag: str) -> str:
-    detail = client.describe_images(repositoryName="dev/api", imageIds=[{"imageTag": tag}])["imageDetails"][0]
+    detail = client.describe_images(repositoryName="dev/api", imageIds=[{"imageTag": tag}])[
+        "imageDetails"
+    ][0]
     return detail["imageDigest"]
 
 
-def run(client: Any, tmp_path: Any, *extra: str, stdin: io.StringIO | None = None) -> tuple[int, str, str]:
+def run(
+    client: Any, tmp_path: Any, *extra: str, stdin: io.StringIO | None = None
+) -> tuple[int, str, str]:
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps(KEEP_2))
     out, err = io.StringIO(), io.StringIO()
     import contextlib
 
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(["preview", "--repository", "dev/api", "--policy", str(policy), *extra], stdin=stdin or Tty(), client=client)
+        code = cli.main(
+            ["preview", "--repository", "dev/api", "--policy", str(policy), *extra],
+            stdin=stdin or Tty(),
+            client=client,
+        )
     return code, out.getvalue(), err.getvalue()
 
 
@@ -86,7 +118,11 @@ def test_deployed_image_that_would_expire_fails(ecr: Any, tmp_path: Any) -> None
 def test_deployed_digest_read_from_stack_outputs_on_stdin(ecr: Any, tmp_path: Any) -> None:
     code, out, _ = run(ecr, tmp_path, "--json")
     doomed = json.loads(out)[0]["imageDigest"]
-    outputs = {"containerImageDigest": {"api": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api@{doomed}"}}
+    outputs = {
+        "containerImageDigest": {
+            "api": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api@{doomed}"
+        }
+    }
     code, _, _ = run(ecr, tmp_path, stdin=io.StringIO(json.dumps(outputs)))
     assert code == 1
     safe = {"containerImageDigest": f"x/dev/api@{digest_of(ecr, 'dev-new')}"}
@@ -97,9 +133,11 @@ def test_deployed_digest_read_from_stack_outputs_on_stdin(ecr: Any, tmp_path: An
 def test_missing_repository_is_one_line(tmp_path: Any) -> None:
     with mock_aws():
         client = boto3.client("ecr", region_name="us-east-1")
-        code, out, err = run(client, tmp_path)
+        code, _, err = run(client, tmp_path)
     assert code == 2
-    assert err.strip().splitlines() == ["error: repository 'dev/api' does not exist in this account and region"]
+    assert err.strip().splitlines() == [
+        "error: repository 'dev/api' does not exist in this account and region"
+    ]
     assert "Traceback" not in err
 
 
@@ -108,6 +146,10 @@ def test_stack_policy_is_the_rendered_one(ecr: Any) -> None:
     import contextlib
 
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(["preview", "--repository", "dev/api", "--stack", "dev", "--json"], stdin=Tty(), client=ecr)
+        code = cli.main(
+            ["preview", "--repository", "dev/api", "--stack", "dev", "--json"],
+            stdin=Tty(),
+            client=ecr,
+        )
     assert code == 0, err.getvalue()
     assert json.loads(out.getvalue()) == []  # three dev- images: all kept by the protection rule

@@ -45,13 +45,24 @@ def rule(priority: int, sel: dict, action: dict | None = None) -> dict:
 
 
 def keep(priority: int, n: int, **tags: Any) -> dict:
-    sel = {"tagStatus": "tagged" if tags else "any", **tags, "countType": "imageCountMoreThan", "countNumber": n}
+    sel = {
+        "tagStatus": "tagged" if tags else "any",
+        **tags,
+        "countType": "imageCountMoreThan",
+        "countNumber": n,
+    }
     return rule(priority, sel)
 
 
 def older(priority: int, days: int, **tags: Any) -> dict:
     status = "tagged" if tags else "untagged"
-    sel = {"tagStatus": status, **tags, "countType": "sinceImagePushed", "countUnit": "days", "countNumber": days}
+    sel = {
+        "tagStatus": status,
+        **tags,
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": days,
+    }
     return rule(priority, sel)
 
 
@@ -89,8 +100,14 @@ def test_prefix_lists_are_and_across_entries() -> None:
 
 
 def test_pattern_matches_the_whole_tag() -> None:
-    policy = {"rules": [older(1, 1, tagPatternList=["*prod*"]), older(2, 1, tagPatternList=["rel*"])]}
-    images = [image(1, ["repo-production"], 9), image(2, ["prerelease"], 9), image(3, ["release-1"], 9)]
+    policy = {
+        "rules": [older(1, 1, tagPatternList=["*prod*"]), older(2, 1, tagPatternList=["rel*"])]
+    }
+    images = [
+        image(1, ["repo-production"], 9),
+        image(2, ["prerelease"], 9),
+        image(3, ["release-1"], 9),
+    ]
     assert acted(policy, images) == {"repo-production": 1, "release-1": 2}
 
 
@@ -115,7 +132,12 @@ def test_an_image_is_acted_on_once_by_the_highest_rule() -> None:
 
 
 def test_since_image_pulled_falls_back_to_push_time_and_transitions() -> None:
-    sel = {"tagStatus": "any", "countType": "sinceImagePulled", "countUnit": "days", "countNumber": 30}
+    sel = {
+        "tagStatus": "any",
+        "countType": "sinceImagePulled",
+        "countUnit": "days",
+        "countNumber": 30,
+    }
     policy = {"rules": [rule(1, sel, {"type": "transition", "targetStorageClass": "archive"})]}
     images = [
         image(1, ["never-pulled-old"], 40),
@@ -125,15 +147,35 @@ def test_since_image_pulled_falls_back_to_push_time_and_transitions() -> None:
     ]
     results = preview_lifecycle_policy(policy, images, now=NOW)
     assert {r["imageTags"][0] for r in results} == {"never-pulled-old", "pulled-long-ago"}
-    assert all(r["action"] == {"type": "TRANSITION", "targetStorageClass": "ARCHIVE"} for r in results)
+    assert all(
+        r["action"] == {"type": "TRANSITION", "targetStorageClass": "ARCHIVE"} for r in results
+    )
 
 
 def test_archived_images_expire_by_archive_age_only_in_their_class() -> None:
-    sel = {"tagStatus": "any", "storageClass": "archive", "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 90}
+    sel = {
+        "tagStatus": "any",
+        "storageClass": "archive",
+        "countType": "sinceImageTransitioned",
+        "countUnit": "days",
+        "countNumber": 90,
+    }
     policy = {"rules": [rule(1, sel)]}
     images = [
-        image(1, ["archived-long"], 500, imageStatus="ARCHIVED", lastArchivedAt=NOW - timedelta(days=91)),
-        image(2, ["archived-recent"], 500, imageStatus="ARCHIVED", lastArchivedAt=NOW - timedelta(days=10)),
+        image(
+            1,
+            ["archived-long"],
+            500,
+            imageStatus="ARCHIVED",
+            lastArchivedAt=NOW - timedelta(days=91),
+        ),
+        image(
+            2,
+            ["archived-recent"],
+            500,
+            imageStatus="ARCHIVED",
+            lastArchivedAt=NOW - timedelta(days=10),
+        ),
         image(3, ["active-old"], 500),
     ]
     (r,) = preview_lifecycle_policy(policy, images, now=NOW)
@@ -143,11 +185,15 @@ def test_archived_images_expire_by_archive_age_only_in_their_class() -> None:
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        preview_lifecycle_policy({"rules": [keep(1, 1)]}, [{"imageDigest": "x", "imagePushedAt": datetime(2026, 1, 1)}])
+        preview_lifecycle_policy(
+            {"rules": [keep(1, 1)]}, [{"imageDigest": "x", "imagePushedAt": datetime(2026, 1, 1)}]
+        )
 
 
 # Property tests: the fast evaluator agrees with the naive one, and the priority guarantees hold.
-TAGS = st.lists(st.sampled_from(["dev-1", "dev-2", "prod-1", "v1.0", "v2", "rel", "x"]), max_size=3, unique=True)
+TAGS = st.lists(
+    st.sampled_from(["dev-1", "dev-2", "prod-1", "v1.0", "v2", "rel", "x"]), max_size=3, unique=True
+)
 IMAGES = st.lists(st.tuples(TAGS, st.integers(0, 40), st.booleans()), max_size=25)
 SELECTIONS = st.sampled_from(
     [
@@ -161,7 +207,9 @@ SELECTIONS = st.sampled_from(
 )
 COUNTS = st.one_of(
     st.integers(1, 5).map(lambda n: {"countType": "imageCountMoreThan", "countNumber": n}),
-    st.integers(1, 30).map(lambda n: {"countType": "sinceImagePushed", "countUnit": "days", "countNumber": n}),
+    st.integers(1, 30).map(
+        lambda n: {"countType": "sinceImagePushed", "countUnit": "days", "countNumber": n}
+    ),
 )
 
 
@@ -182,14 +230,20 @@ def policies(draw: Any) -> dict:
 
 
 def build(spec: list[tuple[list[str], int, bool]]) -> list[dict]:
-    return [image(i, tags if tags or not untagged_absent else None, age) for i, (tags, age, untagged_absent) in enumerate(spec)]
+    return [
+        image(i, tags if tags or not untagged_absent else None, age)
+        for i, (tags, age, untagged_absent) in enumerate(spec)
+    ]
 
 
 @settings(max_examples=300, deadline=None)
 @given(policies(), IMAGES)
 def test_fast_evaluator_equals_the_naive_one(policy: dict, spec: list) -> None:
     images = build(spec)
-    fast = {r["imageDigest"]: r["appliedRulePriority"] for r in preview_lifecycle_policy(policy, images, now=NOW)}
+    fast = {
+        r["imageDigest"]: r["appliedRulePriority"]
+        for r in preview_lifecycle_policy(policy, images, now=NOW)
+    }
     slow = {images[i]["imageDigest"]: p for i, p in naive_preview(policy, images, NOW).items()}
     assert fast == slow
 
@@ -208,8 +262,27 @@ def test_priority_guarantees(policy: dict, spec: list) -> None:
         for higher in rules:
             if higher["rulePriority"] >= r["appliedRulePriority"]:
                 break
-            selected = naive_preview({"rules": [{**higher, "rulePriority": 1, "selection": {**higher["selection"], "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1}}]}, [{**img, "imagePushedAt": NOW - timedelta(days=1000)}], NOW)
-            assert not selected, f"rule {higher['rulePriority']} selected the image acted on by {r['appliedRulePriority']}"
+            selected = naive_preview(
+                {
+                    "rules": [
+                        {
+                            **higher,
+                            "rulePriority": 1,
+                            "selection": {
+                                **higher["selection"],
+                                "countType": "sinceImagePushed",
+                                "countUnit": "days",
+                                "countNumber": 1,
+                            },
+                        }
+                    ]
+                },
+                [{**img, "imagePushedAt": NOW - timedelta(days=1000)}],
+                NOW,
+            )
+            assert not selected, (
+                f"rule {higher['rulePriority']} selected the image acted on by {r['appliedRulePriority']}"
+            )
 
 
 # Deployed-image protection, proven with the evaluator.
@@ -229,13 +302,26 @@ def test_the_deployed_image_survives_1000_newer_pushes(preset: str, prefix: str)
     results = preview_lifecycle_policy(policy, [deployed, *newer], now=NOW)
     assert deployed["imageDigest"] not in {r["imageDigest"] for r in results}
     assert len(results) > 0  # the policy still cleans up the rest
-    assert lifecycle.deployed_image_expiring_rule(policy, deployed["imageTags"][0], prefix=prefix) is None
+    assert (
+        lifecycle.deployed_image_expiring_rule(policy, deployed["imageTags"][0], prefix=prefix)
+        is None
+    )
 
 
 def test_static_check_finds_the_rule_that_would_expire_the_deploy() -> None:
-    assert lifecycle.deployed_image_expiring_rule(lifecycle.preset_policy("keep-last-10"), "dev-abc", prefix="dev-") == 1
+    assert (
+        lifecycle.deployed_image_expiring_rule(
+            lifecycle.preset_policy("keep-last-10"), "dev-abc", prefix="dev-"
+        )
+        == 1
+    )
     # release-channels: `dev` prefixed images expire after 7 days -> rule 4 catches `dev-...`.
-    assert lifecycle.deployed_image_expiring_rule(lifecycle.preset_policy("release-channels"), "dev-abc", prefix="dev-") == 4
+    assert (
+        lifecycle.deployed_image_expiring_rule(
+            lifecycle.preset_policy("release-channels"), "dev-abc", prefix="dev-"
+        )
+        == 4
+    )
     # A count rule whose prefix only deploy tags can match keeps it.
     keep_prefix = {"rules": [keep(1, 3, tagPrefixList=["dev-a"]), keep(2, 1)]}
     assert lifecycle.deployed_image_expiring_rule(keep_prefix, "dev-abc", prefix="dev-") is None

@@ -50,46 +50,161 @@ def test_rendering_is_byte_identical_and_canonical() -> None:
     ("mutate", "path", "fragment"),
     [
         # V2: at most 50 rules
-        (lambda p: p.update(rules=[tagged(i, [f"p{i}-"]) for i in range(1, 52)]), "rules", "at most 50"),
+        (
+            lambda p: p.update(rules=[tagged(i, [f"p{i}-"]) for i in range(1, 52)]),
+            "rules",
+            "at most 50",
+        ),
         # V3: priorities >= 1, unique
         (lambda p: p["rules"][0].update(rulePriority=0), "rules[0].rulePriority", ">= 1"),
         (lambda p: p["rules"][1].update(rulePriority=1), "rules[1].rulePriority", "already used"),
         (lambda p: p["rules"][0].update(rulePriority=True), "rules[0].rulePriority", ">= 1"),
         # V4: the any rule goes last
-        (lambda p: p["rules"][2].update(rulePriority=0) or p["rules"][2].update(rulePriority=4) or p["rules"][0].update(rulePriority=5), "rules[2].rulePriority", "highest priority"),
+        (
+            lambda p: (
+                p["rules"][2].update(rulePriority=0)
+                or p["rules"][2].update(rulePriority=4)
+                or p["rules"][0].update(rulePriority=5)
+            ),
+            "rules[2].rulePriority",
+            "highest priority",
+        ),
         # V5/V7: tagged needs exactly one list
-        (lambda p: p["rules"][0]["selection"].pop("tagPrefixList"), "rules[0].selection", "exactly one"),
-        (lambda p: p["rules"][0]["selection"].update(tagPatternList=["x*"]), "rules[0].selection", "exactly one"),
+        (
+            lambda p: p["rules"][0]["selection"].pop("tagPrefixList"),
+            "rules[0].selection",
+            "exactly one",
+        ),
+        (
+            lambda p: p["rules"][0]["selection"].update(tagPatternList=["x*"]),
+            "rules[0].selection",
+            "exactly one",
+        ),
         # V6: untagged/any forbid lists
-        (lambda p: p["rules"][1]["selection"].update(tagPrefixList=["x"]), "rules[1].selection.tagPrefixList", "only allowed with tagStatus tagged"),
+        (
+            lambda p: p["rules"][1]["selection"].update(tagPrefixList=["x"]),
+            "rules[1].selection.tagPrefixList",
+            "only allowed with tagStatus tagged",
+        ),
         # V8: at most four wildcards
-        (lambda p: p["rules"][0].update(selection={"tagStatus": "tagged", "tagPatternList": ["a*b*c*d*e*f"], "countType": "imageCountMoreThan", "countNumber": 5}), "rules[0].selection.tagPatternList[0]", "four"),
+        (
+            lambda p: p["rules"][0].update(
+                selection={
+                    "tagStatus": "tagged",
+                    "tagPatternList": ["a*b*c*d*e*f"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 5,
+                }
+            ),
+            "rules[0].selection.tagPatternList[0]",
+            "four",
+        ),
         # V9: countUnit for and only for time-based counts
-        (lambda p: p["rules"][1]["selection"].update(countUnit="days"), "rules[1].selection.countUnit", "not allowed with imageCountMoreThan"),
-        (lambda p: p["rules"][1]["selection"].update(countType="sinceImagePushed"), "rules[1].selection.countUnit", "needs countUnit"),
-        (lambda p: p["rules"][1]["selection"].update(countType="sinceImagePushed", countUnit="hours"), "rules[1].selection.countUnit", "needs countUnit"),
+        (
+            lambda p: p["rules"][1]["selection"].update(countUnit="days"),
+            "rules[1].selection.countUnit",
+            "not allowed with imageCountMoreThan",
+        ),
+        (
+            lambda p: p["rules"][1]["selection"].update(countType="sinceImagePushed"),
+            "rules[1].selection.countUnit",
+            "needs countUnit",
+        ),
+        (
+            lambda p: p["rules"][1]["selection"].update(
+                countType="sinceImagePushed", countUnit="hours"
+            ),
+            "rules[1].selection.countUnit",
+            "needs countUnit",
+        ),
         # V10: countNumber >= 1
-        (lambda p: p["rules"][0]["selection"].update(countNumber=0), "rules[0].selection.countNumber", ">= 1"),
+        (
+            lambda p: p["rules"][0]["selection"].update(countNumber=0),
+            "rules[0].selection.countNumber",
+            ">= 1",
+        ),
         # V11: storage class with count types
-        (lambda p: p["rules"][1]["selection"].update(storageClass="archive"), "rules[1].selection.storageClass", "only sinceImageTransitioned"),
+        (
+            lambda p: p["rules"][1]["selection"].update(storageClass="archive"),
+            "rules[1].selection.storageClass",
+            "only sinceImageTransitioned",
+        ),
         # V12: sinceImagePulled only with transition
-        (lambda p: p["rules"][1]["selection"].update(countType="sinceImagePulled", countUnit="days"), "rules[1].action.type", "only works with transition"),
+        (
+            lambda p: p["rules"][1]["selection"].update(
+                countType="sinceImagePulled", countUnit="days"
+            ),
+            "rules[1].action.type",
+            "only works with transition",
+        ),
         # V13: sinceImageTransitioned needs archive + expire
-        (lambda p: p["rules"][1]["selection"].update(countType="sinceImageTransitioned", countUnit="days", countNumber=90), "rules[1].selection.storageClass", "archive"),
+        (
+            lambda p: p["rules"][1]["selection"].update(
+                countType="sinceImageTransitioned", countUnit="days", countNumber=90
+            ),
+            "rules[1].selection.storageClass",
+            "archive",
+        ),
         # V14: transition needs targetStorageClass archive
-        (lambda p: p["rules"][1].update(action={"type": "transition"}), "rules[1].action.targetStorageClass", "archive"),
+        (
+            lambda p: p["rules"][1].update(action={"type": "transition"}),
+            "rules[1].action.targetStorageClass",
+            "archive",
+        ),
         # V15: one untagged rule per storage class
-        (lambda p: p["rules"].insert(2, rule(4)) or p["rules"][3].update(rulePriority=5), "rules[2].selection.tagStatus", "only one rule may select untagged"),
+        (
+            lambda p: p["rules"].insert(2, rule(4)) or p["rules"][3].update(rulePriority=5),
+            "rules[2].selection.tagStatus",
+            "only one rule may select untagged",
+        ),
         # V16: unique prefix sets
-        (lambda p: p["rules"].insert(1, tagged(9, ["prod-"])) or p["rules"][3].update(rulePriority=10), "rules[1].selection.tagPrefixList", "same set"),
+        (
+            lambda p: (
+                p["rules"].insert(1, tagged(9, ["prod-"])) or p["rules"][3].update(rulePriority=10)
+            ),
+            "rules[1].selection.tagPrefixList",
+            "same set",
+        ),
         # V17: no nulls
-        (lambda p: p["rules"][1]["selection"].update(countUnit=None), "rules[1].selection.countUnit", "null"),
-        (lambda p: p["rules"][0].update(action={"type": "expire", "targetStorageClass": None}), "rules[0].action.targetStorageClass", "null"),
+        (
+            lambda p: p["rules"][1]["selection"].update(countUnit=None),
+            "rules[1].selection.countUnit",
+            "null",
+        ),
+        (
+            lambda p: p["rules"][0].update(action={"type": "expire", "targetStorageClass": None}),
+            "rules[0].action.targetStorageClass",
+            "null",
+        ),
         # V18: archived images stay 90 days
-        (lambda p: p["rules"].append({"rulePriority": 9, "selection": {"tagStatus": "any", "storageClass": "archive", "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 30}, "action": {"type": "expire"}}), "rules[3].selection.countNumber", "90"),
+        (
+            lambda p: p["rules"].append(
+                {
+                    "rulePriority": 9,
+                    "selection": {
+                        "tagStatus": "any",
+                        "storageClass": "archive",
+                        "countType": "sinceImageTransitioned",
+                        "countUnit": "days",
+                        "countNumber": 30,
+                    },
+                    "action": {"type": "expire"},
+                }
+            ),
+            "rules[3].selection.countNumber",
+            "90",
+        ),
         # typos and types
-        (lambda p: p["rules"][0]["selection"].update(tagPrefixlist=["x"]), "rules[0].selection.tagPrefixlist", "unknown key"),
-        (lambda p: p["rules"][0]["selection"].update(countNumber="5"), "rules[0].selection.countNumber", ">= 1"),
+        (
+            lambda p: p["rules"][0]["selection"].update(tagPrefixlist=["x"]),
+            "rules[0].selection.tagPrefixlist",
+            "unknown key",
+        ),
+        (
+            lambda p: p["rules"][0]["selection"].update(countNumber="5"),
+            "rules[0].selection.countNumber",
+            ">= 1",
+        ),
         (lambda p: p.update(version=1), "version", "unknown key"),
     ],
 )
@@ -111,8 +226,27 @@ def test_text_length_limits() -> None:
 def test_archive_then_expire_pair_is_valid_per_storage_class() -> None:
     policy = {
         "rules": [
-            {"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "sinceImagePulled", "countUnit": "days", "countNumber": 30}, "action": {"type": "transition", "targetStorageClass": "archive"}},
-            {"rulePriority": 2, "selection": {"tagStatus": "any", "storageClass": "archive", "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 90}, "action": {"type": "expire"}},
+            {
+                "rulePriority": 1,
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "sinceImagePulled",
+                    "countUnit": "days",
+                    "countNumber": 30,
+                },
+                "action": {"type": "transition", "targetStorageClass": "archive"},
+            },
+            {
+                "rulePriority": 2,
+                "selection": {
+                    "tagStatus": "any",
+                    "storageClass": "archive",
+                    "countType": "sinceImageTransitioned",
+                    "countUnit": "days",
+                    "countNumber": 90,
+                },
+                "action": {"type": "expire"},
+            },
         ]
     }
     assert len(lifecycle.validate_lifecycle_policy(policy)["rules"]) == 2
@@ -180,7 +314,10 @@ def test_config_rule_forms() -> None:
             {"expireArchivedAfterDays": 120},
         ]
     )
-    kinds = [(r["rulePriority"], r["selection"]["tagStatus"], r["selection"]["countType"]) for r in policy["rules"]]
+    kinds = [
+        (r["rulePriority"], r["selection"]["tagStatus"], r["selection"]["countType"])
+        for r in policy["rules"]
+    ]
     assert kinds == [
         (1, "tagged", "imageCountMoreThan"),
         (2, "tagged", "sinceImagePushed"),

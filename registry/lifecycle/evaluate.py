@@ -27,14 +27,12 @@ class _Images:
     def __init__(self, images: Sequence[Mapping[str, Any]]) -> None:
         n = len(images)
         self.tags: list[tuple[str, ...]] = [tuple(img.get("imageTags") or ()) for img in images]
-        pushed = [img.get("imagePushedAt") for img in images]
+        pushed = [_aware(img.get("imagePushedAt"), "imagePushedAt", img) for img in images]
         activated = [img.get("lastActivatedAt") for img in images]
-        for i, t in enumerate(pushed):
-            _aware(t, "imagePushedAt", images[i])
         # A restored image counts from its restore (lastActivatedAt), for every count type.
         self.time: list[datetime] = [
             a if a is not None else p for p, a in zip(pushed, activated, strict=True)
-        ]  # type: ignore[misc]
+        ]
         self.pulled: list[datetime] = list(self.time)
         self.archived_at: list[datetime | None] = [None] * n
         # ACTIVATING images are still in archive storage until the restore completes.

@@ -1,0 +1,249 @@
+"""Pull-through rules, credentials, cache-URI rewriting and the command, with moto and botocore."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import boto3
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+from moto import mock_aws
+
+from registry import pull_through as pt
+
+HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+RULES = {
+    "docker.io": "docker-hub",
+    "quay.io": "quay",
+    "registry.k8s.io": "kubernetes",
+    "ghcr.io": "ROOT",
+}
+
+
+@pytest.mark.parametrize(
+    ("ref", "uri"),
+    [
+        ("nginx", f"{HOST}/docker-hub/library/nginx"),
+        ("nginx:1.27", f"{HOST}/docker-hub/library/nginx:1.27"),
+        ("docker.io/library/redis:7", f"{HOST}/docker-hub/library/redis:7"),
+        ("bitnami/wordpress:latest", f"{HOST}/docker-hub/bitnami/wordpress:latest"),
+        ("quay.io/prometheus/node-exporter:v1.8.2", f"{HOST}/quay/prometheus/node-exporter:v1.8.2"),
+        ("registry.k8s.io/pause@sha256:" + "1" * 64, f"{HOST}/kubernetes/pause@sha256:" + "1" * 64),
+        ("ghcr.io/org/tool:v2", f"{HOST}/org/tool:v2"),
+    ],
+)
+def test_cache_uri(ref: str, uri: str) -> None:
+    assert pt.cache_image_uri(ref, HOST, RULES) == uri
+
+
+def test_unknown_upstream_names_the_ones_that_exist() -> None:
+    with pytest.raises(ValueError, match=r"docker\.io, ghcr\.io, quay\.io, registry\.k8s\.io"):
+        pt.cache_image_uri("gcr.io/distroless/static", HOST, RULES)
+
+
+def test_defaults_and_urls_for_every_upstream() -> None:
+    items = [
+        {"upstream": name}
+        for name in pt.UPSTREAMS
+        if name not in ("azure-container-registry", "ecr")
+    ]
+    items += [
+        {"upstream": "azure-container-registry", "azureRegistryName": "myregistry"},
+        {
+            "upstream": "ecr",
+            "accountId": "210987654321",
+            "region": "eu-west-1",
+            "upstreamRepositoryPrefix": "team",
+            "customRoleArn": "arn:aws:iam::123456789012:role/ecr-pull",
+        },
+    ]
+    rules = {r.upstream: r for r in pt.validate_cache_rules(items, region="us-east-1")}
+    assert {n: (r.prefix, r.upstream_url) for n, r in rules.items()} == {
+        "ecr-public": ("ecr-public", "public.ecr.aws"),
+        "k8s": ("kubernetes", "registry.k8s.io"),
+        "quay": ("quay", "quay.io"),
+        "docker-hub": ("docker-hub", "registry-1.docker.io"),
+        "github-container-registry": ("github", "ghcr.io"),
+        "gitlab-container-registry": ("gitlab", "registry.gitlab.com"),
+        "chainguard": ("chainguard", "cgr.dev"),
+        "azure-container-registry": ("azure", "myregistry.azurecr.io"),
+        "ecr": ("ecr", "210987654321.dkr.ecr.eu-west-1.amazonaws.com"),
+    }
+    assert rules["docker-hub"].reference_host == "docker.io"
+    assert {n for n, r in rules.items() if r.needs_credentials} == {
+        "docker-hub",
+        "github-container-registry",
+        "gitlab-container-registry",
+        "azure-container-registry",
+        "chainguard",
+    }
+
+
+@pytest.mark.parametrize(
+    ("items", "region", "path"),
+    [
+        ([{"upstream": "quay", "prefix": "Q"}], "us-east-1", "[0].prefix"),
+        ([{"upstream": "quay", "prefix": "a"}], "us-east-1", "[0].prefix"),
+        ([{"upstream": "quay", "prefix": "x" * 31}], "us-east-1", "[0].prefix"),
+        ([{"upstream": "quay", "prefix": "cache-"}], "us-east-1", "[0].prefix"),
+        (
+            [{"upstream": "quay"}, {"upstream": "ecr-public", "prefix": "quay"}],
+            "us-east-1",
+            "[1].prefix",
+        ),
+        (
+            [{"upstream": "quay"}] * 1
+            + [{"upstream": "k8s", "prefix": f"p{i:02d}"} for i in range(50)],
+            "us-east-1",
+            "",
+        ),
+        ([{"upstream": "quay"}], "cn-north-1", ""),
+        ([{"upstream": "quay"}], "us-gov-west-1", ""),
+        ([{"upstream": "dockerhub"}], "us-east-1", "[0].upstream"),
+        ([{"upstream": "quay", "accountId": "1"}], "us-east-1", "[0].accountId"),
+        (
+            [{"upstream": "ecr", "accountId": "123", "region": "us-east-1"}],
+            "us-east-1",
+            "[0].accountId",
+        ),
+        (
+            [
+                {
+                    "upstream": "ecr",
+                    "prefix": "ROOT",
+                    "accountId": "210987654321",
+                    "region": "us-east-1",
+                    "upstreamRepositoryPrefix": "x1",
+                }
+            ],
+            "us-east-1",
+            "[0].upstreamRepositoryPrefix",
+        ),
+        ([{"upstream": "azure-container-registry"}], "us-east-1", "[0].azureRegistryName"),
+        (
+            [
+                {
+                    "upstream": "docker-hub",
+                    "credentialArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-AbCdEf",
+                }
+            ],
+            "us-east-1",
+            "[0].credentialArn",
+        ),
+        (
+            [
+                {
+                    "upstream": "quay",
+                    "credentialArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/q-AbCdEf",
+                }
+            ],
+            "us-east-1",
+            "[0].credentialArn",
+        ),
+        ([{"upstream": "quay", "extra": 1}], "us-east-1", "[0].extra"),
+    ],
+)
+def test_bad_rules_are_refused_with_a_path(items: list, region: str, path: str) -> None:
+    with pytest.raises(pt.CacheRuleError) as info:
+        pt.validate_cache_rules(items, region=region)
+    assert info.value.path == path
+
+
+def test_credential_arn_pattern() -> None:
+    good = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
+    assert pt.validate_credential_arn(good) == good
+    assert pt.validate_credential_arn(good.replace("arn:aws:", "arn:aws-cn:"))
+    for bad in (
+        good.replace("ecr-pullthroughcache/", "other/"),
+        good.replace("secretsmanager", "ssm"),
+        "arn:aws:secretsmanager:x",
+    ):
+        with pytest.raises(ValueError):
+            pt.validate_credential_arn(bad)
+
+
+def test_validate_cache_prefix_accepts_root_and_paths() -> None:
+    for ok in ("ROOT", "docker-hub", "team/cache", "a.b", "a__b", "ab/"):
+        assert pt.validate_cache_prefix(ok) == ok
+
+
+def test_rule_requests_match_the_ecr_api_model() -> None:
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("ecr")
+        .operation_model("CreatePullThroughCacheRule")
+        .input_shape
+    )
+    for rule in pt.validate_cache_rules(
+        [{"upstream": "quay"}, {"upstream": "docker-hub"}], region="us-east-1"
+    ):
+        request = {
+            "ecrRepositoryPrefix": rule.prefix,
+            "upstreamRegistryUrl": rule.upstream_url,
+            "upstreamRegistry": rule.upstream,
+        }
+        if rule.needs_credentials:
+            request["credentialArn"] = (
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+                + pt.credential_secret_name(rule.prefix)
+                + "-AbCdEf"
+            )
+        report = ParamValidator().validate(request, shape)
+        assert not report.has_errors(), report.generate_report()
+
+
+def test_credential_secret_round_trips_through_secrets_manager() -> None:
+    with mock_aws():
+        sm = boto3.client("secretsmanager", region_name="us-east-1")
+        created = sm.create_secret(
+            Name=pt.credential_secret_name("docker-hub"),
+            SecretString=pt.credential_secret_string("octo", "dckr_pat_x"),
+        )
+        assert created["Name"] == "ecr-pullthroughcache/docker-hub"
+        assert pt.validate_credential_arn(created["ARN"]) == created["ARN"]
+        value = json.loads(sm.get_secret_value(SecretId=created["ARN"])["SecretString"])
+        assert value == {"username": "octo", "accessToken": "dckr_pat_x"}
+
+
+def test_pull_policy_scopes_imports_per_prefix() -> None:
+    doc = pt.pull_policy_document("aws", "us-east-1", "123456789012", ["quay", "ROOT"])
+    imports = next(s for s in doc["Statement"] if "ecr:BatchImportUpstreamImage" in s["Action"])
+    assert sorted(imports["Action"]) == ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
+    assert imports["Resource"] == [
+        "arn:aws:ecr:us-east-1:123456789012:repository/*",
+        "arn:aws:ecr:us-east-1:123456789012:repository/quay/*",
+    ]
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_command_with_flags_prints_good_and_reports_bad(capsys: pytest.CaptureFixture[str]) -> None:
+    code = pt.main(
+        ["--registry", HOST, "--rule", "docker.io=docker-hub", "nginx", "Bad/Ref", "quay.io/a/b"],
+        stdin=Tty(),
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out.splitlines() == [f"{HOST}/docker-hub/library/nginx"]
+    assert len(err.splitlines()) == 2 and all(
+        line.startswith("error: ") for line in err.splitlines()
+    )
+
+
+def test_command_reads_stack_outputs_from_stdin(capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = {
+        "ecrRegistryUrl": HOST,
+        "pullThroughCacheUpstreams": {"quay": "quay.io", "docker-hub": "docker.io"},
+    }
+    code = pt.main(["redis:7", "quay.io/coreos/etcd:v3.5"], stdin=io.StringIO(json.dumps(outputs)))
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert out.splitlines() == [
+        f"{HOST}/docker-hub/library/redis:7",
+        f"{HOST}/quay/coreos/etcd:v3.5",
+    ]

@@ -1,0 +1,197 @@
+"""Registry hosts in every partition, repository names, tags, and Docker reference normalization."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry import names, urls
+from registry.reference import parse_image_reference
+
+ID = "123456789012"
+
+
+@pytest.mark.parametrize(
+    ("host", "region", "fips", "dual"),
+    [
+        (f"{ID}.dkr.ecr.us-east-1.amazonaws.com", "us-east-1", False, False),
+        (f"{ID}.dkr.ecr.cn-north-1.amazonaws.com.cn", "cn-north-1", False, False),
+        (f"{ID}.dkr-ecr.cn-northwest-1.on.amazonwebservices.com.cn", "cn-northwest-1", False, True),
+        (f"{ID}.dkr.ecr.us-gov-west-1.amazonaws.com", "us-gov-west-1", False, False),
+        (f"{ID}.dkr.ecr-fips.us-gov-east-1.amazonaws.com", "us-gov-east-1", True, False),
+        (f"{ID}.dkr-ecr.us-east-2.on.aws", "us-east-2", False, True),
+        (f"{ID}.dkr-ecr-fips.us-east-2.on.aws", "us-east-2", True, True),
+        (f"{ID}.dkr.ecr.us-iso-east-1.c2s.ic.gov", "us-iso-east-1", False, False),
+        (f"{ID}.dkr.ecr.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1", False, False),
+        (f"{ID}.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk", "eu-isoe-west-1", False, False),
+        (f"{ID}.dkr.ecr.us-isof-south-1.csp.hci.ic.gov", "us-isof-south-1", False, False),
+        (f"{ID}.dkr.ecr.eusc-de-east-1.amazonaws.eu", "eusc-de-east-1", False, False),
+    ],
+)
+def test_every_partition_and_endpoint_form(host: str, region: str, fips: bool, dual: bool) -> None:
+    for form in (
+        host,
+        f"https://{host}",
+        f"https://{host}/",
+        f"https://{host}/v2/dev/api",
+        host.upper(),
+    ):
+        parsed = urls.parse_registry_url(form)
+        assert (parsed.registry_id, parsed.region, parsed.fips, parsed.dual_stack) == (
+            ID,
+            region,
+            fips,
+            dual,
+        )
+        assert parsed.host == host
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        f"{ID}.dkr.ecr.us-east-1.amazonaws.com.evil.io",
+        f"{ID}.dkr.ecr.us-east-1.amazonaws.co",
+        f"{ID}.dkr.ecr.us-east-1.xamazonaws.com",
+        f"evil{ID}.dkr.ecr.us-east-1.amazonaws.com",
+        f"{ID}0.dkr.ecr.us-east-1.amazonaws.com",
+        f"{ID}.dkr.ecr.us-east-1.amazonaws.com:443",
+        f"https://user@{ID}.dkr.ecr.us-east-1.amazonaws.com",
+        f"{ID}.dkr.ecr.cn-north-1.amazonaws.com",  # China region with the commercial suffix
+        f"{ID}.dkr.ecr.us-east-1.amazonaws.com.cn",
+        f"{ID}.dkr-ecr.us-iso-east-1.on.aws",
+        "public.ecr.aws",
+        "ghcr.io",
+        f"ftp://{ID}.dkr.ecr.us-east-1.amazonaws.com",
+    ],
+)
+def test_look_alikes_and_other_registries_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        urls.parse_registry_url(bad)
+
+
+def test_registry_host_uses_the_partition_suffix() -> None:
+    assert urls.registry_host(ID, "us-west-2") == f"{ID}.dkr.ecr.us-west-2.amazonaws.com"
+    assert urls.registry_host(ID, "cn-north-1") == f"{ID}.dkr.ecr.cn-north-1.amazonaws.com.cn"
+    assert urls.registry_host(ID, "us-east-2", dual_stack=True) == f"{ID}.dkr-ecr.us-east-2.on.aws"
+    with pytest.raises(ValueError, match="dual-stack"):
+        urls.registry_host(ID, "us-iso-east-1", dual_stack=True)
+    with pytest.raises(ValueError):
+        urls.registry_host("12345", "us-east-1")
+    with pytest.raises(ValueError, match="partition"):
+        urls.validate_region("moon-base-1")
+
+
+def test_login_command_takes_the_region_from_the_host() -> None:
+    host = f"{ID}.dkr.ecr.eu-central-1.amazonaws.com"
+    assert urls.login_command(f"https://{host}/") == (
+        f"aws ecr get-login-password --region eu-central-1 | docker login --username AWS --password-stdin {host}"
+    )
+    with pytest.raises(ValueError):
+        urls.login_command("docker.io")
+
+
+def test_repository_arn_round_trip() -> None:
+    arn = urls.repository_arn("aws-cn", "cn-north-1", ID, "team/app")
+    assert urls.parse_repository_arn(arn) == ("aws-cn", "cn-north-1", ID, "team/app")
+
+
+@pytest.mark.parametrize("name", ["ab", "team/app", "a.b_c-d", "a__b", "a---b", "x" * 256, "1app"])
+def test_repository_names_the_api_accepts(name: str) -> None:
+    assert names.validate_repository_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["a", "App", "a//b", "/a", "a/", "a___b", "a..b", "-a", "a-", "x" * 257, "a b"]
+)
+def test_repository_names_the_api_refuses(name: str) -> None:
+    with pytest.raises(ValueError):
+        names.validate_repository_name(name)
+
+
+def test_discouraged_names_warn() -> None:
+    assert len(names.repository_name_warnings("1app")) == 1
+    assert len(names.repository_name_warnings("a__b--c")) == 2
+    assert names.repository_name_warnings("good-name") == []
+
+
+def test_tags_follow_docker_not_ecr_length() -> None:
+    assert names.validate_image_tag("v1.2.3_rc-1") == "v1.2.3_rc-1"
+    for bad in ("", ".hidden", "-x", "a" * 129, "a/b", "tag:x"):
+        with pytest.raises(ValueError):
+            names.validate_image_tag(bad)
+
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("ref", "domain", "path", "tag", "digest", "text"),
+    [
+        ("nginx", "docker.io", "library/nginx", None, None, "docker.io/library/nginx"),
+        ("nginx:1.27", "docker.io", "library/nginx", "1.27", None, "docker.io/library/nginx:1.27"),
+        ("docker.io/ubuntu", "docker.io", "library/ubuntu", None, None, "docker.io/library/ubuntu"),
+        (
+            "index.docker.io/library/ubuntu:22.04",
+            "docker.io",
+            "library/ubuntu",
+            "22.04",
+            None,
+            "docker.io/library/ubuntu:22.04",
+        ),
+        (
+            "bitnami/wordpress:latest",
+            "docker.io",
+            "bitnami/wordpress",
+            "latest",
+            None,
+            "docker.io/bitnami/wordpress:latest",
+        ),
+        ("quay.io/a/b/c:v1", "quay.io", "a/b/c", "v1", None, "quay.io/a/b/c:v1"),
+        ("localhost/app", "localhost", "app", None, None, "localhost/app"),
+        ("localhost:5000/app:dev", "localhost:5000", "app", "dev", None, "localhost:5000/app:dev"),
+        ("[::1]:5000/app", "[::1]:5000", "app", None, None, "[::1]:5000/app"),
+        (f"ghcr.io/o/r@{DIGEST}", "ghcr.io", "o/r", None, DIGEST, f"ghcr.io/o/r@{DIGEST}"),
+        (
+            f"redis:7@{DIGEST}",
+            "docker.io",
+            "library/redis",
+            "7",
+            DIGEST,
+            f"docker.io/library/redis:7@{DIGEST}",
+        ),
+        (
+            "Registry.Example.com/app",
+            "Registry.Example.com",
+            "app",
+            None,
+            None,
+            "Registry.Example.com/app",
+        ),
+        ("localhost", "docker.io", "library/localhost", None, None, "docker.io/library/localhost"),
+    ],
+)
+def test_docker_normalization(
+    ref: str, domain: str, path: str, tag: str | None, digest: str | None, text: str
+) -> None:
+    parsed = parse_image_reference(ref)
+    assert (parsed.domain, parsed.path, parsed.tag, parsed.digest) == (domain, path, tag, digest)
+    assert str(parsed) == text
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("ab" * 32, "64-byte hexadecimal"),
+        ("Nginx", "must be lowercase"),
+        ("docker.io/Library/nginx", "must be lowercase"),
+        ("nginx@sha256:" + "AB" * 32, "invalid checksum digest format"),
+        ("nginx@sha256:abc", "invalid reference format"),
+        ("nginx@sha256:" + "a" * 62, "invalid checksum digest length"),
+        ("nginx@md5:" + "a" * 32, "unsupported digest algorithm"),
+        ("a/" + "b" * 255, "255 characters"),
+        ("nginx:-bad", "invalid reference format"),
+        ("", "at least one component"),
+    ],
+)
+def test_what_docker_rejects(ref: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_image_reference(ref)
