@@ -155,7 +155,7 @@ def test_request_passes_botocore_and_catches_mistakes() -> None:
     tag_only = request(image="x" * 256 + ":tag")
     with pytest.raises(ValueError, match="not an ECS image reference"):
         container.validate_task_definition_request(tag_only)
-    with pytest.raises(ValueError, match="21..200"):
+    with pytest.raises(ValueError, match=r"21\.\.200"):
         request(ephemeral_storage_gib=20)
 
 
