@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -21,7 +22,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 import settings as stack_settings
-from settings.source import RawConfig, from_files
+from settings.source import PROJECT_DIR, RawConfig, from_files
 
 ACCOUNT_ID = "123456789012"
 PROJECT = "ecr-fargate"
@@ -206,8 +207,9 @@ def raw_stack_config(
     *,
     overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
+    project_dir: Path = PROJECT_DIR,
 ) -> RawConfig:
-    return from_files(stack, overrides=overrides, secrets=secrets)
+    return from_files(stack, overrides=overrides, secrets=secrets, project_dir=project_dir)
 
 
 def render(
@@ -261,7 +263,7 @@ def render_stack(
     secrets: Mapping[str, Any] | None = None,
     preview: bool = False,
     env: Mapping[str, str] | None = None,
+    project_dir: Path = PROJECT_DIR,
 ) -> Rendered:
-    return render(
-        raw_stack_config(stack, overrides=overrides, secrets=secrets), preview=preview, env=env
-    )
+    raw = raw_stack_config(stack, overrides=overrides, secrets=secrets, project_dir=project_dir)
+    return render(raw, preview=preview, env=env)

@@ -1,0 +1,56 @@
+"""The offline plan prints the rendered stack, says placeholders are placeholders, refuses bad config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from plan import __main__ as plan_cli
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_json_plan_lists_resources_and_outputs(
+    stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert plan_cli.main([stack, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "placeholders" in doc["notice"]
+    types = {r["type"] for r in doc["resources"]}
+    assert {
+        "aws:ecr/repository:Repository",
+        "aws:ecs/taskDefinition:TaskDefinition",
+        "aws:ecs/service:Service",
+    } <= types
+    policy = next(
+        r for r in doc["resources"] if r["type"] == "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+    )
+    assert policy["inputs"]["policy"]["rules"][0]["selection"]["tagPrefixList"] == [f"{stack}-"]
+    image = next(r for r in doc["resources"] if r["type"] == "docker:index/image:Image")
+    assert image["inputs"]["registry"] == "[secret]"
+    assert doc["outputs"]["ecrRepositoryNames"] == {
+        "api": f"{stack}/api",
+        "worker": f"{stack}/worker",
+    }
+
+
+def test_text_plan_starts_with_the_notice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_cli.main(["prod"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("Offline plan: provider-computed values")
+    assert "+ aws:ecr/repository:Repository  registry-api  (protected)" in out
+    assert "retentionInDays: 30\n" in out
+
+
+def test_bad_config_exits_1_with_the_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "Pulumi.yaml").write_text((root / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.broken.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  ecr-fargate:environment: staging\n"
+    )
+    assert plan_cli.main(["broken", "--project-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "config 'ecr-fargate:environment': 'staging' is not allowed; use one of dev, prod" in err
