@@ -13,7 +13,7 @@ SECRET_LOOKING = re.compile(
 )
 
 
-class EnvironmentError_(ValueError):
+class EnvironmentValueError(ValueError):
     def __init__(self, path: str, detail: str) -> None:
         self.path = path
         self.detail = detail
@@ -27,25 +27,25 @@ def split_environment(env: Mapping[str, object]) -> tuple[dict[str, str], dict[s
     for name in sorted(env):
         value = env[name]
         if not NAME.fullmatch(name):
-            raise EnvironmentError_(
+            raise EnvironmentValueError(
                 name, f"{name!r} is not a variable name ([A-Za-z_][A-Za-z0-9_]*)"
             )
         if isinstance(value, Mapping):
             if set(value) != {"secretArn"} or not isinstance(value["secretArn"], str):
-                raise EnvironmentError_(
+                raise EnvironmentValueError(
                     name, 'a secret reference is {"secretArn": "<Secrets Manager or SSM ARN>"}'
                 )
             try:
                 secrets[name] = validate_secret_reference_arn(value["secretArn"])
             except ValueError as exc:
-                raise EnvironmentError_(name, str(exc)) from None
+                raise EnvironmentValueError(name, str(exc)) from None
             continue
         if not isinstance(value, str):
-            raise EnvironmentError_(
+            raise EnvironmentValueError(
                 name, f"{value!r} is not allowed; environment values are strings (quote it)"
             )
         if SECRET_LOOKING.search(name):
-            raise EnvironmentError_(
+            raise EnvironmentValueError(
                 name,
                 f"{name} looks like a secret; never put secret values in plain environment "
                 'variables, give {"secretArn": "<Secrets Manager or SSM ARN>"} instead',

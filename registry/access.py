@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from botocore.utils import ArnParser
+
 # What `docker pull` needs once authenticated (GetAuthorizationToken is identity-based only).
 PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
@@ -70,3 +72,18 @@ def repository_policy(
     if not statements:
         return None
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def validate_role_arn(arn: str) -> str:
+    """An IAM role ARN without wildcards: a wildcard principal would grant unknown roles."""
+    try:
+        parts = ArnParser().parse_arn(arn)
+    except ValueError:
+        parts = {}
+    if parts.get("service") != "iam" or not str(parts.get("resource", "")).startswith("role/"):
+        raise ValueError(
+            f"{arn!r} is not allowed; expected an IAM role ARN arn:aws:iam::ACCOUNT:role/NAME"
+        )
+    if "*" in arn or not str(parts.get("account", "")).isdigit():
+        raise ValueError(f"{arn!r} is not allowed; name one role in one account, without wildcards")
+    return arn

@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from botocore.utils import ArnParser
-
 from registry import urls
+from registry.access import validate_role_arn
 from registry.reference import DEFAULT_DOMAIN, parse_image_reference
 
 MAX_RULES = 50  # "Pull through cache rules per registry", not adjustable
@@ -116,16 +115,6 @@ def credential_secret_string(username: str, access_token: str) -> str:
     return json.dumps({"username": username, "accessToken": access_token})
 
 
-def _role_arn(arn: str) -> str:
-    try:
-        parts = ArnParser().parse_arn(arn)
-    except ValueError:
-        parts = {}
-    if parts.get("service") != "iam" or not str(parts.get("resource", "")).startswith("role/"):
-        raise ValueError(f"{arn!r} is not an IAM role ARN")
-    return arn
-
-
 def validate_cache_rules(items: Sequence[Any], *, region: str) -> list[CacheRule]:
     if items and region in UNSUPPORTED_REGIONS:
         raise CacheRuleError(
@@ -218,7 +207,7 @@ def _rule(i: int, item: Any, region: str) -> CacheRule:
     role = text("customRoleArn")
     if role is not None:
         try:
-            _role_arn(role)
+            validate_role_arn(role)
         except ValueError as exc:
             raise CacheRuleError(f"{at}.customRoleArn", str(exc)) from None
     credential_arn = text("credentialArn")

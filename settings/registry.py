@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry import lifecycle, names
+from registry.access import validate_role_arn
 from registry.urls import Partition
 
 from .errors import Collector, key_path, show
@@ -155,22 +156,6 @@ def _validate_kms_key_arn(arn: str, partition: Partition) -> str:
         )
     if parts["partition"] != partition.name:
         raise ValueError(f"{arn!r} is not allowed; the key must be in partition {partition.name}")
-    return arn
-
-
-def validate_role_arn(arn: str) -> str:
-    from botocore.utils import ArnParser
-
-    try:
-        parts = ArnParser().parse_arn(arn)
-    except ValueError:
-        parts = {}
-    if parts.get("service") != "iam" or not str(parts.get("resource", "")).startswith("role/"):
-        raise ValueError(
-            f"{arn!r} is not allowed; expected an IAM role ARN arn:aws:iam::ACCOUNT:role/NAME"
-        )
-    if "*" in arn:
-        raise ValueError(f"{arn!r} is not allowed; wildcards would open push to unknown roles")
     return arn
 
 

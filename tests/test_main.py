@@ -36,8 +36,12 @@ def run_main(config: dict[str, str], secret_keys: list[str]) -> list[str]:
     runtime_settings.reset_options(project="ecr-fargate", stack="dev", preview=False)
     pulumi.runtime.set_mocks(mock, project="ecr-fargate", stack="dev", preview=False)
     runtime_config.set_all_config(config, secret_keys)
+
+    def program() -> None:
+        runpy.run_path(str(ROOT / "__main__.py"))
+
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"))))
+        _sync_await(run_pulumi_func(program))
     finally:
         runtime_config.set_all_config({}, [])
     return [r.type for r in mock.resources]

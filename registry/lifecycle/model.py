@@ -45,22 +45,29 @@ class LifecycleRule:
     description: str | None = None
 
     @classmethod
-    def keep_last(
+    def selecting(
         cls,
-        count: int,
+        count_type: str,
+        number: int,
         *,
         prefixes: Sequence[str] = (),
         patterns: Sequence[str] = (),
+        action: str = "expire",
         description: str | None = None,
     ) -> LifecycleRule:
+        """Tagged when a prefix or pattern is given, otherwise every image (`any`)."""
         status = "tagged" if prefixes or patterns else "any"
         return cls(
-            status,
-            "imageCountMoreThan",
-            count,
-            tuple(prefixes),
-            tuple(patterns),
-            description=description,
+            status, count_type, number, tuple(prefixes), tuple(patterns),
+            action=action, description=description,
+        )  # fmt: skip
+
+    @classmethod
+    def keep_last(
+        cls, count: int, *, prefixes: Sequence[str] = (), description: str | None = None
+    ) -> LifecycleRule:
+        return cls.selecting(
+            "imageCountMoreThan", count, prefixes=prefixes, description=description
         )
 
     @classmethod
@@ -69,22 +76,9 @@ class LifecycleRule:
 
     @classmethod
     def expire_older_than(
-        cls,
-        days: int,
-        *,
-        prefixes: Sequence[str] = (),
-        patterns: Sequence[str] = (),
-        description: str | None = None,
+        cls, days: int, *, prefixes: Sequence[str] = (), description: str | None = None
     ) -> LifecycleRule:
-        status = "tagged" if prefixes or patterns else "any"
-        return cls(
-            status,
-            "sinceImagePushed",
-            days,
-            tuple(prefixes),
-            tuple(patterns),
-            description=description,
-        )
+        return cls.selecting("sinceImagePushed", days, prefixes=prefixes, description=description)
 
     @property
     def is_any(self) -> bool:
@@ -154,25 +148,31 @@ def rule_from_config(value: Mapping[str, Any], index: int = 0) -> LifecycleRule:
             where,
             f"{action} needs one of tagPrefix, tagPrefixes, tagPattern, tagPatterns or any: true",
         )
-    status = "tagged" if prefixes or patterns else "any"
     if action == "keep":
-        return LifecycleRule(
-            status, "imageCountMoreThan", number, prefixes, patterns, description=description
+        return LifecycleRule.selecting(
+            "imageCountMoreThan",
+            number,
+            prefixes=prefixes,
+            patterns=patterns,
+            description=description,
         )
     if action == "expireAfterDays":
-        return LifecycleRule(
-            status, "sinceImagePushed", number, prefixes, patterns, description=description
+        return LifecycleRule.selecting(
+            "sinceImagePushed",
+            number,
+            prefixes=prefixes,
+            patterns=patterns,
+            description=description,
         )
     if action == "expireUntaggedAfterDays":
-        return LifecycleRule("untagged", "sinceImagePushed", number, description=description)
+        return LifecycleRule.expire_untagged_after(number, description)
     if action == "archiveAfterDaysUnpulled":
-        return LifecycleRule(
-            status,
+        return LifecycleRule.selecting(
             "sinceImagePulled",
             number,
-            prefixes,
-            patterns,
             action="transition",
+            prefixes=prefixes,
+            patterns=patterns,
             description=description,
         )
     return LifecycleRule(
