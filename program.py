@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from build.image import ServiceImage, ServiceImageArgs
+from ci.github import GithubCi, GithubCiArgs
 from ecs.service import FargateService, FargateServiceArgs
 from registry.cache import PullThroughCache, PullThroughCacheArgs
 from registry.repository import Registry, RegistryArgs
@@ -110,4 +111,20 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
                 "ecsImageDigest": fargate_service.image,
             }
         )
+    if settings.github is not None:
+        ci = GithubCi(
+            "github",
+            GithubCiArgs(
+                settings.github,
+                stack=settings.stack,
+                project=settings.project,
+                partition=partition,
+                region=settings.region,
+                account_id=account_id,
+                tags=tags,
+            ),
+        )
+        outputs["githubOidcProviderArn"] = ci.oidc_provider_arn
+        outputs["ciRoleArn"] = ci.deploy_role_arn
+        outputs["ciPreviewRoleArn"] = ci.preview_role_arn
     return outputs

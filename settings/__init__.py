@@ -15,6 +15,7 @@ from registry import urls
 from .cache import CacheSettings, load_cache
 from .errors import Collector, ConfigError, ConfigErrors, show
 from .fargate import FargateSettings, load_fargate
+from .github import GithubSettings, load_github
 from .reader import Obj
 from .registry import RegistrySettings, load_registry
 from .schema import BY_NAME, KEYS
@@ -37,6 +38,7 @@ class Settings:
     services: tuple[ServiceSettings, ...]
     cache: CacheSettings
     fargate: FargateSettings | None
+    github: GithubSettings | None
 
     @property
     def tags(self) -> dict[str, str]:
@@ -102,6 +104,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     fargate = load_fargate(
         errors, top.raw("fargate"), environment_name=environment, services=services
     )
+    github = load_github(errors, top.raw("github"), environment=environment)
     errors.raise_if_any()
     return Settings(
         project="ecr-fargate",
@@ -113,6 +116,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         services=services,
         cache=cache,
         fargate=fargate,
+        github=github,
     )
 
 

@@ -79,6 +79,13 @@ KEYS: tuple[Key, ...] = (
         [],
     ),
     Key(
+        "github",
+        "object",
+        "GitHub OIDC for CI: `repository` (OWNER/REPO), `branch`, `prodEnvironment`, "
+        "`oidcProviderArn` (an existing provider), `ownerId`/`repositoryId` (ID-based subjects).",
+        {},
+    ),
+    Key(
         "pullThroughCredentials",
         "object",
         "Upstream credentials by cache prefix, `{username, accessToken}`; set with "

@@ -1,0 +1,69 @@
+"""GitHub OIDC settings: which repository (and environment) may assume the stack's CI roles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ci import oidc
+
+from .errors import Collector
+from .reader import Obj
+
+GITHUB_KEYS = (
+    "repository",
+    "branch",
+    "prodEnvironment",
+    "oidcProviderArn",
+    "ownerId",
+    "repositoryId",
+)
+PROVIDER_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com",
+    re.ASCII,
+)
+
+
+@dataclass(frozen=True)
+class GithubSettings:
+    repository: str
+    oidc_provider_arn: str | None  # None: the stack creates the account's provider
+    preview_subject: str
+    deploy_subject: str
+
+
+def load_github(errors: Collector, value: Any, *, environment: str) -> GithubSettings | None:
+    obj = Obj(errors, "github", value, GITHUB_KEYS)
+    if not obj.value:
+        return None
+    repository = obj.string("repository")
+    if repository is None:
+        errors.add(
+            obj.at("repository"), "is required: OWNER/REPO of the repository whose workflows deploy"
+        )
+        return None
+    provider = obj.string("oidcProviderArn")
+    if provider is not None and not PROVIDER_ARN.fullmatch(provider):
+        errors.add(
+            obj.at("oidcProviderArn"),
+            f"{provider!r} is not allowed; expected arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com",
+        )
+    owner_id, repository_id = (
+        obj.integer("ownerId", minimum=1),
+        obj.integer("repositoryId", minimum=1),
+    )
+    if (owner_id is None) != (repository_id is None):
+        errors.add(obj.path, "ownerId and repositoryId go together (the ID-based subject format)")
+    ids = (owner_id, repository_id) if owner_id and repository_id else None
+    branch = obj.string("branch", "main") or "main"
+    prod_environment = obj.string("prodEnvironment", "production") or "production"
+    with errors.guard(obj.at("repository")):
+        preview = oidc.subject("pull_request", repository, ids=ids)
+        if environment == "prod":
+            # Once a job names an environment, GitHub sends the environment form, not the branch.
+            deploy = oidc.subject("environment", repository, environment=prod_environment, ids=ids)
+        else:
+            deploy = oidc.subject("branch", repository, ref=f"refs/heads/{branch}", ids=ids)
+        return GithubSettings(repository, provider, preview, deploy)
+    return None
