@@ -21,6 +21,7 @@ lint: $(BIN)/.installed
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy .
+	cd policy && ../$(BIN)/mypy --config-file ../pyproject.toml rules.py __main__.py
 
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest

@@ -17,8 +17,14 @@ PROVIDER = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercon
 def test_subjects() -> None:
     assert oidc.subject("pull_request", "octo/app") == "repo:octo/app:pull_request"
     assert oidc.subject("branch", "octo/app") == "repo:octo/app:ref:refs/heads/main"
-    assert oidc.subject("environment", "octo/app", environment="production") == "repo:octo/app:environment:production"
-    assert oidc.subject("pull_request", "octo/app", ids=(12, 34)) == "repository_owner_id:12:repository_id:34:pull_request"
+    assert (
+        oidc.subject("environment", "octo/app", environment="production")
+        == "repo:octo/app:environment:production"
+    )
+    assert (
+        oidc.subject("pull_request", "octo/app", ids=(12, 34))
+        == "repository_owner_id:12:repository_id:34:pull_request"
+    )
     for bad in ("octo/*", "*", "octo", "octo/app/x", "-octo/app"):
         with pytest.raises(ValueError):
             oidc.subject("pull_request", bad)
@@ -43,14 +49,23 @@ def test_trust_policy_always_pins_audience_and_exact_subjects() -> None:
 
 
 def test_policies_use_real_actions_and_no_wildcard_actions() -> None:
-    deploy = oidc.deploy_policy(partition="aws", region="us-east-1", account=ACCOUNT_ID, stack="dev")
+    deploy = oidc.deploy_policy(
+        partition="aws", region="us-east-1", account=ACCOUNT_ID, stack="dev"
+    )
     for doc in (oidc.preview_policy(), deploy):
         assert oidc.unknown_actions(doc) == []
         for st in doc["Statement"]:
             assert all("*" not in a for a in st["Action"])
     preview_actions = {a for st in oidc.preview_policy()["Statement"] for a in st["Action"]}
-    assert not preview_actions & set(oidc.PUSH_ACTIONS) - {"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage"}
-    assert not {a for a in preview_actions if a.split(":")[1].startswith(("Create", "Delete", "Put", "Update", "Tag", "Set"))}
+    assert not preview_actions & set(oidc.PUSH_ACTIONS) - {
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+    }
+    assert not {
+        a
+        for a in preview_actions
+        if a.split(":")[1].startswith(("Create", "Delete", "Put", "Update", "Tag", "Set"))
+    }
     push = next(st for st in deploy["Statement"] if st["Sid"] == "PushStackImages")
     assert push["Resource"] == f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/dev/*"
     pass_role = next(st for st in deploy["Statement"] if st["Sid"] == "PassStackRoles")
@@ -66,8 +81,12 @@ def test_dev_roles_trust_pull_requests_and_main(dev: Rendered) -> None:
     assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
     assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
     sub = "token.actions.githubusercontent.com:sub"
-    assert trust(dev, "github-preview")["Statement"][0]["Condition"]["StringEquals"][sub] == ["repo:example-org/ecr-fargate:pull_request"]
-    assert trust(dev, "github-deploy")["Statement"][0]["Condition"]["StringEquals"][sub] == ["repo:example-org/ecr-fargate:ref:refs/heads/main"]
+    assert trust(dev, "github-preview")["Statement"][0]["Condition"]["StringEquals"][sub] == [
+        "repo:example-org/ecr-fargate:pull_request"
+    ]
+    assert trust(dev, "github-deploy")["Statement"][0]["Condition"]["StringEquals"][sub] == [
+        "repo:example-org/ecr-fargate:ref:refs/heads/main"
+    ]
     assert dev.outputs["githubOidcProviderArn"] == provider.state["arn"]
     assert dev.outputs["ciRoleArn"].endswith(":role/github-deploy")
     assert dev.named("github-deploy").inputs["path"] == "/ecr-fargate/dev/"
@@ -75,16 +94,29 @@ def test_dev_roles_trust_pull_requests_and_main(dev: Rendered) -> None:
 
 def test_prod_deploy_role_trusts_the_environment_only(prod: Rendered) -> None:
     sub = "token.actions.githubusercontent.com:sub"
-    assert trust(prod, "github-deploy")["Statement"][0]["Condition"]["StringEquals"][sub] == ["repo:example-org/ecr-fargate:environment:production"]
+    assert trust(prod, "github-deploy")["Statement"][0]["Condition"]["StringEquals"][sub] == [
+        "repo:example-org/ecr-fargate:environment:production"
+    ]
     deploy = json.loads(prod.named("github-deploy-policy").inputs["policy"])
     push = next(st for st in deploy["Statement"] if st["Sid"] == "PushStackImages")
     assert push["Resource"] == f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/prod/*"
 
 
 def test_existing_provider_is_used_and_bad_config_refused() -> None:
-    r = render_stack("prod", env=GIT_ENV, overrides={"github": {"repository": "octo/app", "oidcProviderArn": PROVIDER}})
+    r = render_stack(
+        "prod",
+        env=GIT_ENV,
+        overrides={"github": {"repository": "octo/app", "oidcProviderArn": PROVIDER}},
+    )
     assert r.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     assert trust(r, "github-deploy")["Statement"][0]["Principal"] == {"Federated": PROVIDER}
-    for github, key in (({"repository": "octo/*"}, "github.repository'"), ({"repository": "octo/app", "oidcProviderArn": "arn:aws:iam::1:role/x"}, "github.oidcProviderArn'"), ({"branch": "main"}, "github.repository'")):
+    for github, key in (
+        ({"repository": "octo/*"}, "github.repository'"),
+        (
+            {"repository": "octo/app", "oidcProviderArn": "arn:aws:iam::1:role/x"},
+            "github.oidcProviderArn'",
+        ),
+        ({"branch": "main"}, "github.repository'"),
+    ):
         with pytest.raises(ConfigErrors, match=key):
             render_stack("dev", env=GIT_ENV, overrides={"github": github})

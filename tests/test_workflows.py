@@ -44,7 +44,9 @@ def test_pull_requests_run_the_tests_then_preview_both_stacks() -> None:
     assert doc["on"] == {"pull_request": {"branches": ["main"]}}
     assert doc["permissions"] == {"contents": "read"}
     assert "make test" in runs(doc["jobs"]["test"])
-    assert "make plan STACK=dev" in runs(doc["jobs"]["test"]) and "make plan STACK=prod" in runs(doc["jobs"]["test"])
+    assert "make plan STACK=dev" in runs(doc["jobs"]["test"]) and "make plan STACK=prod" in runs(
+        doc["jobs"]["test"]
+    )
     preview = doc["jobs"]["preview"]
     assert preview["needs"] == "test"
     assert preview["permissions"]["id-token"] == "write"
@@ -55,8 +57,15 @@ def test_pull_requests_run_the_tests_then_preview_both_stacks() -> None:
     assert step["with"]["command"] == "preview"
     assert step["with"]["comment-on-pr"] is True
     assert step["with"]["stack-name"] == "${{ matrix.stack }}"
-    creds = next(s for s in steps(preview) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
-    assert "PREVIEW_ROLE" in creds["with"]["role-to-assume"] or creds["with"]["role-to-assume"] == "${{ vars[matrix.role] }}"
+    creds = next(
+        s
+        for s in steps(preview)
+        if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    )
+    assert (
+        "PREVIEW_ROLE" in creds["with"]["role-to-assume"]
+        or creds["with"]["role-to-assume"] == "${{ vars[matrix.role] }}"
+    )
 
 
 def test_main_deploys_dev_then_prod_behind_an_environment() -> None:
@@ -73,8 +82,15 @@ def test_main_deploys_dev_then_prod_behind_an_environment() -> None:
         assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
         step = pulumi_step(job)
         assert (step["with"]["command"], step["with"]["stack-name"]) == ("up", stack)
-        creds = next(s for s in steps(job) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
-        assert creds["with"]["role-to-assume"] == f"${{{{ vars.AWS_DEPLOY_ROLE_ARN_{stack.upper()} }}}}"
+        creds = next(
+            s
+            for s in steps(job)
+            if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+        )
+        assert (
+            creds["with"]["role-to-assume"]
+            == f"${{{{ vars.AWS_DEPLOY_ROLE_ARN_{stack.upper()} }}}}"
+        )
         assert "aws-access-key-id" not in creds["with"]
 
 

@@ -1,0 +1,155 @@
+"""The CrossGuard checks against both rendered stacks, and against a broken resource each."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi_policy import ResourceValidationArgs
+
+from ecs.environment import SECRET_LOOKING
+from plan.engine import Rendered
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
+import rules
+
+
+def violations(resource_type: str, props: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    args = ResourceValidationArgs(resource_type, props, f"urn:{resource_type}", "r", None, None)  # type: ignore[arg-type]
+    for check in rules.CHECKS:
+        if args.resource_type == check.resource_type:
+            found.extend(check.check(args.props))
+    return found
+
+
+def test_both_stacks_pass_the_baseline(stack: Rendered) -> None:
+    for r in stack.resources:
+        assert violations(r.type, r.inputs) == [], (r.type, r.name)
+    assert rules.repositories_without_lifecycle((r.type, r.inputs) for r in stack.resources) == []
+
+
+def test_every_check_catches_its_violation(prod: Rendered) -> None:
+    def props(type_: str, name: str | None = None) -> dict[str, Any]:
+        found = [r for r in prod.resources if r.type == type_ and (name is None or r.name == name)]
+        return json.loads(json.dumps(found[0].inputs))
+
+    def with_container(**change: Any) -> dict[str, Any]:
+        task = props(rules.TASK_DEFINITION)
+        containers = json.loads(task["containerDefinitions"])
+        containers[0].update(change)
+        task["containerDefinitions"] = json.dumps(containers)
+        return task
+
+    repo = props(rules.REPOSITORY)
+    cases = {
+        "ECR.1": (rules.REPOSITORY, {**repo, "imageScanningConfiguration": {"scanOnPush": False}}),
+        "ECR.2": (rules.REPOSITORY, {**repo, "imageTagMutability": "MUTABLE"}),
+        "ECR.5": (
+            rules.REPOSITORY,
+            {**repo, "encryptionConfigurations": [{"encryptionType": "AES256"}]},
+        ),
+        "ECS.2": (
+            rules.SERVICE,
+            {**props(rules.SERVICE), "networkConfiguration": {"assignPublicIp": True}},
+        ),
+        "ECS.4": (rules.TASK_DEFINITION, with_container(privileged=True)),
+        "ECS.5": (rules.TASK_DEFINITION, with_container(readonlyRootFilesystem=False)),
+        "ECS.8": (
+            rules.TASK_DEFINITION,
+            with_container(environment=[{"name": "DB_PASSWORD", "value": "x"}]),
+        ),
+        "ECS.9": (rules.TASK_DEFINITION, with_container(logConfiguration={})),
+        "ECS.10": (rules.SERVICE, {**props(rules.SERVICE), "platformVersion": "1.3.0"}),
+        "ECS.12": (rules.CLUSTER, {**props(rules.CLUSTER), "settings": []}),
+        "ECS.17": (rules.TASK_DEFINITION, {**props(rules.TASK_DEFINITION), "networkMode": "host"}),
+        "ECS.20": (rules.TASK_DEFINITION, with_container(user="0:0")),
+        "aud": (
+            rules.ROLE,
+            {
+                "assumeRolePolicy": json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Principal": {
+                                    "Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"
+                                },
+                                "Condition": {
+                                    "StringLike": {
+                                        "token.actions.githubusercontent.com:sub": "repo:octo/app:*"
+                                    }
+                                },
+                            }
+                        ]
+                    }
+                )
+            },
+        ),
+        "sub": (
+            rules.ROLE,
+            {
+                "assumeRolePolicy": json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Principal": {
+                                    "Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"
+                                },
+                                "Condition": {
+                                    "StringEquals": {
+                                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"
+                                    }
+                                },
+                            }
+                        ]
+                    }
+                )
+            },
+        ),
+        "one repository": (
+            rules.ROLE,
+            {
+                "assumeRolePolicy": json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Principal": {
+                                    "Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"
+                                },
+                                "Condition": {
+                                    "StringEquals": {
+                                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"
+                                    },
+                                    "StringLike": {
+                                        "token.actions.githubusercontent.com:sub": "repo:octo/*"
+                                    },
+                                },
+                            }
+                        ]
+                    }
+                )
+            },
+        ),
+        "grants a whole service": (
+            rules.ROLE_POLICY,
+            {"policy": json.dumps({"Statement": [{"Action": "ecr:*", "Resource": "*"}]})},
+        ),
+    }
+    for marker, (type_, bad) in cases.items():
+        found = violations(type_, bad)
+        assert any(marker in v for v in found), (marker, found)
+    assert rules.repositories_without_lifecycle([(rules.REPOSITORY, {"name": "prod/x"})]) == [
+        "ECR.3: repository prod/x has no lifecycle policy"
+    ]
+
+
+def test_secret_pattern_matches_the_settings_layer() -> None:
+    assert rules.SECRET_LOOKING.pattern == SECRET_LOOKING.pattern
+
+
+@pytest.mark.parametrize("path", ["PulumiPolicy.yaml", "__main__.py", "requirements.txt"])
+def test_the_pack_is_complete(path: str) -> None:
+    assert (Path(__file__).resolve().parent.parent / "policy" / path).is_file()
