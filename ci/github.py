@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -46,52 +47,59 @@ class GithubCi(pulumi.ComponentResource):
                 opts=child,
             )
             provider_arn = provider.arn
-        path = f"/{args.project}/{args.stack}/"
-        preview = aws.iam.Role(
+        account = pulumi.Output.from_input(args.account_id)
+        deploy_policy = account.apply(
+            lambda a: oidc.deploy_policy(
+                partition=args.partition,
+                region=args.region,
+                account=a,
+                stack=args.stack,
+                project=args.project,
+            )
+        )
+        preview = self._role(
             f"{name}-preview",
-            path=path,
-            description=f"GitHub Actions: pulumi preview of {args.project}/{args.stack} (read-only)",
-            assume_role_policy=provider_arn.apply(
-                lambda arn: json.dumps(oidc.trust_policy(arn, [s.preview_subject]), sort_keys=True)
-            ),
-            tags=args.tags,
-            opts=child,
+            "pulumi preview (read-only)",
+            s.preview_subject,
+            provider_arn,
+            oidc.preview_policy(),
+            args,
         )
-        aws.iam.RolePolicy(
-            f"{name}-preview-policy",
-            role=preview.id,
-            policy=json.dumps(oidc.preview_policy(), sort_keys=True),
-            opts=pulumi.ResourceOptions(parent=preview),
-        )
-        deploy = aws.iam.Role(
-            f"{name}-deploy",
-            path=path,
-            description=f"GitHub Actions: pulumi up of {args.project}/{args.stack}",
-            assume_role_policy=provider_arn.apply(
-                lambda arn: json.dumps(oidc.trust_policy(arn, [s.deploy_subject]), sort_keys=True)
-            ),
-            max_session_duration=3600,
-            tags=args.tags,
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-deploy-policy",
-            role=deploy.id,
-            policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(
-                    oidc.deploy_policy(
-                        partition=args.partition,
-                        region=args.region,
-                        account=account,
-                        stack=args.stack,
-                        project=args.project,
-                    ),
-                    sort_keys=True,
-                )
-            ),
-            opts=pulumi.ResourceOptions(parent=deploy),
+        deploy = self._role(
+            f"{name}-deploy", "pulumi up", s.deploy_subject, provider_arn, deploy_policy, args
         )
         self.oidc_provider_arn = provider_arn
         self.deploy_role_arn = deploy.arn
         self.preview_role_arn = preview.arn
         self.register_outputs({"ciRoleArn": deploy.arn, "ciPreviewRoleArn": preview.arn})
+
+    def _role(
+        self,
+        name: str,
+        purpose: str,
+        subject: str,
+        provider_arn: pulumi.Output[str],
+        policy: pulumi.Input[dict[str, Any]],
+        args: GithubCiArgs,
+    ) -> aws.iam.Role:
+        """A role GitHub Actions assumes with its OIDC token for exactly one subject."""
+        role = aws.iam.Role(
+            name,
+            path=f"/{args.project}/{args.stack}/",
+            description=f"GitHub Actions: {purpose} of {args.project}/{args.stack}",
+            assume_role_policy=provider_arn.apply(
+                lambda arn: json.dumps(oidc.trust_policy(arn, [subject]), sort_keys=True)
+            ),
+            max_session_duration=3600,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.from_input(policy).apply(
+                lambda doc: json.dumps(doc, sort_keys=True)
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        return role

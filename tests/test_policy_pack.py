@@ -32,6 +32,14 @@ def test_both_stacks_pass_the_baseline(stack: Rendered) -> None:
     assert rules.repositories_without_lifecycle((r.type, r.inputs) for r in stack.resources) == []
 
 
+GITHUB = "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"
+
+
+def github_role(condition: dict[str, Any]) -> dict[str, Any]:
+    statement = {"Principal": {"Federated": GITHUB}, "Condition": condition}
+    return {"assumeRolePolicy": json.dumps({"Statement": [statement]})}
+
+
 def test_every_check_catches_its_violation(prod: Rendered) -> None:
     def props(type_: str, name: str | None = None) -> dict[str, Any]:
         found = [r for r in prod.resources if r.type == type_ and (name is None or r.name == name)]
@@ -69,69 +77,20 @@ def test_every_check_catches_its_violation(prod: Rendered) -> None:
         "ECS.20": (rules.TASK_DEFINITION, with_container(user="0:0")),
         "aud": (
             rules.ROLE,
-            {
-                "assumeRolePolicy": json.dumps(
-                    {
-                        "Statement": [
-                            {
-                                "Principal": {
-                                    "Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"
-                                },
-                                "Condition": {
-                                    "StringLike": {
-                                        "token.actions.githubusercontent.com:sub": "repo:octo/app:*"
-                                    }
-                                },
-                            }
-                        ]
-                    }
-                )
-            },
+            github_role({"StringLike": {f"{rules.GITHUB_ISSUER}:sub": "repo:octo/app:*"}}),
         ),
         "sub": (
             rules.ROLE,
-            {
-                "assumeRolePolicy": json.dumps(
-                    {
-                        "Statement": [
-                            {
-                                "Principal": {
-                                    "Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"
-                                },
-                                "Condition": {
-                                    "StringEquals": {
-                                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"
-                                    }
-                                },
-                            }
-                        ]
-                    }
-                )
-            },
+            github_role({"StringEquals": {f"{rules.GITHUB_ISSUER}:aud": "sts.amazonaws.com"}}),
         ),
         "one repository": (
             rules.ROLE,
-            {
-                "assumeRolePolicy": json.dumps(
-                    {
-                        "Statement": [
-                            {
-                                "Principal": {
-                                    "Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"
-                                },
-                                "Condition": {
-                                    "StringEquals": {
-                                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"
-                                    },
-                                    "StringLike": {
-                                        "token.actions.githubusercontent.com:sub": "repo:octo/*"
-                                    },
-                                },
-                            }
-                        ]
-                    }
-                )
-            },
+            github_role(
+                {
+                    "StringEquals": {f"{rules.GITHUB_ISSUER}:aud": "sts.amazonaws.com"},
+                    "StringLike": {f"{rules.GITHUB_ISSUER}:sub": "repo:octo/*"},
+                }
+            ),
         ),
         "grants a whole service": (
             rules.ROLE_POLICY,
