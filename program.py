@@ -95,7 +95,6 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
                 partition=partition,
                 account_id=account_id,
                 image=images[name].repo_digest,
-                repository_url=registry.repository_urls[name],
                 repository_arns=[registry.repository_arns[name]],
                 pull_through_policy=cache.pull_policy_json if cache.has_rules else None,
                 tags=tags,

@@ -53,7 +53,6 @@ class ServiceImage(pulumi.ComponentResource):
                 username=pulumi.Output.secret(auth.user_name),
                 password=pulumi.Output.secret(auth.password),
             )
-            self.registry = registry
             image = self._image(name, s, b, url.apply(lambda u: f"{u}:{b.tag}"), registry)
             for extra in b.extra_tags:
                 # Same build inputs: the local build cache makes this a re-tag and push.

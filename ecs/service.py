@@ -29,7 +29,6 @@ class FargateServiceArgs:
     partition: str
     account_id: pulumi.Input[str]
     image: pulumi.Input[str]  # `<repository url>@sha256:...`
-    repository_url: pulumi.Input[str]
     repository_arns: list[pulumi.Input[str]]
     pull_through_policy: pulumi.Input[str] | None
     tags: dict[str, str]

@@ -74,11 +74,10 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         except ValueError as exc:
             errors.add("aws:region", f"{show(region)} is not allowed; {exc}")
     protection = top.integer("deployProtectionCount", 10, minimum=1, maximum=1000) or 10
-    registry, _ = load_registry(
+    registry = load_registry(
         errors,
         top.raw("registry"),
         environment=environment,
-        stack=raw.stack,
         partition=partition,
         enhanced_scanning=top.flag("enhancedScanning", False),
         protection_count=protection,

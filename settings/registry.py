@@ -71,11 +71,10 @@ def load_registry(
     value: Any,
     *,
     environment: str,
-    stack: str,
     partition: Partition,
     enhanced_scanning: bool,
     protection_count: int,
-) -> tuple[RegistrySettings, Obj]:
+) -> RegistrySettings:
     obj = Obj(errors, "registry", value, REGISTRY_KEYS)
     prod = environment == "prod"
     mutability = (
@@ -140,7 +139,7 @@ def load_registry(
         root_creation_template=obj.flag("rootCreationTemplate", False),
         repositories=(),
     )
-    return settings, obj
+    return settings
 
 
 def _validate_kms_key_arn(arn: str, partition: Partition) -> str:
