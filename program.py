@@ -10,7 +10,6 @@ import pulumi
 import pulumi_aws as aws
 
 from build.image import ServiceImage, ServiceImageArgs
-from ci.github import GithubCi, GithubCiArgs
 from ecs.service import FargateService, FargateServiceArgs
 from registry.cache import PullThroughCache, PullThroughCacheArgs
 from registry.repository import Registry, RegistryArgs
@@ -34,7 +33,14 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
 
     registry = Registry(
         "registry",
-        RegistryArgs(settings.registry, account_id, settings.region, partition, tags),
+        RegistryArgs(
+            settings.registry,
+            account_id,
+            settings.region,
+            partition,
+            tags,
+            owns_registry=settings.account.owns,
+        ),
     )
     cache = PullThroughCache(
         "pull-through",
@@ -47,6 +53,8 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
             region=settings.region,
             partition=partition,
             tags=tags,
+            names=settings.names,
+            owns_registry=settings.account.owns,
         ),
     )
 
@@ -111,19 +119,13 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
             }
         )
     if settings.github is not None:
-        ci = GithubCi(
-            "github",
-            GithubCiArgs(
-                settings.github,
-                stack=settings.stack,
-                project=settings.project,
-                partition=partition,
-                region=settings.region,
-                account_id=account_id,
-                tags=tags,
-            ),
+        # The CI roles and the OIDC provider belong to the one-time bootstrap (`python -m
+        # ci.bootstrap`), never to a stack CI can deploy: their ARNs follow from the names.
+        names = settings.names
+        provider = settings.github.oidc_provider_arn
+        outputs["githubOidcProviderArn"] = (
+            provider if provider is not None else account_id.apply(names.oidc_provider_arn)
         )
-        outputs["githubOidcProviderArn"] = ci.oidc_provider_arn
-        outputs["ciRoleArn"] = ci.deploy_role_arn
-        outputs["ciPreviewRoleArn"] = ci.preview_role_arn
+        outputs["ciRoleArn"] = account_id.apply(names.deploy_role_arn)
+        outputs["ciPreviewRoleArn"] = account_id.apply(names.preview_role_arn)
     return outputs

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from ecs import container, iam
 from settings.fargate import FargateSettings
+from settings.naming import StackNames
 
 # Shape-checks the container definitions at preview, before the image digest is known.
 PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
@@ -43,7 +44,8 @@ class FargateService(pulumi.ComponentResource):
         spec = s.container
         child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "service": spec.name}
-        family = f"{args.project}-{args.stack}-{spec.name}"
+        names = StackNames(args.stack, args.partition, args.region, args.project)
+        family = names.family(spec.name)
         stream_prefix = spec.name
 
         # Fail at preview, not at deploy: the same request with a placeholder digest.
@@ -54,7 +56,7 @@ class FargateService(pulumi.ComponentResource):
             cpu=s.cpu,
             memory=s.memory,
             cpu_architecture=s.cpu_architecture,
-            log_group=f"/ecs/{family}",
+            log_group=names.log_group(spec.name),
             region=args.region,
             execution_role_arn="arn:aws:iam::123456789012:role/preview-execution",
             task_role_arn="arn:aws:iam::123456789012:role/preview-task",
@@ -64,7 +66,7 @@ class FargateService(pulumi.ComponentResource):
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/ecs/{family}",
+            name=names.log_group(spec.name),
             retention_in_days=s.log_retention_days,
             tags=tags,
             opts=child,
@@ -74,11 +76,13 @@ class FargateService(pulumi.ComponentResource):
             lambda a: json.dumps(iam.ecs_tasks_assume_role_policy(a), sort_keys=True)
         )
 
+        boundary = account.apply(names.boundary_arn)
         execution_role = aws.iam.Role(
             f"{name}-execution",
             assume_role_policy=assume,
             description=f"ECS task execution role for {family}: pull, logs, secrets",
-            path=f"/{args.project}/{args.stack}/",
+            path=names.role_path,
+            permissions_boundary=boundary,
             tags=tags,
             opts=child,
         )
@@ -113,7 +117,8 @@ class FargateService(pulumi.ComponentResource):
             f"{name}-task",
             assume_role_policy=assume,
             description=f"ECS task role for {family}",
-            path=f"/{args.project}/{args.stack}/",
+            path=names.role_path,
+            permissions_boundary=boundary,
             tags=tags,
             opts=child,
         )
@@ -127,7 +132,7 @@ class FargateService(pulumi.ComponentResource):
 
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
-            name=f"{args.project}-{args.stack}",
+            name=names.cluster,
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             tags=tags,
             opts=child,

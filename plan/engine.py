@@ -208,8 +208,11 @@ def raw_stack_config(
     overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
     project_dir: Path = PROJECT_DIR,
+    stack_dir: Path | None = None,
 ) -> RawConfig:
-    return from_files(stack, overrides=overrides, secrets=secrets, project_dir=project_dir)
+    return from_files(
+        stack, overrides=overrides, secrets=secrets, project_dir=project_dir, stack_dir=stack_dir
+    )
 
 
 def render(
@@ -264,6 +267,9 @@ def render_stack(
     preview: bool = False,
     env: Mapping[str, str] | None = None,
     project_dir: Path = PROJECT_DIR,
+    stack_dir: Path | None = None,
 ) -> Rendered:
-    raw = raw_stack_config(stack, overrides=overrides, secrets=secrets, project_dir=project_dir)
+    raw = raw_stack_config(
+        stack, overrides=overrides, secrets=secrets, project_dir=project_dir, stack_dir=stack_dir
+    )
     return render(raw, preview=preview, env=env)

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from registry import pull_through
 from settings.cache import CacheSettings
+from settings.naming import StackNames
 from settings.registry import RegistrySettings
 
 TEMPLATE_ROLE_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource")
@@ -31,6 +32,10 @@ class PullThroughCacheArgs:
     region: str
     partition: str
     tags: dict[str, str]
+    names: StackNames
+    # A stack that does not own the registry's rules (settings.account) only references them:
+    # the same outputs, no resources.
+    owns_registry: bool = True
 
 
 class PullThroughCache(pulumi.ComponentResource):
@@ -49,12 +54,32 @@ class PullThroughCache(pulumi.ComponentResource):
         self.rules: dict[str, pulumi.Output[str]] = {}
         self.upstreams: dict[str, str] = {}
         self.secret_arns: dict[str, pulumi.Output[str]] = {}
+        for rule in rules:
+            key = rule.upstream if counts[rule.upstream] == 1 else f"{rule.upstream}:{rule.prefix}"
+            self.rules[key] = (
+                host if rule.prefix == "ROOT" else pulumi.Output.concat(host, "/", rule.prefix)
+            )
+            self.upstreams[rule.prefix] = rule.reference_host
+        if args.owns_registry:
+            self._create(name, args)
+
+        prefixes = [r.prefix for r in rules]
+        self.pull_policy_json = pulumi.Output.from_input(args.account_id).apply(
+            lambda account: json.dumps(
+                pull_through.pull_policy_document(args.partition, args.region, account, prefixes),
+                sort_keys=True,
+            )
+        )
+        self.register_outputs({"rules": self.rules, "secretArns": self.secret_arns})
+
+    def _create(self, name: str, args: PullThroughCacheArgs) -> None:
+        """The rules, their credential secrets and creation templates: the account owner's."""
+        s = args.settings
         template_role = (
             self._template_role(name, args)
-            if rules or args.registry.root_creation_template
+            if s.rules or args.registry.root_creation_template
             else None
         )
-
         for entry in s.rules:
             rule = entry.rule
             credential_arn: pulumi.Input[str] | None = rule.credential_arn
@@ -89,22 +114,8 @@ class PullThroughCache(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self._template(name, rule.prefix, args, template_role, "PULL_THROUGH_CACHE")
-            key = rule.upstream if counts[rule.upstream] == 1 else f"{rule.upstream}:{rule.prefix}"
-            self.rules[key] = (
-                host if rule.prefix == "ROOT" else pulumi.Output.concat(host, "/", rule.prefix)
-            )
-            self.upstreams[rule.prefix] = rule.reference_host
         if args.registry.root_creation_template:
             self._template(name, "ROOT", args, template_role, "PULL_THROUGH_CACHE", "REPLICATION")
-
-        prefixes = [r.prefix for r in rules]
-        self.pull_policy_json = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: json.dumps(
-                pull_through.pull_policy_document(args.partition, args.region, account, prefixes),
-                sort_keys=True,
-            )
-        )
-        self.register_outputs({"rules": self.rules, "secretArns": self.secret_arns})
 
     def _template_role(self, name: str, args: PullThroughCacheArgs) -> aws.iam.Role:
         """Templates that set tags or KMS need a role ECR assumes to create the repository."""
@@ -122,7 +133,10 @@ class PullThroughCache(pulumi.ComponentResource):
             f"{name}-template-role",
             assume_role_policy=json.dumps(assume, sort_keys=True),
             description="Lets ECR create pull-through cache repositories with tags and encryption",
-            path=f"/{args.tags['project']}/{args.tags['stack']}/",
+            path=args.names.role_path,
+            permissions_boundary=pulumi.Output.from_input(args.account_id).apply(
+                args.names.boundary_arn
+            ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

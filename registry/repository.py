@@ -20,6 +20,8 @@ class RegistryArgs:
     region: str
     partition: str
     tags: dict[str, str]
+    # Only the account owner (settings.account) sets the registry-wide scanning configuration.
+    owns_registry: bool = True
 
 
 class Registry(pulumi.ComponentResource):
@@ -37,23 +39,8 @@ class Registry(pulumi.ComponentResource):
         )
         self.login_command: pulumi.Output[str] = self.registry_host.apply(urls.login_command)
 
-        # Registry-wide: BASIC scan-on-push, or ENHANCED continuous scanning through Amazon Inspector.
-        enhanced = s.scan_type == "ENHANCED"
-        aws.ecr.RegistryScanningConfiguration(
-            f"{name}-scanning",
-            scan_type=s.scan_type,
-            rules=[
-                aws.ecr.RegistryScanningConfigurationRuleArgs(
-                    scan_frequency="CONTINUOUS_SCAN" if enhanced else "SCAN_ON_PUSH",
-                    repository_filters=[
-                        aws.ecr.RegistryScanningConfigurationRuleRepositoryFilterArgs(
-                            filter="*", filter_type="WILDCARD"
-                        )
-                    ],
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        if args.owns_registry:
+            self._scanning(name, s)
 
         kms_key_arn: pulumi.Input[str] | None = s.kms_key_arn
         if s.create_kms_key:
@@ -125,4 +112,23 @@ class Registry(pulumi.ComponentResource):
                 "repositoryUrls": self.repository_urls,
                 "repositoryArns": self.repository_arns,
             }
+        )
+
+    def _scanning(self, name: str, s: RegistrySettings) -> None:
+        """Registry-wide: BASIC scan on push, or ENHANCED continuous scanning (Amazon Inspector)."""
+        enhanced = s.scan_type == "ENHANCED"
+        aws.ecr.RegistryScanningConfiguration(
+            f"{name}-scanning",
+            scan_type=s.scan_type,
+            rules=[
+                aws.ecr.RegistryScanningConfigurationRuleArgs(
+                    scan_frequency="CONTINUOUS_SCAN" if enhanced else "SCAN_ON_PUSH",
+                    repository_filters=[
+                        aws.ecr.RegistryScanningConfigurationRuleRepositoryFilterArgs(
+                            filter="*", filter_type="WILDCARD"
+                        )
+                    ],
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
         )

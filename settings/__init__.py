@@ -8,14 +8,16 @@ naming its key, the bad value and what is allowed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from registry import urls
 
-from .cache import CacheSettings, load_cache
+from .account import AccountSettings, load_account
+from .cache import CacheSettings
 from .errors import Collector, ConfigError, ConfigErrors, show
 from .fargate import FargateSettings, load_fargate
 from .github import GithubSettings, load_github
+from .naming import StackNames, validate_stack_name
 from .reader import Obj
 from .registry import RegistrySettings, load_registry
 from .schema import BY_NAME, KEYS
@@ -36,9 +38,19 @@ class Settings:
     partition: urls.Partition
     registry: RegistrySettings
     services: tuple[ServiceSettings, ...]
-    cache: CacheSettings
+    account: AccountSettings
     fargate: FargateSettings | None
     github: GithubSettings | None
+
+    @property
+    def names(self) -> StackNames:
+        """The one source of every physical name and ARN of this stack."""
+        return StackNames(self.stack, self.partition.name, self.region, self.project)
+
+    @property
+    def cache(self) -> CacheSettings:
+        """The pull-through rules of the registry: created by this stack only if it owns them."""
+        return self.account.cache
 
     @property
     def tags(self) -> dict[str, str]:
@@ -56,6 +68,8 @@ class Settings:
 
 def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     errors = Collector()
+    with errors.guard("pulumi:stack"):
+        validate_stack_name(raw.stack)
     for key in sorted(raw.values):
         if ":" not in key and key not in BY_NAME:
             errors.add(key, f"unknown key; known keys are {', '.join(k.name for k in KEYS)}")
@@ -91,14 +105,19 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         build_on_preview=top.flag("buildOnPreview", False),
         env=env,
     )
-    registry = _with_repositories(registry, services)
-    cache = load_cache(
+    account = load_account(
         errors,
-        top.raw("pullThroughCache"),
-        top.raw("pullThroughCredentials"),
-        region=region or "us-east-1",
+        raw,
+        top,
         environment=environment,
-        credentials_secret="pullThroughCredentials" in raw.secret_keys,
+        region=region or "us-east-1",
+        registry_value=top.raw("registry"),
+    )
+    registry = replace(
+        registry,
+        repositories=tuple(s.repository for s in services),
+        scan_type=account.scan_type,
+        root_creation_template=account.root_creation_template,
     )
     fargate = load_fargate(
         errors, top.raw("fargate"), environment_name=environment, services=services
@@ -113,15 +132,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         partition=partition,
         registry=registry,
         services=services,
-        cache=cache,
+        account=account,
         fargate=fargate,
         github=github,
     )
-
-
-def _with_repositories(
-    registry: RegistrySettings, services: tuple[ServiceSettings, ...]
-) -> RegistrySettings:
-    from dataclasses import replace
-
-    return replace(registry, repositories=tuple(s.repository for s in services))

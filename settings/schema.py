@@ -30,6 +30,14 @@ KEYS: tuple[Key, ...] = (
         "dev",
     ),
     Key(
+        "accountOwner",
+        "string",
+        "The stack that creates the registry-wide resources of this account and region (pull-through "
+        "cache rules, creation templates and credential secrets, registry scanning); other stacks "
+        "reference them. Default: this stack.",
+        None,
+    ),
+    Key(
         "enhancedScanning",
         "boolean",
         "Registry-wide ENHANCED continuous scanning (Amazon Inspector, billed per image) instead of "

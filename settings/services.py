@@ -12,6 +12,7 @@ from build import command, context, platform, prebuilt, tags
 from registry import names
 
 from .errors import Collector, key_path, show
+from .naming import StackNames
 from .reader import Obj, as_list
 from .registry import RegistrySettings, RepositorySettings, load_repository
 
@@ -96,7 +97,8 @@ def load_services(
                 f"{name!r} is not allowed; services[{seen_names[name]}] has that name",
             )
         seen_names[name] = i
-        repo_name = obj.string("repository", f"{stack}/{name}") or f"{stack}/{name}"
+        default_repo = StackNames(stack).default_repository(name)
+        repo_name = obj.string("repository", default_repo) or default_repo
         if repo_name in seen_repos:
             errors.add(
                 obj.at("repository"),

@@ -30,6 +30,13 @@ class RawConfig:
     values: Mapping[str, Any]
     secret_keys: frozenset[str] = field(default_factory=frozenset)
     project_dir: Path = PROJECT_DIR
+    # Where `Pulumi.<stack>.yaml` files live: the project directory, except for the tests' own
+    # fixture stacks. The account owner's stack file is looked up here too.
+    stack_dir: Path | None = None
+
+    @property
+    def stacks_dir(self) -> Path:
+        return self.stack_dir if self.stack_dir is not None else self.project_dir
 
     @property
     def region(self) -> str | None:
@@ -97,13 +104,14 @@ def from_files(
     stack: str,
     *,
     project_dir: Path = PROJECT_DIR,
+    stack_dir: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
 ) -> RawConfig:
     """Project defaults, then the stack file, then `overrides` (plain) and `secrets` (marked secret)."""
     values = project_defaults(project_dir)
     secret_keys: set[str] = set()
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    stack_file = stack_file_path(stack, stack_dir or project_dir)
     if stack_file.exists():
         stack_doc = yaml.safe_load(stack_file.read_text()) or {}
         for key, value in (stack_doc.get("config") or {}).items():
@@ -116,7 +124,11 @@ def from_files(
     for key, value in (secrets or {}).items():
         values[_local_key(key)] = value
         secret_keys.add(_local_key(key))
-    return RawConfig(stack, values, frozenset(secret_keys), project_dir)
+    return RawConfig(stack, values, frozenset(secret_keys), project_dir, stack_dir)
+
+
+def stack_file_path(stack: str, stack_dir: Path = PROJECT_DIR) -> Path:
+    return stack_dir / f"Pulumi.{stack}.yaml"
 
 
 def from_strings(

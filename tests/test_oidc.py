@@ -7,9 +7,9 @@ import json
 import pytest
 
 from ci import oidc
-from plan.engine import ACCOUNT_ID, Rendered, render_stack
+from plan.engine import ACCOUNT_ID, Rendered
 from settings import ConfigErrors
-from tests.conftest import GIT_ENV
+from tests.conftest import GIT_ENV, render_stack
 
 PROVIDER = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
 
@@ -82,10 +82,10 @@ def test_dev_roles_trust_pull_requests_and_main(dev: Rendered) -> None:
     assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
     sub = "token.actions.githubusercontent.com:sub"
     assert trust(dev, "github-preview")["Statement"][0]["Condition"]["StringEquals"][sub] == [
-        "repo:example-org/ecr-fargate:pull_request"
+        "repo:fixture-org/fixture-repo:pull_request"
     ]
     assert trust(dev, "github-deploy")["Statement"][0]["Condition"]["StringEquals"][sub] == [
-        "repo:example-org/ecr-fargate:ref:refs/heads/main"
+        "repo:fixture-org/fixture-repo:ref:refs/heads/main"
     ]
     assert dev.outputs["githubOidcProviderArn"] == provider.state["arn"]
     assert dev.outputs["ciRoleArn"].endswith(":role/github-deploy")
@@ -95,7 +95,7 @@ def test_dev_roles_trust_pull_requests_and_main(dev: Rendered) -> None:
 def test_prod_deploy_role_trusts_the_environment_only(prod: Rendered) -> None:
     sub = "token.actions.githubusercontent.com:sub"
     assert trust(prod, "github-deploy")["Statement"][0]["Condition"]["StringEquals"][sub] == [
-        "repo:example-org/ecr-fargate:environment:production"
+        "repo:fixture-org/fixture-repo:environment:production"
     ]
     deploy = json.loads(prod.named("github-deploy-policy").inputs["policy"])
     push = next(st for st in deploy["Statement"] if st["Sid"] == "PushStackImages")

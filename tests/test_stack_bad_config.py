@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from plan.engine import render_stack
 from settings import ConfigErrors
-from tests.conftest import GIT_ENV
+from tests.conftest import GIT_ENV, render_stack
 
 API = {"name": "api", "build": {"context": "app"}}
 FARGATE = {"service": "api", "cpu": 256, "memory": 512, "assignPublicIp": True}

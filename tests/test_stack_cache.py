@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from plan.engine import ACCOUNT_ID, Rendered, render_stack
+from plan.engine import ACCOUNT_ID, Rendered
 from registry import lifecycle
 from settings import ConfigErrors
-from tests.conftest import GIT_ENV
+from tests.conftest import GIT_ENV, render_stack
 
 RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
 TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"

@@ -141,7 +141,7 @@ def test_networking(dev: Rendered, prod: Rendered) -> None:
     assert any("assignPublicIp" in w for w in dev.warnings)
     prod_net = prod.one("aws:ecs/service:Service").inputs["networkConfiguration"]
     assert prod_net["assignPublicIp"] is False
-    assert prod_net["subnets"] == ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    assert prod_net["subnets"] == ["subnet-0f1e2d3c4b5a60001", "subnet-0f1e2d3c4b5a60002"]
     for r in (dev, prod):
         sg = r.one("aws:ec2/securityGroup:SecurityGroup").inputs
         (ingress,) = sg["ingress"]

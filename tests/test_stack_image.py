@@ -6,8 +6,8 @@ import json
 import re
 import shlex
 
-from plan.engine import ACCOUNT_ID, Rendered, render_stack
-from tests.conftest import GIT_ENV
+from plan.engine import ACCOUNT_ID, Rendered
+from tests.conftest import GIT_ENV, render_stack
 
 IMAGE = "docker:index/image:Image"
 HOST = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com"

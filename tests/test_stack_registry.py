@@ -102,8 +102,7 @@ def test_outputs_registry_url_login_and_maps_by_service(stack: Rendered) -> None
 
 
 def test_rendering_twice_is_byte_identical() -> None:
-    from plan.engine import render_stack
-    from tests.conftest import GIT_ENV
+    from tests.conftest import GIT_ENV, render_stack
 
     def snapshot(stack: str) -> str:
         r = render_stack(stack, env=GIT_ENV)

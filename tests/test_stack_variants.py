@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from plan.engine import ACCOUNT_ID, render_stack
-from tests.conftest import GIT_ENV
+from plan.engine import ACCOUNT_ID
+from tests.conftest import GIT_ENV, render_stack
 
 CI_ROLE = "arn:aws:iam::210987654321:role/ci-push"
 

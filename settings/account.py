@@ -1,0 +1,145 @@
+"""Account- and region-wide resources: one stack creates them, every other stack references them.
+
+ECR keeps one registry per account and region. Its scanning configuration, its pull-through cache
+rules (one per prefix), the repository creation templates (one per prefix) and the
+`ecr-pullthroughcache/<prefix>` credential secrets exist once, so two stacks that both create them
+collide on the second `pulumi up`, and destroying either would delete what the other uses.
+
+`accountOwner` names the stack that creates them (default: the stack itself, so a lone stack is
+complete). Any other stack reads the owner's stack file, from the same directory, to reference the
+same rules in its outputs, and refuses account-wide keys of its own: there is one place to set them.
+The GitHub OIDC provider is account-wide too; the CI bootstrap (`python -m ci.bootstrap`), not a
+stack, creates it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import naming
+from .cache import CacheSettings, load_cache
+from .errors import Collector, show
+from .reader import Obj
+from .source import RawConfig, from_files, stack_file_path
+
+# Keys whose resources are registry-wide, and a test of whether a stack sets them.
+OWNER_ONLY = (
+    ("pullThroughCache", lambda v: bool(v)),
+    ("pullThroughCredentials", lambda v: bool(v)),
+)
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    owner: str  # the stack that creates the registry-wide resources
+    owns: bool  # this stack is that owner
+    scan_type: str  # BASIC or ENHANCED, the registry's (the owner's) setting
+    cache: CacheSettings  # the owner's rules: created here when `owns`, referenced otherwise
+    root_creation_template: bool
+
+
+def load_account(
+    errors: Collector,
+    raw: RawConfig,
+    top: Obj,
+    *,
+    environment: str,
+    region: str,
+    registry_value: Any,
+) -> AccountSettings:
+    owner = top.string("accountOwner", raw.stack) or raw.stack
+    with errors.guard("accountOwner"):
+        naming.validate_stack_name(owner)
+    scan_type = "ENHANCED" if top.flag("enhancedScanning", False) else "BASIC"
+    root_template = _root_template(registry_value)
+    if owner == raw.stack:
+        cache = _cache(errors, top, region=region, environment=environment, raw=raw)
+        return AccountSettings(owner, True, scan_type, cache, root_template)
+    for key, is_set in OWNER_ONLY:
+        if is_set(top.raw(key)):
+            errors.add(key, _owned_elsewhere(owner))
+    if root_template:
+        errors.add("registry.rootCreationTemplate", _owned_elsewhere(owner))
+    view = _owner_view(errors, raw, owner, region)
+    if view is None:
+        return AccountSettings(owner, False, scan_type, _empty_cache(), False)
+    if view.scan_type != scan_type:
+        errors.add(
+            "enhancedScanning",
+            f"{show(scan_type == 'ENHANCED')} is not allowed; registry scanning is registry-wide "
+            f"and stack {owner!r} (accountOwner) sets {show(view.scan_type == 'ENHANCED')}: "
+            f"set it in {stack_file_path(owner).name} only",
+        )
+    return AccountSettings(owner, False, view.scan_type, view.cache, view.root_creation_template)
+
+
+def _owned_elsewhere(owner: str) -> str:
+    return (
+        f"is registry-wide and created by stack {owner!r} (accountOwner); set it in "
+        f"{stack_file_path(owner).name}, or make this stack the owner"
+    )
+
+
+def _root_template(registry_value: Any) -> bool:
+    value = registry_value.get("rootCreationTemplate") if isinstance(registry_value, dict) else None
+    return value is True
+
+
+def _cache(
+    errors: Collector, top: Obj, *, region: str, environment: str, raw: RawConfig
+) -> CacheSettings:
+    return load_cache(
+        errors,
+        top.raw("pullThroughCache"),
+        top.raw("pullThroughCredentials"),
+        region=region,
+        environment=environment,
+        credentials_secret="pullThroughCredentials" in raw.secret_keys,
+    )
+
+
+def _empty_cache() -> CacheSettings:
+    return CacheSettings((), "", ())
+
+
+def _owner_view(
+    errors: Collector, raw: RawConfig, owner: str, region: str
+) -> AccountSettings | None:
+    """The owner's account-wide settings, read from its stack file with the same validators."""
+    path = stack_file_path(owner, raw.stacks_dir)
+    if not path.exists():
+        errors.add(
+            "accountOwner",
+            f"{show(owner)} is not allowed; there is no {path.name} beside this stack's file "
+            "(name a stack of this project that shares the account and region)",
+        )
+        return None
+    owner_raw = from_files(owner, project_dir=raw.project_dir, stack_dir=raw.stacks_dir)
+    inner = Collector()
+    from .schema import BY_NAME
+
+    values = {k: v for k, v in owner_raw.values.items() if k in BY_NAME}
+    top = Obj(inner, "", values, BY_NAME)
+    owner_env = top.string("environment", "dev") or "dev"
+    owners_owner = top.string("accountOwner", owner) or owner
+    if owners_owner != owner:
+        errors.add(
+            "accountOwner",
+            f"{show(owner)} is not allowed; {path.name} names {show(owners_owner)} as the owner, "
+            "so it creates no registry-wide resources itself",
+        )
+        return None
+    owner_region = owner_raw.region
+    if owner_region != region:
+        errors.add(
+            "accountOwner",
+            f"{show(owner)} is not allowed; it deploys to {show(owner_region)}, this stack to "
+            f"{show(region)}, and ECR registries are per region: each region needs its own owner",
+        )
+        return None
+    cache = _cache(inner, top, region=region, environment=owner_env, raw=owner_raw)
+    scan = "ENHANCED" if top.flag("enhancedScanning", False) else "BASIC"
+    for problem in inner.errors:
+        errors.add("accountOwner", f"stack {owner!r} ({path.name}): {problem}")
+    return AccountSettings(owner, True, scan, cache, _root_template(top.raw("registry")))

@@ -1,0 +1,142 @@
+"""Every physical name and ARN the stack, its CI roles and its bootstrap use, derived in one place.
+
+A convention written twice drifts: a custom repository name once left CI without push rights
+because the CI policy spelled the repository ARN on its own. Components, IAM documents, the CI
+bootstrap and the tests all ask `StackNames`; nothing else joins a project, stack and service
+into a name.
+
+Limits come from the service APIs (botocore models): IAM role names are `[\\w+=,.@-]{1,64}` and
+paths `/`-delimited up to 512 characters; ECS cluster, service, family and container names are
+`[A-Za-z0-9_-]{1,255}`; CloudWatch log group names `[\\.\\-_/#A-Za-z0-9]{1,512}`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PROJECT = "ecr-fargate"
+# The tag every resource carries and IAM conditions key on (ABAC for security groups and keys).
+STACK_TAG = "stack"
+OIDC_ISSUER = "token.actions.githubusercontent.com"
+# Lowercase, because the stack name starts every default repository name (`<stack>/<service>`),
+# and without `.`/`_`, which ECS names and IAM role names would not all accept.
+STACK_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
+# The longest derived IAM name is `ecr-fargate-<stack>-boundary` (managed policy names are 128),
+# and the CI role names `ecr-fargate-<stack>-preview` must fit IAM's 64 characters.
+MAX_STACK_NAME = 64 - len(f"{PROJECT}--preview")
+
+
+def validate_stack_name(stack: str) -> str:
+    if not isinstance(stack, str) or len(stack) > MAX_STACK_NAME or not STACK_NAME.fullmatch(stack):
+        raise ValueError(
+            f"stack name {stack!r} is not allowed; use 1 to {MAX_STACK_NAME} lowercase letters, "
+            "digits and single hyphens (it starts repository, role and cluster names)"
+        )
+    return stack
+
+
+@dataclass(frozen=True)
+class StackNames:
+    """Names for one stack; ARNs need the account, which only the provider knows at deploy time."""
+
+    stack: str
+    partition: str = "aws"
+    region: str = "us-east-1"
+    project: str = PROJECT
+
+    # --- names -------------------------------------------------------------------------------
+    @property
+    def prefix(self) -> str:
+        return f"{self.project}-{self.stack}"
+
+    @property
+    def role_path(self) -> str:
+        """Where the stack's own roles live (execution, task, ECR template): CI may manage these."""
+        return f"/{self.project}/{self.stack}/"
+
+    @property
+    def ci_path(self) -> str:
+        """Where the bootstrap puts the CI roles and the boundary: outside `role_path`, so the
+        deploy role's `role/<project>/<stack>/*` grants can never reach them."""
+        return f"/{self.project}-ci/{self.stack}/"
+
+    @property
+    def cluster(self) -> str:
+        return self.prefix
+
+    @property
+    def deploy_role_name(self) -> str:
+        return f"{self.prefix}-deploy"
+
+    @property
+    def preview_role_name(self) -> str:
+        return f"{self.prefix}-preview"
+
+    @property
+    def boundary_policy_name(self) -> str:
+        # IAM policy names are unique per account whatever their path: the stack is in the name.
+        return f"{self.prefix}-boundary"
+
+    def default_repository(self, service: str) -> str:
+        return f"{self.stack}/{service}"
+
+    def family(self, service: str) -> str:
+        return f"{self.prefix}-{service}"
+
+    def log_group(self, service: str) -> str:
+        return f"/ecs/{self.family(service)}"
+
+    def container(self, service: str) -> str:
+        return service
+
+    def ecs_service(self, service: str) -> str:
+        return service
+
+    # --- ARNs --------------------------------------------------------------------------------
+    def _arn(self, service: str, account: str, resource: str, *, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
+
+    def repository_arn(self, account: str, name: str) -> str:
+        return self._arn("ecr", account, f"repository/{name}")
+
+    def role_arn(self, account: str, name: str = "*") -> str:
+        """A role under the stack's own path (`*`: all of them)."""
+        return self._arn("iam", account, f"role{self.role_path}{name}", regional=False)
+
+    def deploy_role_arn(self, account: str) -> str:
+        return self._arn(
+            "iam", account, f"role{self.ci_path}{self.deploy_role_name}", regional=False
+        )
+
+    def preview_role_arn(self, account: str) -> str:
+        return self._arn(
+            "iam", account, f"role{self.ci_path}{self.preview_role_name}", regional=False
+        )
+
+    def boundary_arn(self, account: str) -> str:
+        return self._arn(
+            "iam", account, f"policy{self.ci_path}{self.boundary_policy_name}", regional=False
+        )
+
+    def oidc_provider_arn(self, account: str) -> str:
+        return self._arn("iam", account, f"oidc-provider/{OIDC_ISSUER}", regional=False)
+
+    def cluster_arn(self, account: str) -> str:
+        return self._arn("ecs", account, f"cluster/{self.cluster}")
+
+    def ecs_service_arn(self, account: str, service: str = "*") -> str:
+        return self._arn("ecs", account, f"service/{self.cluster}/{service}")
+
+    def task_definition_arn(self, account: str, service: str = "*") -> str:
+        family = self.family(service) if service != "*" else f"{self.prefix}-*"
+        return self._arn("ecs", account, f"task-definition/{family}:*")
+
+    def log_group_arn(self, account: str, service: str = "*") -> str:
+        name = self.log_group(service) if service != "*" else f"/ecs/{self.prefix}-*"
+        return self._arn("logs", account, f"log-group:{name}")
+
+    def secret_arn(self, account: str, name: str) -> str:
+        # Secrets Manager appends `-` and six random characters to every secret's ARN.
+        return self._arn("secretsmanager", account, f"secret:{name}-??????")
