@@ -34,6 +34,101 @@ NOT_ON_FARGATE = (
 _DIGEST_IMAGE = re.compile(r"^(?P<name>[^@]+)@sha256:[0-9A-Fa-f]{64}$")
 _TAG_IMAGE = re.compile(r"^[A-Za-z0-9_\-:./#]{1,255}$")
 
+# The ECS model's text for container names, families and volume names: "Up to 255 letters
+# (uppercase and lowercase), numbers, underscores, and hyphens are allowed."
+ECS_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}", re.ASCII)
+# Port mapping names: the ECS model allows lowercase letters, digits, `_` and `-`, not starting with
+# `-`, up to 64; Service Connect's DNS use allows no `_`. The intersection is what we render.
+PORT_MAPPING_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}", re.ASCII)
+# `UID[:GID]` (positive, no sign or leading zero, within a signed 32-bit ID every runtime takes)
+# or `NAME[:GROUP]` (the portable user-name shape useradd accepts, at most 32 characters).
+_ID = r"[1-9][0-9]{0,9}"
+_NAME = r"[a-z_][a-z0-9_-]{0,31}"
+USER = re.compile(
+    rf"(?P<uid>{_ID})(?::(?P<gid>{_ID}))?|(?P<user>{_NAME})(?::(?P<group>{_NAME}))?", re.ASCII
+)
+MAX_ID = 2**31 - 1
+ROOT_NAMES = ("root",)
+# RFC 3986 path characters (unreserved, %HH, sub-delims, ':', '@', '/') less the quote `'`, which
+# would end the Python string literal `health_command` puts the URL in.
+HEALTH_CHECK_PATH = re.compile(
+    r"/(?:[A-Za-z0-9._~!$&()*+,;=:@/-]|%[0-9A-Fa-f]{2}){0,255}", re.ASCII
+)
+# Writable paths become bind mounts: absolute, normalised, portable file-name characters.
+WRITABLE_PATH = re.compile(r"(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9._-]+)+", re.ASCII)
+
+
+class ContainerSpecError(ValueError):
+    """Every problem of a container spec, each with the config field it belongs to."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{field}: {detail}" for field, detail in self.problems))
+
+
+def validate_user(user: str) -> str:
+    """A non-root user in one of ECS's documented shapes; UID or GID 0 in any spelling is root.
+
+    A name cannot be resolved here: an image could map any name to UID 0, so prefer numeric IDs.
+    """
+    m = USER.fullmatch(user)
+    ids = [int(i) for i in (m["uid"], m["gid"]) if i] if m else []
+    named = [n for n in (m["user"], m["group"]) if n] if m else []
+    if m is None or any(i > MAX_ID for i in ids) or any(n in ROOT_NAMES for n in named):
+        raise ValueError(
+            f"{user!r} is not allowed; run as a non-root user: UID[:GID] with IDs 1 to {MAX_ID} "
+            "written without sign, spaces or leading zeros (e.g. 10001:10001), or NAME[:GROUP] "
+            "of lowercase letters, digits, '_' and '-' (not root)"
+        )
+    return user
+
+
+def validate_health_check_path(path: str) -> str:
+    if not HEALTH_CHECK_PATH.fullmatch(path):
+        raise ValueError(
+            f"{path!r} is not allowed; a health check path starts with '/' and has at most 256 "
+            "RFC 3986 path characters: letters, digits, -._~!$&()*+,;=:@/ and %HH escapes "
+            "(no quotes, backslashes, spaces, query or fragment)"
+        )
+    return path
+
+
+def volume_name(path: str) -> str:
+    return "writable" + re.sub(r"[^A-Za-z0-9]+", "-", path).rstrip("-")
+
+
+def port_mapping_name(name: str, port: int) -> str:
+    return f"{name}-{port}"
+
+
+def writable_path_problems(paths: Sequence[str]) -> list[tuple[str, str]]:
+    """(field, detail) for each path that is not a valid bind mount or shares a volume name."""
+    problems: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for i, path in enumerate(paths):
+        field = f"writablePaths[{i}]"
+        name = volume_name(path)
+        if not WRITABLE_PATH.fullmatch(path) or not ECS_NAME.fullmatch(name):
+            problems.append(
+                (
+                    field,
+                    f"{path!r} is not allowed; a writable path is an absolute path below / of "
+                    "letters, digits, '.', '_' and '-' components (no '.' or '..', no trailing "
+                    "'/'), short enough for a 255-character volume name",
+                )
+            )
+        elif name in seen:
+            problems.append(
+                (
+                    field,
+                    f"{path!r} is not allowed; it gets the same volume name {name!r} as "
+                    f"writablePaths[{seen[name]}] ({paths[seen[name]]!r}): list each path once",
+                )
+            )
+        else:
+            seen[name] = i
+    return problems
+
 
 @dataclass(frozen=True)
 class ContainerSpec:
@@ -54,32 +149,36 @@ class ContainerSpec:
     init_process_enabled: bool = True
 
     def __post_init__(self) -> None:
-        uid = self.user.split(":", 1)[0]
-        if uid in ("root", "0", ""):
-            raise ValueError(
-                f"user {self.user!r} is not allowed; run as a non-root user such as 10001:10001"
-            )
-        if not 1 <= self.port <= 65535:
-            raise ValueError(f"port {self.port} is not allowed; expected 1..65535")
-        if not 2 <= self.stop_timeout <= 120:
-            raise ValueError(
-                f"stopTimeout {self.stop_timeout} is not allowed; Fargate needs 2..120 seconds"
-            )
-        for value, low, high, what in (
-            (self.health_check_interval, 5, 300, "interval"),
-            (self.health_check_timeout, 2, 120, "timeout"),
-            (self.health_check_retries, 1, 10, "retries"),
-            (self.health_check_start_period, 0, 300, "startPeriod"),
+        problems = self.problems()
+        if problems:
+            raise ContainerSpecError(problems)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every problem as (config field, detail), so a caller can report each at its own key."""
+        out: list[tuple[str, str]] = []
+        if not ECS_NAME.fullmatch(self.name) or not PORT_MAPPING_NAME.fullmatch(
+            port_mapping_name(self.name, self.port)
+        ):
+            out.append(("service", f"{self.name!r} is not allowed as a container name"))
+        for check, text, key in (
+            (validate_user, self.user, "user"),
+            (validate_health_check_path, self.health_check_path, "healthCheckPath"),
+        ):
+            try:
+                check(text)
+            except ValueError as exc:
+                out.append((key, str(exc)))
+        for value, low, high, key in (
+            (self.port, 1, 65535, "port"),
+            (self.stop_timeout, 2, 120, "stopTimeout"),
+            (self.health_check_interval, 5, 300, "healthCheck.interval"),
+            (self.health_check_timeout, 2, 120, "healthCheck.timeout"),
+            (self.health_check_retries, 1, 10, "healthCheck.retries"),
+            (self.health_check_start_period, 0, 300, "healthCheck.startPeriod"),
         ):
             if not low <= value <= high:
-                raise ValueError(
-                    f"health check {what} {value} is not allowed; ECS needs {low}..{high}"
-                )
-        if not self.health_check_path.startswith("/"):
-            raise ValueError(f"healthCheckPath {self.health_check_path!r} must start with '/'")
-        for path in self.writable_paths:
-            if not path.startswith("/") or path == "/":
-                raise ValueError(f"writable path {path!r} must be an absolute path below /")
+                out.append((key, f"{value} is not allowed; ECS needs {low}..{high}"))
+        return out + writable_path_problems(self.writable_paths)
 
     def health_command(self) -> list[str]:
         if self.health_check_command:
@@ -94,13 +193,9 @@ class ContainerSpec:
         ]
 
 
-def _volume_name(path: str) -> str:
-    return "writable" + re.sub(r"[^A-Za-z0-9]+", "-", path).rstrip("-")
-
-
 def render_volumes(spec: ContainerSpec) -> list[dict[str, Any]]:
     # Fargate supports bind-mount volumes only: a task-local scratch directory per path.
-    return [{"name": _volume_name(p)} for p in spec.writable_paths]
+    return [{"name": volume_name(p)} for p in spec.writable_paths]
 
 
 def render_container_definitions(
@@ -111,7 +206,11 @@ def render_container_definitions(
         "image": image,
         "essential": True,
         "portMappings": [
-            {"containerPort": spec.port, "protocol": "tcp", "name": f"{spec.name}-{spec.port}"}
+            {
+                "containerPort": spec.port,
+                "protocol": "tcp",
+                "name": port_mapping_name(spec.name, spec.port),
+            }
         ],
         "environment": [
             {"name": k, "value": spec.environment[k]} for k in sorted(spec.environment)
@@ -140,7 +239,7 @@ def render_container_definitions(
         "stopTimeout": spec.stop_timeout,
         "linuxParameters": {"initProcessEnabled": spec.init_process_enabled},
         "mountPoints": [
-            {"sourceVolume": _volume_name(p), "containerPath": p, "readOnly": False}
+            {"sourceVolume": volume_name(p), "containerPath": p, "readOnly": False}
             for p in spec.writable_paths
         ],
     }
@@ -206,9 +305,11 @@ def validate_image_reference_for_ecs(image: str) -> str:
     return image
 
 
-def validate_task_definition_request(params: dict[str, Any]) -> None:
+def task_definition_problems(params: dict[str, Any]) -> list[str]:
+    """What the ECS API model (and Fargate's own restrictions) refuse in a request, one line each."""
     report = ParamValidator().validate(params, _register_shape())
-    problems = [report.generate_report()] if report.has_errors() else []
+    problems = report.generate_report().splitlines() if report.has_errors() else []
+    problems = [p.strip() for p in problems if p.strip()]
     for key in NOT_ON_FARGATE:
         if key in params:
             problems.append(f"{key} is not valid on Fargate")
@@ -222,5 +323,10 @@ def validate_task_definition_request(params: dict[str, Any]) -> None:
             validate_image_reference_for_ecs(str(container.get("image", "")))
         except ValueError as exc:
             problems.append(str(exc))
+    return problems
+
+
+def validate_task_definition_request(params: dict[str, Any]) -> None:
+    problems = task_definition_problems(params)
     if problems:
         raise ValueError("task definition refused before registering: " + "; ".join(problems))

@@ -7,6 +7,8 @@ from typing import Any
 
 from botocore.utils import ArnParser
 
+from registry.urls import is_account_id, partition_for_region
+
 VERSION = "2012-10-17"
 PULL_ACTIONS = [
     "ecr:BatchCheckLayerAvailability",
@@ -21,20 +23,40 @@ EXEC_ACTIONS = [
 ]
 
 
-def validate_secret_reference_arn(arn: str) -> str:
-    """A Secrets Manager secret ARN (optionally `:json-key:stage:version`) or an SSM parameter ARN."""
+def validate_secret_reference_arn(arn: str, partition: str | None = None) -> str:
+    """A Secrets Manager secret ARN (optionally `:json-key:stage:version`) or an SSM parameter ARN.
+
+    Only full ARNs are taken, so the secret may live in another region of the stack's partition:
+    ECS documents that a secret or parameter in a different region must be given by full ARN
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html,
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-ssm-paramstore.html).
+    Another partition is refused: the execution role cannot be granted a resource there.
+    """
     try:
         parts = ArnParser().parse_arn(arn)
     except ValueError:
         parts = {}
     service, resource = parts.get("service"), str(parts.get("resource", ""))
+    home = partition or "aws"
     ok = (service == "secretsmanager" and resource.startswith("secret:") and len(resource) > 7) or (
         service == "ssm" and resource.startswith("parameter/") and len(resource) > 10
     )
-    if not ok or not parts.get("region") or not str(parts.get("account", "")).isdigit():
+    if not ok or not is_account_id(parts.get("account")) or not arn.isprintable():
         raise ValueError(
-            f"{arn!r} is not allowed; expected arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME "
-            "or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME"
+            f"{arn!r} is not allowed; expected arn:{home}:secretsmanager:REGION:ACCOUNT:secret:NAME "
+            f"or arn:{home}:ssm:REGION:ACCOUNT:parameter/NAME (ACCOUNT: 12 digits)"
+        )
+    region = str(parts.get("region", ""))
+    try:
+        region_partition = partition_for_region(region).name
+    except ValueError:
+        raise ValueError(f"{arn!r} is not allowed; {region!r} is not an AWS region") from None
+    if region_partition != parts.get("partition") or (
+        partition is not None and region_partition != partition
+    ):
+        raise ValueError(
+            f"{arn!r} is not allowed; the secret must be in the stack's partition ({home}), "
+            "in any of its regions"
         )
     return arn
 

@@ -17,9 +17,6 @@ from ecs import container, iam
 from settings.fargate import FargateSettings
 from settings.naming import StackNames
 
-# Shape-checks the container definitions at preview, before the image digest is known.
-PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
-
 
 @dataclass
 class FargateServiceArgs:
@@ -47,22 +44,6 @@ class FargateService(pulumi.ComponentResource):
         names = StackNames(args.stack, args.partition, args.region, args.project)
         family = names.family(spec.name)
         stream_prefix = spec.name
-
-        # Fail at preview, not at deploy: the same request with a placeholder digest.
-        preview_request = container.task_definition_request(
-            family=family,
-            spec=spec,
-            image=f"123456789012.dkr.ecr.{args.region}.amazonaws.com/preview@{PLACEHOLDER_DIGEST}",
-            cpu=s.cpu,
-            memory=s.memory,
-            cpu_architecture=s.cpu_architecture,
-            log_group=names.log_group(spec.name),
-            region=args.region,
-            execution_role_arn="arn:aws:iam::123456789012:role/preview-execution",
-            task_role_arn="arn:aws:iam::123456789012:role/preview-task",
-            ephemeral_storage_gib=s.ephemeral_storage_gib,
-        )
-        container.validate_task_definition_request(preview_request)
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",

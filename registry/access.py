@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from botocore.utils import ArnParser
+
+from registry.urls import is_account_id
+
+# IAM's role name (`[\w+=,.@-]{1,64}`) under an optional path of printable ASCII.
+ROLE_RESOURCE = re.compile(r"role/(?:[!-~]*/)?[\w+=,.@-]{1,64}", re.ASCII)
 
 # What `docker pull` needs once authenticated (GetAuthorizationToken is identity-based only).
 PULL_ACTIONS = (
@@ -74,16 +80,28 @@ def repository_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def validate_role_arn(arn: str) -> str:
-    """An IAM role ARN without wildcards: a wildcard principal would grant unknown roles."""
+def validate_role_arn(arn: str, partition: str | None = None) -> str:
+    """One IAM role of one account, without wildcards: a wildcard principal grants unknown roles.
+
+    `partition` is the stack's: a principal from another partition can never be granted access.
+    """
     try:
         parts = ArnParser().parse_arn(arn)
     except ValueError:
         parts = {}
-    if parts.get("service") != "iam" or not str(parts.get("resource", "")).startswith("role/"):
+    home = partition or "aws"
+    if (
+        parts.get("service") != "iam"
+        or parts.get("region") != ""
+        or not ROLE_RESOURCE.fullmatch(str(parts.get("resource", "")))
+    ):
         raise ValueError(
-            f"{arn!r} is not allowed; expected an IAM role ARN arn:aws:iam::ACCOUNT:role/NAME"
+            f"{arn!r} is not allowed; expected an IAM role ARN arn:{home}:iam::ACCOUNT:role/NAME"
         )
-    if "*" in arn or not str(parts.get("account", "")).isdigit():
-        raise ValueError(f"{arn!r} is not allowed; name one role in one account, without wildcards")
+    if "*" in arn or not is_account_id(parts.get("account")):
+        raise ValueError(
+            f"{arn!r} is not allowed; name one role in one account (12 digits), without wildcards"
+        )
+    if partition is not None and parts.get("partition") != partition:
+        raise ValueError(f"{arn!r} is not allowed; the stack's partition is {partition}")
     return arn

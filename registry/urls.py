@@ -33,6 +33,14 @@ ECR_HOST = re.compile(
 PUBLIC_HOSTS = ("public.ecr.aws", "ecr-public.aws.com")
 
 
+ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
+
+
+def is_account_id(value: object) -> bool:
+    """Exactly 12 ASCII digits: `str.isdigit()` and `\\d` also accept other scripts' digits."""
+    return isinstance(value, str) and ACCOUNT_ID.fullmatch(value) is not None
+
+
 @dataclass(frozen=True)
 class Partition:
     name: str
@@ -66,8 +74,13 @@ def partitions() -> tuple[Partition, ...]:
 
 
 def partition_for_region(region: str) -> Partition:
+    """The partition whose region pattern the whole name matches (ASCII only, nothing trailing).
+
+    botocore's patterns end in `$`, which `re.match` lets match before a trailing newline:
+    `fullmatch` does not, so `"us-east-1\n"` is refused rather than deployed to.
+    """
     for partition in partitions():
-        if re.match(partition.region_regex, region, re.ASCII):
+        if isinstance(region, str) and re.fullmatch(partition.region_regex, region, re.ASCII):
             return partition
     raise ValueError(
         f"{region!r} is not a region of any AWS partition "
@@ -84,7 +97,7 @@ def registry_host(
     account_id: str, region: str, *, dual_stack: bool = False, fips: bool = False
 ) -> str:
     """`<account>.dkr.ecr[-fips].<region>.<suffix>`, or the dual-stack `dkr-ecr` form."""
-    if not re.fullmatch(r"\d{12}", account_id):
+    if not is_account_id(account_id):
         raise ValueError(f"{account_id!r} is not allowed; an AWS account ID is 12 digits")
     partition = partition_for_region(region)
     marker = "-fips" if fips else ""

@@ -14,11 +14,11 @@ from registry import urls
 
 from .account import AccountSettings, load_account
 from .cache import CacheSettings
-from .errors import Collector, ConfigError, ConfigErrors, show
+from .errors import Collector, ConfigError, ConfigErrors, member_path, show
 from .fargate import FargateSettings, load_fargate
 from .github import GithubSettings, load_github
 from .naming import StackNames, validate_stack_name
-from .reader import Obj
+from .reader import Obj, string_keyed
 from .registry import RegistrySettings, load_registry
 from .schema import BY_NAME, KEYS
 from .services import ServiceSettings, load_services
@@ -70,29 +70,23 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     errors = Collector()
     with errors.guard("pulumi:stack"):
         validate_stack_name(raw.stack)
-    for key in sorted(raw.values):
+    values = string_keyed(errors, "", dict(raw.values), "config keys")
+    for key in values:
         if ":" not in key and key not in BY_NAME:
-            errors.add(key, f"unknown key; known keys are {', '.join(k.name for k in KEYS)}")
-    top = Obj(errors, "", {k: v for k, v in raw.values.items() if k in BY_NAME}, BY_NAME)
-    environment = top.string("environment", "dev", choices=ENVIRONMENTS) or "dev"
-    region = raw.region
-    partition = urls.partition_for_region("us-east-1")
-    if region is None:
-        errors.add(
-            "aws:region", "is required: set it with `pulumi config set aws:region us-east-1`"
-        )
-    else:
-        try:
-            urls.validate_region(region)
-            partition = urls.partition_for_region(region)
-        except ValueError as exc:
-            errors.add("aws:region", f"{show(region)} is not allowed; {exc}")
-    protection = top.integer("deployProtectionCount", 10, minimum=1, maximum=1000) or 10
+            errors.add(
+                member_path("", key),
+                f"unknown key; known keys are {', '.join(k.name for k in KEYS)}",
+            )
+    top = Obj(errors, "", {k: v for k, v in values.items() if k in BY_NAME}, BY_NAME)
+    environment = top.string("environment", "dev", choices=ENVIRONMENTS)
+    region, partition = _region(errors, values.get("aws:region"))
+    protection = top.integer("deployProtectionCount", 10, minimum=1, maximum=1000)
     registry = load_registry(
         errors,
         top.raw("registry"),
         environment=environment,
         partition=partition,
+        region=region,
         enhanced_scanning=top.flag("enhancedScanning", False),
         protection_count=protection,
     )
@@ -120,7 +114,11 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         root_creation_template=account.root_creation_template,
     )
     fargate = load_fargate(
-        errors, top.raw("fargate"), environment_name=environment, services=services
+        errors,
+        top.raw("fargate"),
+        environment_name=environment,
+        services=services,
+        names=StackNames(raw.stack, partition.name, region or "us-east-1"),
     )
     github = load_github(errors, top.raw("github"), environment=environment)
     errors.raise_if_any()
@@ -136,3 +134,25 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         fargate=fargate,
         github=github,
     )
+
+
+def _region(errors: Collector, value: object) -> tuple[str | None, urls.Partition]:
+    """The stack's region and its partition (us-east-1's stands in while the region is refused)."""
+    fallback = urls.partition_for_region("us-east-1")
+    if value is None:
+        errors.add(
+            "aws:region", "is required: set it with `pulumi config set aws:region us-east-1`"
+        )
+        return None, fallback
+    if isinstance(value, str):
+        try:
+            return value, urls.partition_for_region(value)
+        except ValueError:
+            pass
+    names = ", ".join(p.name for p in urls.partitions())
+    errors.add(
+        "aws:region",
+        f"{show(value)} is not allowed; expected a region of an AWS partition ({names}) "
+        "such as us-east-1, exactly as AWS spells it",
+    )
+    return None, fallback

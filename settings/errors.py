@@ -14,6 +14,10 @@ from typing import Any
 PROJECT = "ecr-fargate"
 
 
+# The longest rendering of a bad value in a message: enough to recognise it, never a wall of text.
+MAX_SHOWN = 120
+
+
 def key_path(key: str, *parts: str | int) -> str:
     """Join a config key and a path inside its value the way `pulumi config set --path` spells it."""
     path = key
@@ -22,31 +26,72 @@ def key_path(key: str, *parts: str | int) -> str:
             path = str(part)
         elif isinstance(part, int):
             path += f"[{part}]"
-        elif part.startswith("["):
-            path += part
         else:
-            path += f".{part}"
+            path += part if part.startswith("[") else f".{part}"
     return path
 
 
+def member_path(path: str, key: Any) -> str:
+    """The path of an object member whatever YAML made its key: `yes:` is `.true`, `1:` is `.1`.
+
+    A string key that a dot, a bracket or a control character would make ambiguous is quoted the
+    way `pulumi config set --path` quotes it (`["a.b"]`), so no key can fake or break a path.
+    """
+    if isinstance(key, str):
+        if key and key.isprintable() and not set(key) & set('.[]"'):
+            return key_path(path, key)
+        return f"{path}[{json.dumps(key)}]"
+    shown = show(key)
+    return f"{path}.{shown}" if path else shown
+
+
+def one_line(text: str) -> str:
+    """`text` with every character that could end or hide a line (newlines, U+2028, controls) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 def show(value: Any) -> str:
-    """Render a bad value compactly (JSON for structures, so the user sees what the stack file holds)."""
+    """Render a bad value compactly on one line (JSON for structures, as the stack file holds it).
+
+    Never raises: huge integers, dates and other YAML types have a bounded rendering too.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length()} bits"
     if isinstance(value, str):
-        return repr(value)
+        text = repr(value)
+    else:
+        try:
+            text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            text = _repr(value)
+    text = one_line(text)
+    return (
+        text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 3]}... ({len(text)} characters)"
+    )
+
+
+def _repr(value: Any) -> str:
     try:
-        return json.dumps(value, sort_keys=True)
-    except (TypeError, ValueError):
         return repr(value)
+    except (ValueError, RecursionError):
+        return f"a {type(value).__name__}"
 
 
 class ConfigError(ValueError):
     """One configuration problem: `config 'ecr-fargate:<path>': <value> is not allowed; <allowed>`."""
 
     def __init__(self, path: str, message: str) -> None:
-        self.path = path
-        self.detail = message
-        namespaced = path if ":" in path.split(".")[0].split("[")[0] else f"{PROJECT}:{path}"
-        super().__init__(f"config '{namespaced}': {message}")
+        self.path = one_line(path)
+        # Cores put values in their messages with `!r`, which escapes newlines but not every
+        # line separator (U+2028 is printable to `repr`): one problem must stay one line.
+        self.detail = one_line(message)
+        head = self.path.split(".")[0].split("[")[0]
+        namespaced = self.path if ":" in head else f"{PROJECT}:{self.path}"
+        super().__init__(f"config '{namespaced}': {self.detail}")
 
 
 class ConfigErrors(ValueError):

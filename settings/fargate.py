@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from build import platform
-from ecs import environment, network, sizing
-from ecs.container import ContainerSpec
+from ecs import container, environment, network, sizing
+from ecs.container import ContainerSpec, ContainerSpecError
 from ecs.iam import validate_secret_reference_arn
 
-from .errors import Collector, key_path, show
+from .errors import Collector, key_path, member_path, show
+from .naming import StackNames
 from .reader import Obj
 from .services import ServiceSettings
 
@@ -49,6 +50,9 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
     2922, 3288, 3653,
 )  # fmt: skip
+MAX_MEMORY = max(m for sizes in sizing.FARGATE_TABLE.values() for m in sizes)
+# The task definition is checked at preview, before the image digest is known.
+PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,12 @@ class FargateSettings:
 
 
 def load_fargate(
-    errors: Collector, value: Any, *, environment_name: str, services: tuple[ServiceSettings, ...]
+    errors: Collector,
+    value: Any,
+    *,
+    environment_name: str,
+    services: tuple[ServiceSettings, ...],
+    names: StackNames,
 ) -> FargateSettings | None:
     obj = Obj(errors, "fargate", value, FARGATE_KEYS)
     if not obj.value:
@@ -101,78 +110,121 @@ def load_fargate(
     arch = service.image.cpu_architecture
     with errors.guard(obj.at("architecture")):
         arch = platform.validate_architecture(service.image.platform, obj.string("architecture"))
-
-    port = obj.integer("port", 8080, minimum=1, maximum=65535) or 8080
     cpu, memory = _size(errors, obj)
-
-    plain: dict[str, str] = {}
-    secrets: dict[str, str] = {}
-    with errors.guard(obj.at("environment")):
-        plain, secrets = environment.split_environment(obj.mapping("environment"))
-    for env_name, arn in sorted(obj.mapping("secrets").items()):
-        with errors.guard(key_path(obj.path, "secrets", env_name)):
-            if env_name in plain or env_name in secrets:
-                raise ValueError(f"{env_name!r} is already set in fargate.environment")
-            if not isinstance(arn, str):
-                raise ValueError(
-                    f"{show(arn)} is not allowed; expected a Secrets Manager or SSM ARN"
-                )
-            secrets[env_name] = validate_secret_reference_arn(arn)
-
-    health_cmd = obj.str_list("healthCheckCommand") or None
-    container: ContainerSpec | None = None
-    with errors.guard(obj.path):
-        container = ContainerSpec(
-            name=name,
-            port=port,
-            environment=plain,
-            secrets=secrets,
-            user=obj.string("user", "10001:10001") or "10001:10001",
-            health_check_path=obj.string("healthCheckPath", "/healthz") or "/healthz",
-            health_check_command=tuple(health_cmd) if health_cmd else None,
-            stop_timeout=obj.integer("stopTimeout", 30, minimum=2, maximum=120) or 30,
-            writable_paths=obj.str_list("writablePaths") if obj.has("writablePaths") else ("/tmp",),
-        )
-
-    retention = obj.integer("logRetentionDays", 30 if prod else 7) or 7
+    container = _container(errors, obj, name, names.partition)
+    retention = obj.integer("logRetentionDays", 30 if prod else 7)
     if retention not in LOG_RETENTION_DAYS:
         errors.add(
             obj.at("logRetentionDays"),
-            f"{retention} is not allowed; CloudWatch Logs accepts "
+            f"{show(retention)} is not allowed; CloudWatch Logs accepts "
             f"{', '.join(str(d) for d in LOG_RETENTION_DAYS)}",
         )
-    capacity = obj.string("capacityProvider", "FARGATE", choices=CAPACITY_PROVIDERS) or "FARGATE"
+    capacity = obj.string("capacityProvider", "FARGATE", choices=CAPACITY_PROVIDERS)
     if capacity == "FARGATE_SPOT" and prod:
         warnings.append("fargate.capacityProvider FARGATE_SPOT in prod: tasks can be interrupted")
-
     net = _network(errors, obj, prod, warnings)
     ephemeral = obj.integer("ephemeralStorageGiB", None, minimum=21, maximum=200)
-    min_healthy = obj.integer("minimumHealthyPercent", 100, minimum=0, maximum=100)
-    max_percent = obj.integer("maximumPercent", 200, minimum=100, maximum=200)
     if container is None or cpu is None or memory is None:
         return None
+    _preview_task_definition(errors, names, container, cpu, memory, arch, ephemeral)
     return FargateSettings(
         service=service,
         cpu=cpu,
         memory=memory,
         cpu_architecture=arch,
         container=container,
-        desired_count=obj.integer("desiredCount", 1, minimum=0, maximum=1000) or 0,
+        desired_count=obj.integer("desiredCount", 1, minimum=0, maximum=1000),
         capacity_provider=capacity,
         log_retention_days=retention,
         wait_for_steady_state=obj.flag("waitForSteadyState", prod),
         # Longer than the sample app's start-up plus a few health-check intervals.
         health_check_grace_period=obj.integer(
             "healthCheckGracePeriodSeconds", 60, minimum=0, maximum=2147483647
-        )
-        or 0,
-        minimum_healthy_percent=100 if min_healthy is None else min_healthy,
-        maximum_percent=200 if max_percent is None else max_percent,
+        ),
+        minimum_healthy_percent=obj.integer("minimumHealthyPercent", 100, minimum=0, maximum=100),
+        maximum_percent=obj.integer("maximumPercent", 200, minimum=100, maximum=200),
         ephemeral_storage_gib=ephemeral,
         enable_execute_command=obj.flag("enableExecuteCommand", False),
         network=net,
         warnings=tuple(warnings),
     )
+
+
+def _environment(
+    errors: Collector, obj: Obj, partition: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Plain variables and secret references from `environment` and `secrets`, each at its key."""
+    plain: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+    try:
+        plain, secrets = environment.split_environment(obj.mapping("environment"), partition)
+    except environment.EnvironmentErrors as exc:
+        for problem in exc.problems:
+            errors.add(member_path(obj.at("environment"), problem.path), problem.detail)
+    for env_name, arn in obj.mapping("secrets").items():
+        with errors.guard(member_path(obj.at("secrets"), env_name)):
+            environment.validate_variable_name(env_name)
+            if env_name in plain or env_name in secrets:
+                raise ValueError(f"{env_name!r} is already set in fargate.environment")
+            if not isinstance(arn, str):
+                raise ValueError(
+                    f"{show(arn)} is not allowed; expected a Secrets Manager or SSM ARN"
+                )
+            secrets[env_name] = validate_secret_reference_arn(arn, partition)
+    return plain, secrets
+
+
+def _container(errors: Collector, obj: Obj, name: str, partition: str) -> ContainerSpec | None:
+    """The container spec; each of its problems is reported at its own `fargate.<field>` key."""
+    plain, secrets = _environment(errors, obj, partition)
+    health_cmd = obj.str_list("healthCheckCommand")
+    paths = obj.str_list("writablePaths") if obj.has("writablePaths") else ("/tmp",)
+    try:
+        return ContainerSpec(
+            name=name,
+            port=obj.integer("port", 8080, minimum=1, maximum=65535),
+            environment=plain,
+            secrets=secrets,
+            user=obj.string("user", "10001:10001"),
+            health_check_path=obj.string("healthCheckPath", "/healthz"),
+            health_check_command=health_cmd or None,
+            stop_timeout=obj.integer("stopTimeout", 30, minimum=2, maximum=120),
+            writable_paths=paths,
+        )
+    except ContainerSpecError as exc:
+        for field, detail in exc.problems:
+            errors.add(f"{obj.path}.{field}", detail)
+    return None
+
+
+def _preview_task_definition(
+    errors: Collector,
+    names: StackNames,
+    spec: ContainerSpec,
+    cpu: int,
+    memory: int,
+    arch: str,
+    ephemeral: int | None,
+) -> None:
+    """The RegisterTaskDefinition request, checked against the ECS model before any resource exists.
+
+    Provider-computed parts (the image digest, role ARNs) are placeholders of the right shape.
+    """
+    request = container.task_definition_request(
+        family=names.family(spec.name),
+        spec=spec,
+        image=f"123456789012.dkr.ecr.{names.region}.amazonaws.com/preview@{PLACEHOLDER_DIGEST}",
+        cpu=cpu,
+        memory=memory,
+        cpu_architecture=arch,
+        log_group=names.log_group(spec.name),
+        region=names.region,
+        execution_role_arn=f"arn:{names.partition}:iam::123456789012:role/preview-execution",
+        task_role_arn=f"arn:{names.partition}:iam::123456789012:role/preview-task",
+        ephemeral_storage_gib=ephemeral,
+    )
+    for problem in container.task_definition_problems(request):
+        errors.add("fargate", f"the task definition would be refused: {problem}")
 
 
 def _size(errors: Collector, obj: Obj) -> tuple[int | None, int | None]:
@@ -182,12 +234,27 @@ def _size(errors: Collector, obj: Obj) -> tuple[int | None, int | None]:
             errors.add(
                 obj.path, "give cpu/memory (task size) or containerCpu/containerMemory, not both"
             )
+        raw_cpu, raw_memory = obj.raw("cpu", 256), obj.raw("memory", 512)
+        cpu = memory = None
         with errors.guard(obj.at("cpu")):
-            return sizing.validate_task_size(obj.raw("cpu", 256), obj.raw("memory", 512))
+            cpu = sizing.parse_cpu(raw_cpu)
+        with errors.guard(obj.at("memory")):
+            memory = sizing.parse_memory(raw_memory)
+        if cpu is not None and cpu not in sizing.FARGATE_TABLE:
+            sizes = ", ".join(map(str, sizing.FARGATE_TABLE))
+            errors.add(obj.at("cpu"), f"{show(raw_cpu)} is not allowed; use one of {sizes}")
+        elif cpu is not None and memory is not None and memory not in sizing.FARGATE_TABLE[cpu]:
+            valid = ", ".join(map(str, sizing.FARGATE_TABLE[cpu]))
+            errors.add(
+                obj.at("memory"),
+                f"{show(raw_memory)} is not allowed; cpu {cpu} allows memory {valid} (MiB)",
+            )
+        else:
+            return cpu, memory
         return None, None
     if obj.has("containerCpu") or obj.has("containerMemory"):
-        c = obj.integer("containerCpu", 0, minimum=0) or 0
-        m = obj.integer("containerMemory", 0, minimum=0) or 0
+        c = obj.integer("containerCpu", 0, minimum=0, maximum=max(sizing.FARGATE_TABLE))
+        m = obj.integer("containerMemory", 0, minimum=0, maximum=MAX_MEMORY)
         with errors.guard(obj.at("containerCpu")):
             return sizing.smallest_task_size(c, m)
         return None, None
@@ -196,17 +263,24 @@ def _size(errors: Collector, obj: Obj) -> tuple[int | None, int | None]:
 
 def _network(errors: Collector, obj: Obj, prod: bool, warnings: list[str]) -> NetworkSettings:
     subnets = obj.str_list("subnetIds")
-    for i, s in enumerate(subnets):
-        with errors.guard(key_path(obj.path, "subnetIds", i)):
-            network.validate_subnet_id(s)
     groups = obj.str_list("securityGroupIds")
-    for i, g in enumerate(groups):
-        with errors.guard(key_path(obj.path, "securityGroupIds", i)):
-            network.validate_security_group_id(g)
     cidrs = obj.str_list("ingressCidrs")
-    for i, c in enumerate(cidrs):
-        with errors.guard(key_path(obj.path, "ingressCidrs", i)):
-            network.validate_cidr(c)
+    for key, values, check, limit, what in (
+        ("subnetIds", subnets, network.validate_subnet_id, network.MAX_SUBNETS, "subnets"),
+        (
+            "securityGroupIds",
+            groups,
+            network.validate_security_group_id,
+            network.MAX_SECURITY_GROUPS,
+            "security groups",
+        ),
+        ("ingressCidrs", cidrs, network.validate_cidr, network.MAX_INGRESS_CIDRS, "CIDR blocks"),
+    ):
+        whole, items = network.list_problems(values, check, limit, what)
+        if whole is not None:
+            errors.add(obj.at(key), whole)
+        for i, detail in items:
+            errors.add(key_path(obj.path, key, i), detail)
     if groups and cidrs:
         errors.add(
             obj.at("ingressCidrs"),

@@ -6,28 +6,40 @@ them and checks shapes so that a typo such as `tagMutabilty` is an error, not a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, overload
 
-from .errors import Collector, key_path, show
+from .errors import Collector, key_path, member_path, show
 
 _MISSING = object()
 
 
-def type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return "null" if value is None else type(value).__name__
+def _key_order(key: Any) -> tuple[bool, str]:
+    """Sort string keys first, then the rest by their rendering: YAML keys may be of any type."""
+    return (not isinstance(key, str), key if isinstance(key, str) else show(key))
+
+
+def string_keyed(errors: Collector, path: str, value: dict[Any, Any], what: str) -> dict[str, Any]:
+    """The members whose keys are strings; every other key is reported at its own path.
+
+    YAML turns unquoted `yes`, `no`, `on`, `off` into booleans and `1` into a number, so a stack
+    file can hold keys that no `pulumi config set --path` could write.
+    """
+    out: dict[str, Any] = {}
+    for key in sorted(value, key=_key_order):
+        if isinstance(key, str):
+            out[key] = value[key]
+            continue
+        hint = (
+            " (YAML reads unquoted yes, no, on, off, true, false as booleans)"
+            if isinstance(key, bool)
+            else ""
+        )
+        errors.add(
+            member_path(path, key),
+            f"{show(key)} is not allowed as a key; {what} are strings{hint}: quote the key",
+        )
+    return out
 
 
 class Obj:
@@ -43,12 +55,12 @@ class Obj:
         if not isinstance(value, dict):
             errors.add(path, f"{show(value)} is not allowed; expected an object")
             return
-        self.value = value
-        for key in sorted(value):
+        self.value = string_keyed(errors, path, value, "keys")
+        for key in self.value:
             if key not in self.allowed:
                 errors.add(
-                    key_path(path, key),
-                    f"unknown key {key!r}; allowed keys are {', '.join(sorted(self.allowed))}",
+                    member_path(path, key),
+                    f"unknown key {show(key)}; allowed keys are {', '.join(sorted(self.allowed))}",
                 )
 
     def has(self, name: str) -> bool:
@@ -59,6 +71,14 @@ class Obj:
 
     def raw(self, name: str, default: Any = None) -> Any:
         return self.value.get(name, default)
+
+    @overload
+    def string(self, name: str, default: str, *, choices: Iterable[str] | None = ...) -> str: ...
+
+    @overload
+    def string(
+        self, name: str, default: None = ..., *, choices: Iterable[str] | None = ...
+    ) -> str | None: ...
 
     def string(
         self, name: str, default: str | None = None, *, choices: Iterable[str] | None = None
@@ -79,6 +99,21 @@ class Obj:
                 return default
         return value
 
+    @overload
+    def integer(
+        self, name: str, default: int, *, minimum: int | None = ..., maximum: int | None = ...
+    ) -> int: ...
+
+    @overload
+    def integer(
+        self,
+        name: str,
+        default: None = ...,
+        *,
+        minimum: int | None = ...,
+        maximum: int | None = ...,
+    ) -> int | None: ...
+
     def integer(
         self,
         name: str,
@@ -87,6 +122,7 @@ class Obj:
         minimum: int | None = None,
         maximum: int | None = None,
     ) -> int | None:
+        """The integer at `name`, or `default` when it is absent or refused (0 is a value, not absent)."""
         value = self.value.get(name, _MISSING)
         if value is _MISSING or value is None:
             return default
@@ -97,7 +133,9 @@ class Obj:
             low = "" if minimum is None else f">= {minimum}"
             high = "" if maximum is None else f"<= {maximum}"
             bound = " and ".join(b for b in (low, high) if b)
-            self.errors.add(self.at(name), f"{value} is not allowed; expected an integer {bound}")
+            self.errors.add(
+                self.at(name), f"{show(value)} is not allowed; expected an integer {bound}"
+            )
             return default
         return value
 
@@ -130,13 +168,14 @@ class Obj:
         return tuple(good)
 
     def mapping(self, name: str) -> dict[str, Any]:
+        """An object of free-form names (environment variables, build args): string keys only."""
         value = self.value.get(name, _MISSING)
         if value is _MISSING or value is None:
             return {}
         if not isinstance(value, dict):
             self.errors.add(self.at(name), f"{show(value)} is not allowed; expected an object")
             return {}
-        return value
+        return string_keyed(self.errors, self.at(name), value, "names")
 
 
 def as_list(errors: Collector, path: str, value: Any) -> list[Any]:
@@ -146,17 +185,3 @@ def as_list(errors: Collector, path: str, value: Any) -> list[Any]:
         errors.add(path, f"{show(value)} is not allowed; expected a list")
         return []
     return value
-
-
-def only_strings(errors: Collector, path: str, mapping: Mapping[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key in sorted(mapping):
-        value = mapping[key]
-        if isinstance(value, str):
-            out[key] = value
-        else:
-            errors.add(
-                key_path(path, key),
-                f"{show(value)} is not allowed; values are strings ({type_name(value)} given, quote it)",
-            )
-    return out

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from registry import lifecycle, names
 from registry.access import validate_role_arn
-from registry.urls import Partition
+from registry.urls import Partition, is_account_id
 
 from .errors import Collector, key_path, show
 from .reader import Obj
@@ -27,6 +28,11 @@ REGISTRY_KEYS = (
 )
 LIFECYCLE_KEYS = ("preset", "rules", "policy")
 DEFAULT_PRESET = "env-prefixes"
+# A KMS key's resource: a key ID is a UUID, or `mrk-` and 32 hex digits for a multi-Region key.
+KMS_KEY_RESOURCE = re.compile(
+    r"key/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})",
+    re.ASCII,
+)
 
 
 @dataclass(frozen=True)
@@ -72,14 +78,14 @@ def load_registry(
     *,
     environment: str,
     partition: Partition,
+    region: str | None,
     enhanced_scanning: bool,
     protection_count: int,
 ) -> RegistrySettings:
     obj = Obj(errors, "registry", value, REGISTRY_KEYS)
     prod = environment == "prod"
-    mutability = (
-        obj.string("tagMutability", "IMMUTABLE" if prod else "MUTABLE", choices=TAG_MUTABILITY)
-        or "MUTABLE"
+    mutability = obj.string(
+        "tagMutability", "IMMUTABLE" if prod else "MUTABLE", choices=TAG_MUTABILITY
     )
     filters = obj.str_list("tagMutabilityExclusions")
     if mutability == "IMMUTABLE_WITH_EXCLUSION":
@@ -98,28 +104,31 @@ def load_registry(
             f"{show(list(filters))} is not allowed with tagMutability {mutability}; "
             "exclusion filters need IMMUTABLE_WITH_EXCLUSION",
         )
-    encryption = (
-        obj.string("encryption", "KMS" if prod else "AES256", choices=ENCRYPTION) or "AES256"
-    )
+    encryption = obj.string("encryption", "KMS" if prod else "AES256", choices=ENCRYPTION)
     kms_key_arn = obj.string("kmsKeyArn")
     if kms_key_arn is not None:
         if encryption != "KMS":
             errors.add(obj.at("kmsKeyArn"), "is only allowed with encryption KMS")
         else:
             with errors.guard(obj.at("kmsKeyArn")):
-                _validate_kms_key_arn(kms_key_arn, partition)
+                _validate_kms_key_arn(kms_key_arn, partition, region)
     accounts = obj.str_list("crossAccountPullAccountIds")
     for i, account in enumerate(accounts):
-        if not (len(account) == 12 and account.isdigit()):
+        if not is_account_id(account):
             errors.add(
                 key_path(obj.path, "crossAccountPullAccountIds", i),
-                f"{show(account)} is not allowed; an AWS account ID is 12 digits",
+                f"{show(account)} is not allowed; an AWS account ID is exactly 12 digits 0-9",
+            )
+        elif account in accounts[:i]:
+            errors.add(
+                key_path(obj.path, "crossAccountPullAccountIds", i),
+                f"{show(account)} is not allowed; it is already listed",
             )
     push_roles = obj.str_list("pushRoleArns")
     for i, arn in enumerate(push_roles):
         with errors.guard(key_path(obj.path, "pushRoleArns", i)):
-            validate_role_arn(arn)
-    prefix = obj.string("deployTagPrefix", f"{environment}-") or f"{environment}-"
+            validate_role_arn(arn, partition.name)
+    prefix = obj.string("deployTagPrefix", f"{environment}-")
     with errors.guard(obj.at("deployTagPrefix")):
         from build.tags import validate_deploy_prefix
 
@@ -142,19 +151,35 @@ def load_registry(
     return settings
 
 
-def _validate_kms_key_arn(arn: str, partition: Partition) -> str:
+def _validate_kms_key_arn(arn: str, partition: Partition, region: str | None) -> str:
+    """A KMS key ARN (`key/<id>`) in the stack's partition and region.
+
+    ECR takes an alias too, but resolves it once, when the repository is created
+    (`EncryptionConfiguration.kmsKey`: "The key must exist in the same Region as the repository"),
+    and IAM grants on a key name the key, not an alias: an alias that is later pointed elsewhere
+    would silently disagree with both. Conservatively only the key itself is accepted.
+    """
     from botocore.utils import ArnParser
 
+    expected = f"arn:{partition.name}:kms:{region or 'REGION'}:ACCOUNT:key/KEY-ID"
     try:
         parts = ArnParser().parse_arn(arn)
-    except ValueError as exc:
-        raise ValueError(f"{arn!r} is not allowed; expected a KMS key ARN ({exc})") from None
-    if parts["service"] != "kms" or not parts["resource"].startswith(("key/", "alias/")):
+    except ValueError:
+        parts = {}
+    if (
+        parts.get("service") != "kms"
+        or not KMS_KEY_RESOURCE.fullmatch(str(parts.get("resource", "")))
+        or not is_account_id(parts.get("account"))
+    ):
         raise ValueError(
-            f"{arn!r} is not allowed; expected arn:{partition.name}:kms:REGION:ACCOUNT:key/ID"
+            f"{arn!r} is not allowed; expected {expected} (a key ID is a UUID or mrk- and 32 hex "
+            "digits; aliases are not accepted)"
         )
-    if parts["partition"] != partition.name:
-        raise ValueError(f"{arn!r} is not allowed; the key must be in partition {partition.name}")
+    if parts["partition"] != partition.name or (region and parts["region"] != region):
+        raise ValueError(
+            f"{arn!r} is not allowed; ECR needs the key in the repository's partition and region "
+            f"({expected})"
+        )
     return arn
 
 

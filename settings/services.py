@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import botocore.session
+
 from build import command, context, platform, prebuilt, tags
+from ecs.container import ECS_NAME, PORT_MAPPING_NAME, port_mapping_name
 from registry import names
 
 from .errors import Collector, key_path, show
@@ -19,6 +24,57 @@ from .registry import RegistrySettings, RepositorySettings, load_repository
 SERVICE_KEYS = ("name", "repository", "lifecycle", "build", "image", "platform")
 BUILD_KEYS = ("context", "dockerfile", "target", "args", "cacheFrom", "extraTags")
 DEFAULT_PLATFORM = "linux/amd64"
+
+
+# Lowercase letters and digits in hyphen-joined words: the one shape every name derived from a
+# service name accepts (ECS names, Service Connect port-mapping names, log groups, repositories).
+SERVICE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
+
+
+def validate_service_name(name: str, stack_names: StackNames) -> str:
+    """A service name from which every derived physical name is valid.
+
+    The name becomes the ECS service and container name, the task family `<prefix>-<name>`, the
+    log group `/ecs/<family>`, the default repository `<stack>/<name>` and the port-mapping name
+    `<name>-<port>` (at most 64 characters, so the name is at most 58 with a 5-digit port).
+    """
+    longest = min(64 - len("-65535"), 255 - len(stack_names.family("")))
+    derived = None
+    if 1 <= len(name) <= longest and SERVICE_NAME.fullmatch(name):
+        derived = _derived_name_problem(name, stack_names)
+        if derived is None:
+            return name
+    raise ValueError(
+        f"{name!r} is not allowed; a service name is 1 to {longest} lowercase letters and digits "
+        f"in words joined by single hyphens (it names the ECS service, the container, the task "
+        f"family {stack_names.family('NAME')}, its log group and the repository "
+        f"{stack_names.stack}/NAME)" + (f"; the {derived} name would be refused" if derived else "")
+    )
+
+
+@cache
+def _log_group_rule() -> dict[str, Any]:
+    model = botocore.session.get_session().get_service_model("logs")
+    return dict(model.shape_for("LogGroupName").metadata)
+
+
+def _derived_name_problem(name: str, stack_names: StackNames) -> str | None:
+    """Which derived name the API would refuse (rules: the Logs model; the ECS model's text)."""
+    rule = _log_group_rule()
+    log_group = stack_names.log_group(name)
+    checks = (
+        (ECS_NAME.fullmatch(stack_names.family(name)), "task family"),
+        (ECS_NAME.fullmatch(stack_names.ecs_service(name)), "ECS service"),
+        (ECS_NAME.fullmatch(stack_names.container(name)), "container"),
+        (PORT_MAPPING_NAME.fullmatch(port_mapping_name(name, 65535)), "port mapping"),
+        (
+            re.fullmatch(rule["pattern"], log_group)
+            and rule["min"] <= len(log_group) <= rule["max"],
+            "log group",
+        ),
+        (names.REPOSITORY_NAME.fullmatch(stack_names.default_repository(name)), "repository"),
+    )
+    return next((what for ok, what in checks if not ok), None)
 
 
 @dataclass(frozen=True)
@@ -88,8 +144,13 @@ def load_services(
         path = key_path("services", i)
         obj = Obj(errors, path, item, SERVICE_KEYS)
         name = obj.string("name")
-        if not name:
+        if name is None:
             errors.add(obj.at("name"), "is required: a short service name such as 'api'")
+            continue
+        try:
+            validate_service_name(name, StackNames(stack))
+        except ValueError as exc:
+            errors.add(obj.at("name"), str(exc))
             continue
         if name in seen_names:
             errors.add(
@@ -98,7 +159,7 @@ def load_services(
             )
         seen_names[name] = i
         default_repo = StackNames(stack).default_repository(name)
-        repo_name = obj.string("repository", default_repo) or default_repo
+        repo_name = obj.string("repository", default_repo)
         if repo_name in seen_repos:
             errors.add(
                 obj.at("repository"),
@@ -136,7 +197,7 @@ def _load_image(
             obj.path, "give either build (the stack builds) or image (a prebuilt digest), not both"
         )
         return None
-    plat = obj.string("platform", DEFAULT_PLATFORM) or DEFAULT_PLATFORM
+    plat = obj.string("platform", DEFAULT_PLATFORM)
     arch = "X86_64"
     with errors.guard(obj.at("platform")):
         plat = platform.validate_platform(plat)

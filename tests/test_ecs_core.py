@@ -260,11 +260,17 @@ def test_environment_splits_plain_and_secret() -> None:
         ({"AWS_SECRET_ACCESS_KEY": "abc"}, "looks like a secret"),
         ({"SIGNING_KEY": "abc"}, "looks like a secret"),
         ({"WORKERS": 4}, "quote it"),
-        ({"1BAD": "x"}, "not a variable name"),
+        ({"1BAD": "x"}, "a variable name is"),
         ({"X": {"secretArn": "arn:aws:s3:::b"}}, "not allowed"),
     ],
 )
 def test_environment_refusals(env: dict, fragment: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(fragment)) as info:
+    with pytest.raises(environment.EnvironmentErrors, match=re.escape(fragment)) as info:
         environment.split_environment(env)
-    assert getattr(info.value, "path", None) == next(iter(env))
+    assert [p.path for p in info.value.problems] == [next(iter(env))]
+
+
+def test_environment_reports_every_variable_at_once() -> None:
+    with pytest.raises(environment.EnvironmentErrors) as info:
+        environment.split_environment({"API_TOKEN": "abc", "1BAD": "x", "OK": "y", "N": 4})
+    assert [p.path for p in info.value.problems] == ["1BAD", "API_TOKEN", "N"]

@@ -124,7 +124,7 @@ def test_build_config_errors_name_the_key(service: dict, key: str, fragment: str
 @pytest.mark.parametrize(
     ("fargate", "key", "fragment"),
     [
-        ({"cpu": 256, "memory": 4096}, "fargate.cpu'", "512, 1024, 2048"),
+        ({"cpu": 256, "memory": 4096}, "fargate.memory'", "512, 1024, 2048"),
         ({"architecture": "ARM64"}, "fargate.architecture'", "ARM64"),
         (
             {"environment": {"DB_PASSWORD": "hunter2"}},
