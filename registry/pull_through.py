@@ -9,7 +9,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -29,6 +29,14 @@ CREDENTIAL_ARN = re.compile(
 AZURE_NAME = re.compile(r"[a-zA-Z0-9]{5,50}", re.ASCII)
 # The Regions where AWS says pull-through cache is not offered.
 UNSUPPORTED_REGIONS = ("cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1")
+# Keys that only one upstream takes.
+ONLY_FOR = (
+    ("azureRegistryName", "azure-container-registry"),
+    ("accountId", "ecr"),
+    ("region", "ecr"),
+    ("upstreamRepositoryPrefix", "ecr"),
+    ("customRoleArn", "ecr"),
+)
 RULE_KEYS = (
     "upstream",
     "prefix",
@@ -88,6 +96,29 @@ class CacheRuleError(ValueError):
         super().__init__(detail)
 
 
+class CacheRuleErrors(ValueError):
+    """Every problem of every rule, each a `CacheRuleError` whose path is relative to the list."""
+
+    def __init__(self, problems: Sequence[CacheRuleError]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{p.path}: {p.detail}" for p in self.problems))
+
+
+def _shown(value: Any) -> str:
+    """A string as itself (quoted, escaped); anything else by its type, which is always printable."""
+    if isinstance(value, str):
+        return repr(value)
+    kinds: tuple[tuple[type, str], ...] = (
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a number"),
+        (list, "a list"),
+        (dict, "an object"),
+        (type(None), "null"),
+    )
+    return next((k for t, k in kinds if isinstance(value, t)), f"a {type(value).__name__}")
+
+
 def validate_cache_prefix(prefix: str) -> str:
     if not isinstance(prefix, str) or not 2 <= len(prefix) <= 30 or not PREFIX.fullmatch(prefix):
         raise ValueError(
@@ -115,113 +146,146 @@ def credential_secret_string(username: str, access_token: str) -> str:
     return json.dumps({"username": username, "accessToken": access_token})
 
 
-def validate_cache_rules(items: Sequence[Any], *, region: str) -> list[CacheRule]:
+def validate_cache_rules(
+    items: Sequence[Any], *, region: str, partition: str | None = None
+) -> list[CacheRule]:
+    """The rules, or `CacheRuleErrors` with every problem found (not just the first)."""
+    problems: list[CacheRuleError] = []
     if items and region in UNSUPPORTED_REGIONS:
-        raise CacheRuleError(
-            "",
-            f"pull-through cache is not offered in {region} (nor {', '.join(r for r in UNSUPPORTED_REGIONS if r != region)})",
+        others = ", ".join(r for r in UNSUPPORTED_REGIONS if r != region)
+        problems.append(
+            CacheRuleError("", f"pull-through cache is not offered in {region} (nor {others})")
         )
     if len(items) > MAX_RULES:
-        raise CacheRuleError(
-            "", f"{len(items)} rules is not allowed; a registry holds at most {MAX_RULES}"
+        problems.append(
+            CacheRuleError(
+                "", f"{len(items)} rules is not allowed; a registry holds at most {MAX_RULES}"
+            )
         )
     rules: list[CacheRule] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
-        rule = _rule(i, item, region)
+        rule = _Rule(i, item, partition, problems).check()
+        if rule is None:
+            continue
         if rule.prefix in seen:
-            raise CacheRuleError(
-                f"[{i}].prefix",
-                f"{rule.prefix!r} is already used by pullThroughCache[{seen[rule.prefix]}]; a prefix identifies one rule",
+            problems.append(
+                CacheRuleError(
+                    f"[{i}].prefix",
+                    f"{rule.prefix!r} is not allowed; pullThroughCache[{seen[rule.prefix]}] "
+                    "uses it and a prefix identifies one rule",
+                )
             )
-        seen[rule.prefix] = i
+        seen.setdefault(rule.prefix, i)
         rules.append(rule)
+    if problems:
+        raise CacheRuleErrors(problems)
     return rules
 
 
-def _rule(i: int, item: Any, region: str) -> CacheRule:
-    at = f"[{i}]"
-    if not isinstance(item, Mapping):
-        raise CacheRuleError(at, "a rule is an object such as {upstream: quay}")
-    for key in item:
-        if key not in RULE_KEYS:
-            raise CacheRuleError(
-                f"{at}.{key}", f"unknown key {key!r}; allowed keys are {', '.join(RULE_KEYS)}"
-            )
-    name = item.get("upstream")
-    if name not in UPSTREAMS:
-        raise CacheRuleError(
-            f"{at}.upstream", f"{name!r} is not allowed; use one of {', '.join(UPSTREAMS)}"
-        )
-    upstream = UPSTREAMS[name]
+class _Rule:
+    """One rule's checks; each field is checked on its own so that every problem is reported."""
 
-    def text(key: str) -> str | None:
-        value = item.get(key)
+    def __init__(
+        self, index: int, item: Any, partition: str | None, problems: list[CacheRuleError]
+    ) -> None:
+        self.at = f"[{index}]"
+        self.item = item
+        self.partition = partition
+        self.problems = problems
+
+    def fail(self, key: str, detail: str) -> None:
+        self.problems.append(CacheRuleError(f"{self.at}.{key}" if key else self.at, detail))
+
+    def text(self, key: str) -> str | None:
+        value = self.item.get(key)
         if value is not None and not isinstance(value, str):
-            raise CacheRuleError(f"{at}.{key}", f"{value!r} is not allowed; expected a string")
+            self.fail(key, f"{_shown(value)} is not allowed; expected a string")
+            return None
         return value
 
-    def only_for(key: str, allowed: str) -> None:
-        if key in item and name != allowed:
-            raise CacheRuleError(f"{at}.{key}", f"is only allowed with upstream {allowed}")
+    def checked(self, key: str, validate: Callable[[str], str]) -> str | None:
+        value = self.text(key)
+        if value is not None:
+            try:
+                validate(value)
+            except ValueError as exc:
+                self.fail(key, str(exc))
+                return None
+        return value
 
-    for key, allowed in (
-        ("azureRegistryName", "azure-container-registry"),
-        ("accountId", "ecr"),
-        ("region", "ecr"),
-        ("upstreamRepositoryPrefix", "ecr"),
-        ("customRoleArn", "ecr"),
-    ):
-        only_for(key, allowed)
-    prefix = text("prefix") or upstream.default_prefix
-    try:
-        validate_cache_prefix(prefix)
-    except ValueError as exc:
-        raise CacheRuleError(f"{at}.prefix", str(exc)) from None
-    url = upstream.url
-    if name == "azure-container-registry":
-        registry = text("azureRegistryName")
-        if not registry or not AZURE_NAME.fullmatch(registry):
-            raise CacheRuleError(
-                f"{at}.azureRegistryName",
-                f"{registry!r} is not allowed; the <name> of <name>.azurecr.io (5-50 letters or digits)",
+    def check(self) -> CacheRule | None:
+        item = self.item
+        if not isinstance(item, Mapping):
+            self.fail(
+                "", f"{_shown(item)} is not allowed; a rule is an object such as {{upstream: quay}}"
             )
-        url = f"{registry.lower()}.azurecr.io"
-    if name == "ecr":
-        account, upstream_region = text("accountId"), text("region")
-        try:
-            url = urls.registry_host(account or "", upstream_region or "")
+            return None
+        before = len(self.problems)
+        for key in item:
+            if not isinstance(key, str) or key not in RULE_KEYS:
+                self.fail(
+                    str(key) if isinstance(key, str) else f"[{_shown(key)}]",
+                    f"unknown key {_shown(key)}; allowed keys are {', '.join(RULE_KEYS)}",
+                )
+        name = item.get("upstream")
+        if name is None:
+            self.fail("upstream", f"is required; use one of {', '.join(UPSTREAMS)}")
+            return None
+        if not isinstance(name, str) or name not in UPSTREAMS:
+            self.fail(
+                "upstream", f"{_shown(name)} is not allowed; use one of {', '.join(UPSTREAMS)}"
+            )
+            return None
+        upstream = UPSTREAMS[name]
+        for key, allowed in ONLY_FOR:
+            if key in item and name != allowed:
+                self.fail(key, f"is only allowed with upstream {allowed}")
+        prefix = self.checked("prefix", validate_cache_prefix) or upstream.default_prefix
+        url = self._url(upstream)
+        upstream_prefix = self.checked("upstreamRepositoryPrefix", validate_cache_prefix)
+        if upstream_prefix is not None and prefix == "ROOT":
+            self.fail("upstreamRepositoryPrefix", "needs a non-ROOT prefix")
+        role = self.checked("customRoleArn", lambda a: validate_role_arn(a, self.partition))
+        credential_arn = self.checked("credentialArn", validate_credential_arn)
+        if "credentialArn" in item and not upstream.needs_credentials:
+            self.fail("credentialArn", f"upstream {name} takes no credentials")
+        if len(self.problems) > before or url is None:
+            return None
+        return CacheRule(
+            name, prefix, url, upstream.needs_credentials, credential_arn, role, upstream_prefix
+        )
+
+    def _url(self, upstream: Upstream) -> str | None:
+        if upstream.name == "azure-container-registry":
+            registry = self.text("azureRegistryName")
+            if not registry or not AZURE_NAME.fullmatch(registry):
+                self.fail(
+                    "azureRegistryName",
+                    f"{registry!r} is not allowed; the <name> of <name>.azurecr.io "
+                    "(5-50 letters or digits)",
+                )
+                return None
+            return f"{registry.lower()}.azurecr.io"
+        if upstream.name == "ecr":
+            account, upstream_region = self.text("accountId"), self.text("region")
+            if not urls.is_account_id(account):
+                self.fail(
+                    "accountId",
+                    f"{_shown(account)} is not allowed; the ECR upstream needs the 12-digit "
+                    "account ID of the registry to pull from",
+                )
+            try:
+                urls.partition_for_region(upstream_region or "")
+            except ValueError as exc:
+                self.fail("region", f"the ECR upstream needs the region it pulls from: {exc}")
+                return None
+            if account is None or not urls.is_account_id(account):
+                return None
+            url = urls.registry_host(account, str(upstream_region))
             urls.parse_registry_url(url)  # the same parser the rest of the program trusts
-        except ValueError as exc:
-            raise CacheRuleError(
-                f"{at}.accountId", f"the ECR upstream needs accountId and region: {exc}"
-            ) from None
-    upstream_prefix = text("upstreamRepositoryPrefix")
-    if upstream_prefix is not None:
-        if prefix == "ROOT":
-            raise CacheRuleError(f"{at}.upstreamRepositoryPrefix", "needs a non-ROOT prefix")
-        try:
-            validate_cache_prefix(upstream_prefix)
-        except ValueError as exc:
-            raise CacheRuleError(f"{at}.upstreamRepositoryPrefix", str(exc)) from None
-    role = text("customRoleArn")
-    if role is not None:
-        try:
-            validate_role_arn(role)
-        except ValueError as exc:
-            raise CacheRuleError(f"{at}.customRoleArn", str(exc)) from None
-    credential_arn = text("credentialArn")
-    if credential_arn is not None:
-        if not upstream.needs_credentials:
-            raise CacheRuleError(f"{at}.credentialArn", f"upstream {name} takes no credentials")
-        try:
-            validate_credential_arn(credential_arn)
-        except ValueError as exc:
-            raise CacheRuleError(f"{at}.credentialArn", str(exc)) from None
-    assert url is not None
-    return CacheRule(
-        name, prefix, url, upstream.needs_credentials, credential_arn, role, upstream_prefix
-    )
+            return url
+        return upstream.url
 
 
 def cache_image_uri(ref: str, registry_host: str, rules: Mapping[str, str]) -> str:

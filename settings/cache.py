@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from registry import lifecycle, pull_through
+from registry import lifecycle, pull_through, urls
 
 from .errors import Collector, key_path
-from .reader import Obj, as_list
+from .reader import Obj, as_list, string_keyed
 from .secret import Secret
 
 CREDENTIAL_KEYS = ("username", "accessToken")
@@ -39,10 +39,20 @@ def load_cache(
     environment: str,
     credentials_secret: bool,
 ) -> CacheSettings:
-    items = as_list(errors, "pullThroughCache", value)
+    items = [
+        string_keyed(errors, key_path("pullThroughCache", i), item, "keys")
+        if isinstance(item, dict)
+        else item
+        for i, item in enumerate(as_list(errors, "pullThroughCache", value))
+    ]
     rules: list[pull_through.CacheRule] = []
-    with errors.guard("pullThroughCache"):
-        rules = list(pull_through.validate_cache_rules(items, region=region)) if items else []
+    try:
+        rules = pull_through.validate_cache_rules(
+            items, region=region, partition=_partition(region)
+        )
+    except pull_through.CacheRuleErrors as exc:
+        for problem in exc.problems:
+            errors.add(f"pullThroughCache{problem.path}", problem.detail)
     creds = Obj(errors, "pullThroughCredentials", credentials_value, [r.prefix for r in rules])
     if creds.value and not credentials_secret:
         errors.add(
@@ -84,3 +94,11 @@ def load_cache(
         lifecycle.policy_from_config([dict(r) for r in CACHE_LIFECYCLE_RULES])
     )
     return CacheSettings(tuple(out), template, tuple(warnings))
+
+
+def _partition(region: str) -> str | None:
+    """The stack region's partition; None while the region itself is refused (reported there)."""
+    try:
+        return urls.partition_for_region(region).name
+    except ValueError:
+        return None

@@ -204,26 +204,7 @@ def load_repository(
     given = [k for k in LIFECYCLE_KEYS if obj.has(k)]
     if len(given) > 1:
         errors.add(obj.path, f"give one of preset, rules or policy, not {', '.join(given)}")
-    policy: dict[str, Any] | None = None
-    raw_policy = False
-    if obj.has("rules"):
-        rules_value = obj.raw("rules")
-        with errors.guard(obj.at("rules")):
-            if not isinstance(rules_value, list) or not rules_value:
-                raise ValueError(
-                    f"{show(rules_value)} is not allowed; expected a non-empty list of rules"
-                )
-            policy = lifecycle.policy_from_config(rules_value)
-    elif obj.has("policy"):
-        raw_policy = True
-        with errors.guard(obj.at("policy")):
-            policy = lifecycle.validate_lifecycle_policy(obj.raw("policy"))
-    else:
-        preset = (
-            obj.string("preset", DEFAULT_PRESET, choices=sorted(lifecycle.PRESETS))
-            or DEFAULT_PRESET
-        )
-        policy = lifecycle.preset_policy(preset)
+    policy, raw_policy = _policy(errors, obj, registry)
     if policy is None:
         return RepositorySettings(service, name, "", tuple(warnings))
     prefix = registry.deploy_tag_prefix
@@ -248,3 +229,55 @@ def load_repository(
             service, name, lifecycle.render_policy(protected), tuple(warnings)
         )
     return RepositorySettings(service, name, "", tuple(warnings))
+
+
+def _policy(
+    errors: Collector, obj: Obj, registry: RegistrySettings
+) -> tuple[dict[str, Any] | None, bool]:
+    """(the policy before protection, whether the user wrote it in ECR's own grammar).
+
+    A rule the user wrote for exactly the deploy prefix is refused at its own key unless it is
+    the protection rule itself (`lifecycle.deploy_prefix_conflict` says why).
+    """
+    prefix, keep = registry.deploy_tag_prefix, registry.deploy_protection_count
+    if obj.has("rules"):
+        rules_value = obj.raw("rules")
+        with errors.guard(obj.at("rules")):
+            if not isinstance(rules_value, list) or not rules_value:
+                raise ValueError(
+                    f"{show(rules_value)} is not allowed; expected a non-empty list of rules"
+                )
+            policy = lifecycle.policy_from_config(rules_value)
+            written = [
+                lifecycle.rule_from_config(r, i).to_json(1) for i, r in enumerate(rules_value)
+            ]
+            return _unless_conflicts(errors, obj.at("rules"), written, prefix, keep, policy), False
+        return None, False
+    if obj.has("policy"):
+        with errors.guard(obj.at("policy")):
+            policy = lifecycle.validate_lifecycle_policy(obj.raw("policy"))
+            written = obj.raw("policy")["rules"]
+            return _unless_conflicts(
+                errors, obj.at("policy.rules"), written, prefix, keep, policy
+            ), True
+        return None, True
+    preset = obj.string("preset", DEFAULT_PRESET, choices=sorted(lifecycle.PRESETS))
+    # A preset's own rule for the deploy prefix gives way to deployProtectionCount: it is ours.
+    return lifecycle.preset_policy(preset), False
+
+
+def _unless_conflicts(
+    errors: Collector,
+    path: str,
+    written: list[dict[str, Any]],
+    prefix: str,
+    keep: int,
+    policy: dict[str, Any],
+) -> dict[str, Any] | None:
+    conflicts = [
+        (i, lifecycle.deploy_prefix_conflict(r, prefix, keep)) for i, r in enumerate(written)
+    ]
+    for i, message in conflicts:
+        if message is not None:
+            errors.add(key_path(path, i), message)
+    return None if any(m for _, m in conflicts) else policy

@@ -338,10 +338,28 @@ def test_raw_policy_gets_protection_prepended_with_a_warning() -> None:
     assert again == protected and none == []
 
 
-def test_existing_rule_with_the_same_prefix_is_merged_not_duplicated() -> None:
-    raw = {"rules": [keep(1, 3, tagPrefixList=["v"]), keep(2, 20, tagPrefixList=["prod-"])]}
+@pytest.mark.parametrize("count", [3, 10, 20])
+def test_a_rule_with_the_same_prefix_is_replaced_keeping_exactly_the_count(count: int) -> None:
+    raw = {"rules": [keep(1, 3, tagPrefixList=["v"]), keep(2, count, tagPrefixList=["prod-"])]}
     protected, changes = lifecycle.protect_deploy_prefix(raw, "prod-", 10)
     prod_rules = [r for r in protected["rules"] if r["selection"].get("tagPrefixList") == ["prod-"]]
     assert len(prod_rules) == 1 and prod_rules[0]["rulePriority"] == 1
-    assert prod_rules[0]["selection"]["countNumber"] == 20
-    assert any("merged" in c for c in changes)
+    assert prod_rules[0]["selection"]["countNumber"] == 10
+    assert any("replaced by the protection rule, which keeps exactly 10" in c for c in changes)
+
+
+def test_a_first_rule_with_another_count_is_not_taken_as_the_protection() -> None:
+    raw = {"rules": [keep(1, 20, tagPrefixList=["prod-"]), keep(2, 3)]}
+    protected, _ = lifecycle.protect_deploy_prefix(raw, "prod-", 10)
+    assert protected["rules"][0]["selection"]["countNumber"] == 10
+
+
+def test_user_rules_for_the_deploy_prefix_conflict_unless_identical() -> None:
+    conflict = lifecycle.deploy_prefix_conflict
+    assert conflict(keep(1, 10, tagPrefixList=["prod-"]), "prod-", 10) is None
+    assert conflict(keep(1, 20, tagPrefixList=["v"]), "prod-", 10) is None
+    message = conflict(keep(1, 20, tagPrefixList=["prod-"]), "prod-", 10)
+    assert message is not None and "keeping 20 images" in message
+    assert "deployProtectionCount (10)" in message
+    aged = conflict(older(1, 7, tagPrefixList=["prod-"]), "prod-", 10)
+    assert aged is not None and "sinceImagePushed" in aged

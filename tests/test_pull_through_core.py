@@ -146,9 +146,36 @@ def test_defaults_and_urls_for_every_upstream() -> None:
     ],
 )
 def test_bad_rules_are_refused_with_a_path(items: list, region: str, path: str) -> None:
-    with pytest.raises(pt.CacheRuleError) as info:
+    with pytest.raises(pt.CacheRuleErrors) as info:
         pt.validate_cache_rules(items, region=region)
-    assert info.value.path == path
+    assert path in [p.path for p in info.value.problems]
+
+
+# `str.isdigit()` is true for these, and `\\d` matches them: an account ID is ASCII digits only.
+FULLWIDTH_ACCOUNT = "".join(chr(0xFF10 + int(d)) for d in "123456789012")
+
+
+def test_every_problem_of_every_rule_is_reported() -> None:
+    items = [
+        {"upstream": ["quay"]},
+        {"upstream": "quay", "prefix": "Q", "credentialArn": 5},
+        {"upstream": "ecr", "accountId": FULLWIDTH_ACCOUNT, "region": "us-east-1\n"},
+        {"upstream": "ecr", "accountId": "210987654321", "region": "eu-west-1",
+         "customRoleArn": "arn:aws-cn:iam::123456789012:role/pull"},
+        "quay",
+    ]  # fmt: skip
+    with pytest.raises(pt.CacheRuleErrors) as info:
+        pt.validate_cache_rules(items, region="us-east-1", partition="aws")
+    assert [p.path for p in info.value.problems] == [
+        "[0].upstream",
+        "[1].prefix",
+        "[1].credentialArn",  # not a string
+        "[1].credentialArn",  # and quay takes none
+        "[2].accountId",
+        "[2].region",
+        "[3].customRoleArn",
+        "[4]",
+    ]
 
 
 def test_credential_arn_pattern() -> None:

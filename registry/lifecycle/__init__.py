@@ -11,6 +11,7 @@ from .model import (
     rule_from_config,
 )
 from .protect import (
+    deploy_prefix_conflict,
     deployed_image_expiring_rule,
     multi_entry_warnings,
     protect_deploy_prefix,
@@ -22,6 +23,7 @@ __all__ = [
     "PRESETS",
     "LifecyclePolicyError",
     "LifecycleRule",
+    "deploy_prefix_conflict",
     "deployed_image_expiring_rule",
     "multi_entry_warnings",
     "policy_from_config",

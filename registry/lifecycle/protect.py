@@ -28,44 +28,75 @@ def protection_rule(prefix: str, keep: int) -> dict[str, Any]:
     }
 
 
-def _is_protection(rule: dict[str, Any], prefix: str) -> bool:
+def _selects_prefix(rule: dict[str, Any], prefix: str) -> bool:
+    """Whether the rule's tag-prefix set is exactly the deploy prefix (in standard storage)."""
     sel = rule["selection"]
     return (
-        sel["tagStatus"] == "tagged"
-        and sel.get("tagPrefixList") == [prefix]
-        and sel.get("storageClass", "standard") == "standard"
+        sel.get("tagPrefixList") == [prefix] and sel.get("storageClass", "standard") == "standard"
+    )
+
+
+def _is_protection(rule: dict[str, Any], prefix: str, keep: int) -> bool:
+    sel = rule["selection"]
+    return (
+        _selects_prefix(rule, prefix)
         and sel["countType"] == "imageCountMoreThan"
+        and sel["countNumber"] == keep
+    )
+
+
+def deploy_prefix_conflict(rule: dict[str, Any], prefix: str, keep: int) -> str | None:
+    """Why a rule someone wrote cannot stand beside the protection rule, or None if it can.
+
+    ECR takes one rule per tag-prefix set and storage class, so a rule for exactly the deploy
+    prefix would have to be merged into the protection rule. Merging silently would change what
+    the user wrote (keep 20 becoming keep 10 deletes images they meant to keep; keep 5 becoming 10
+    keeps more than they meant), so only an identical rule merges; any other is refused, naming
+    both numbers, and the user picks one. The stack's own presets are ours to merge.
+    """
+    if not _selects_prefix(rule, prefix) or _is_protection(rule, prefix, keep):
+        return None
+    sel = rule["selection"]
+    owned = (
+        f"the stack's first rule keeps exactly deployProtectionCount ({keep}) of them and ECR "
+        "takes one rule per tag-prefix set"
+    )
+    if sel["countType"] == "imageCountMoreThan":
+        return (
+            f"keeping {sel['countNumber']} images tagged {prefix}* is not allowed; {owned}: "
+            f"set deployProtectionCount to {sel['countNumber']}, or drop this rule"
+        )
+    return (
+        f"a {sel['countType']} rule for images tagged {prefix}* is not allowed; {owned}: "
+        "drop this rule (select a longer prefix to expire some of them)"
     )
 
 
 def protect_deploy_prefix(
     policy: dict[str, Any] | str, prefix: str, keep: int = 10
 ) -> tuple[dict[str, Any], list[str]]:
-    """The policy with the protection rule first (priorities shifted), and what changed."""
+    """The policy with a rule keeping exactly `keep` deploys first (priorities shifted), and what
+    changed. Rules for exactly the deploy prefix are replaced by it (see `deploy_prefix_conflict`
+    for when that must be refused instead)."""
     rules = validate_lifecycle_policy(policy)["rules"]
-    if _is_protection(rules[0], prefix):
+    if _is_protection(rules[0], prefix, keep):
         return {"rules": rules}, []
     changes = []
     rest = []
-    count = keep
     for rule in rules:
-        if _is_protection(rule, prefix) or (
-            rule["selection"].get("tagPrefixList") == [prefix]
-            and rule["selection"].get("storageClass", "standard") == "standard"
-        ):
+        if _selects_prefix(rule, prefix):
             # A second rule with the same prefix set would break ECR's unique-set rule.
-            if rule["selection"]["countType"] == "imageCountMoreThan":
-                count = max(count, rule["selection"]["countNumber"])
             changes.append(
-                f"rule {rule['rulePriority']} (prefix {prefix!r}) merged into the protection rule"
+                f"rule {rule['rulePriority']} (prefix {prefix!r}) replaced by the protection rule, "
+                f"which keeps exactly {keep}"
             )
             continue
         rest.append(rule)
-    first = protection_rule(prefix, count)
+    first = protection_rule(prefix, keep)
     shifted = [first] + [{**r, "rulePriority": i} for i, r in enumerate(rest, 2)]
     changes.insert(
         0,
-        f"prepended a rule keeping the {count} most recent {prefix!r} images so the deployed image "
+        f"prepended a rule keeping the {keep} most recent {prefix!r} images so the deployed image "
         "cannot be expired; later rules shifted by one priority",
     )
     return validate_lifecycle_policy({"rules": shifted}), changes
