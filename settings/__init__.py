@@ -22,7 +22,7 @@ from .reader import Obj, string_keyed
 from .registry import RegistrySettings, load_registry
 from .schema import BY_NAME, KEYS
 from .services import ServiceSettings, load_services
-from .source import RawConfig
+from .source import RawConfig, StackFileError
 
 __all__ = ["ConfigError", "ConfigErrors", "Settings", "load"]
 
@@ -99,14 +99,19 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         build_on_preview=top.flag("buildOnPreview", False),
         env=env,
     )
-    account = load_account(
-        errors,
-        raw,
-        top,
-        environment=environment,
-        region=region or "us-east-1",
-        registry_value=top.raw("registry"),
-    )
+    try:
+        account = load_account(
+            errors,
+            raw,
+            top,
+            environment=environment,
+            region=region or "us-east-1",
+            registry_value=top.raw("registry"),
+        )
+    except StackFileError as exc:  # the owner's stack file, read from disk
+        errors.add("accountOwner", f"{show(top.raw('accountOwner'))} is not allowed; {exc}")
+        errors.raise_if_any()
+        raise
     registry = replace(
         registry,
         repositories=tuple(s.repository for s in services),

@@ -16,10 +16,37 @@ from typing import Any
 
 import yaml
 
-from .errors import PROJECT
+from .errors import PROJECT, one_line
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECRET_PLACEHOLDER = "[secret]"
+# libyaml's loader when PyYAML was built with it (same results, many times faster).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StackFileError(ValueError):
+    """A stack file that is missing or not a Pulumi stack file, said in one line naming the file."""
+
+
+def read_stack_file(path: Path) -> dict[Any, Any]:
+    """The stack file's `config:` mapping; `StackFileError` if it is missing, unreadable or malformed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StackFileError(
+            f"{path.name}: no such stack file in {path.parent} (create the stack with "
+            "`pulumi stack init`, or check the stack name)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StackFileError(one_line(f"{path.name}: cannot be read: {exc}")) from None
+    try:
+        doc = yaml.load(text, Loader=_LOADER) or {}
+    except yaml.YAMLError as exc:
+        raise StackFileError(one_line(f"{path.name}: not valid YAML: {exc}")) from None
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or not isinstance(config or {}, dict):
+        raise StackFileError(f"{path.name}: expected a mapping with a `config:` mapping inside")
+    return config or {}
 
 
 @dataclass(frozen=True)
@@ -59,8 +86,9 @@ def _is_int(text: str) -> bool:
     return text.lstrip("-").isdigit()
 
 
-def _local_key(key: str) -> str:
-    if key.startswith(f"{PROJECT}:"):
+def _local_key(key: Any) -> Any:
+    """`ecr-fargate:x` -> `x`; any other key (`aws:region`, or a non-string YAML key) unchanged."""
+    if isinstance(key, str) and key.startswith(f"{PROJECT}:"):
         return key[len(PROJECT) + 1 :]
     return key
 
@@ -84,7 +112,7 @@ def _strip_secure(value: Any) -> tuple[Any, bool]:
 
 def project_defaults(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """The values a stack inherits from Pulumi.yaml: a declared `default`/`value`, or a bare value."""
-    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project = yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=_LOADER)
     out: dict[str, Any] = {}
     for key, decl in (project.get("config") or {}).items():
         local = _local_key(key)
@@ -108,13 +136,17 @@ def from_files(
     overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
 ) -> RawConfig:
-    """Project defaults, then the stack file, then `overrides` (plain) and `secrets` (marked secret)."""
+    """Project defaults, then the stack file, then `overrides` (plain) and `secrets` (marked secret).
+
+    A missing stack file reads as empty (tests render stacks from overrides alone); commands that
+    take a stack name check `stack_file_path(...).exists()` first and say so. A malformed one
+    raises `StackFileError`.
+    """
     values = project_defaults(project_dir)
     secret_keys: set[str] = set()
     stack_file = stack_file_path(stack, stack_dir or project_dir)
     if stack_file.exists():
-        stack_doc = yaml.safe_load(stack_file.read_text()) or {}
-        for key, value in (stack_doc.get("config") or {}).items():
+        for key, value in read_stack_file(stack_file).items():
             local = _local_key(key)
             values[local], secret = _strip_secure(value)
             if secret:

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import LifecyclePolicyError
+from .errors import LifecyclePolicyError, show
 from .validate import validate_lifecycle_policy
 
 SELECTORS = ("tagPrefix", "tagPrefixes", "tagPattern", "tagPatterns", "any")
@@ -120,10 +120,10 @@ def rule_from_config(value: Mapping[str, Any], index: int = 0) -> LifecycleRule:
             where, f'rules[{index}]: expected an object such as {{keep: 10, tagPrefix: "v"}}'
         )
     for key in value:
-        if key not in (*ACTIONS, *SELECTORS, "description"):
+        if not isinstance(key, str) or key not in (*ACTIONS, *SELECTORS, "description"):
             raise LifecyclePolicyError(
-                f"{where}.{key}",
-                f"unknown key {key!r}; rules use one of {', '.join(ACTIONS)} with {', '.join(SELECTORS)}",
+                f"{where}.{key}" if isinstance(key, str) else where,
+                f"unknown key {show(key)}; rules use one of {', '.join(ACTIONS)} with {', '.join(SELECTORS)}",
             )
     actions = [a for a in ACTIONS if a in value]
     if len(actions) != 1:
@@ -134,7 +134,7 @@ def rule_from_config(value: Mapping[str, Any], index: int = 0) -> LifecycleRule:
     number = value[action]
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
         raise LifecyclePolicyError(
-            f"{where}.{action}", f"{number!r} is not allowed; expected an integer >= 1"
+            f"{where}.{action}", f"{show(number)} is not allowed; expected an integer >= 1"
         )
     description = value.get("description")
     if description is not None and not isinstance(description, str):
@@ -197,7 +197,7 @@ def _selector(
     items = [raw] if key in ("tagPrefix", "tagPattern") else raw
     if not isinstance(items, list) or not items or not all(isinstance(i, str) and i for i in items):
         raise LifecyclePolicyError(
-            f"{where}.{key}", f"{raw!r} is not allowed; expected non-empty strings"
+            f"{where}.{key}", f"{show(raw)} is not allowed; expected non-empty strings"
         )
     if key.startswith("tagPrefix"):
         return tuple(items), (), False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import LifecyclePolicyError
+from .errors import LifecyclePolicyError, show
 
 MAX_RULES = 50
 MIN_TEXT, MAX_TEXT = 100, 30720
@@ -35,10 +35,17 @@ SELECTION_KEYS = (
 )
 ACTION_KEYS = ("type", "targetStorageClass")
 ARCHIVE_MINIMUM_DAYS = 90
+# Gap: AWS documents no maximum for rulePriority or countNumber. ECR's API is Java-typed, so a
+# number beyond a 32-bit signed integer is doubtful: refused (the conservative reading).
+MAX_NUMBER = 2**31 - 1
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _in_range(value: Any) -> bool:
+    return _is_int(value) and 1 <= value <= MAX_NUMBER
 
 
 class _Rule:
@@ -51,22 +58,23 @@ class _Rule:
 
     def fail(self, field: str, message: str) -> LifecyclePolicyError:
         priority = self.rule.get("rulePriority") if isinstance(self.rule, dict) else None
-        who = f"rule {priority}" if _is_int(priority) else f"rules[{self.index}]"
+        who = f"rule {priority}" if _in_range(priority) else f"rules[{self.index}]"
         path = f"{self.label}.{field}" if field else self.label
         return LifecyclePolicyError(path, f"{who}: {field or 'rule'}: {message}")
 
     def check(self) -> dict[str, Any]:
         rule = self.rule
         if not isinstance(rule, dict):
-            raise self.fail("", f"{json.dumps(rule)} is not allowed; a rule is an object")
+            raise self.fail("", f"{show(rule)} is not allowed; a rule is an object")
         self._keys(rule, RULE_KEYS, "")
         for key in ("rulePriority", "selection", "action"):
             if key not in rule:
                 raise self.fail(key, "is required")
         priority = rule["rulePriority"]
-        if not _is_int(priority) or priority < 1:
+        if not _in_range(priority):
             raise self.fail(
-                "rulePriority", f"{json.dumps(priority)} is not allowed; ECR needs an integer >= 1"
+                "rulePriority",
+                f"{show(priority)} is not allowed; ECR needs an integer >= 1 (at most {MAX_NUMBER})",
             )
         if "description" in rule and not isinstance(rule["description"], str):
             raise self.fail("description", "must be a string")
@@ -82,6 +90,8 @@ class _Rule:
 
     def _keys(self, obj: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
         for key, value in obj.items():
+            if not isinstance(key, str):
+                raise self.fail(where, f"{show(key)} is not allowed as a key; keys are strings")
             field = f"{where}.{key}" if where else key
             if key not in allowed:
                 raise self.fail(field, f"unknown key; allowed keys are {', '.join(allowed)}")
@@ -99,7 +109,7 @@ class _Rule:
         if status not in TAG_STATUS:
             raise self.fail(
                 "selection.tagStatus",
-                f"{json.dumps(status)} is not allowed; use one of {', '.join(TAG_STATUS)}",
+                f"{show(status)} is not allowed; use one of {', '.join(TAG_STATUS)}",
             )
         has_prefix, has_pattern = "tagPrefixList" in sel, "tagPatternList" in sel
         if status == "tagged":
@@ -122,21 +132,21 @@ class _Rule:
             if storage not in STORAGE_CLASSES:
                 raise self.fail(
                     "selection.storageClass",
-                    f"{json.dumps(storage)} is not allowed; use standard or archive",
+                    f"{show(storage)} is not allowed; use standard or archive",
                 )
             out["storageClass"] = storage
         count_type = sel["countType"]
         if count_type not in COUNT_TYPES:
             raise self.fail(
                 "selection.countType",
-                f"{json.dumps(count_type)} is not allowed; use one of {', '.join(COUNT_TYPES)}",
+                f"{show(count_type)} is not allowed; use one of {', '.join(COUNT_TYPES)}",
             )
         out["countType"] = count_type
         if count_type in TIME_COUNTS:  # V9
             if sel.get("countUnit") != "days":
                 raise self.fail(
                     "selection.countUnit",
-                    f'{json.dumps(sel.get("countUnit"))} is not allowed; {count_type} needs countUnit "days"',
+                    f'{show(sel.get("countUnit"))} is not allowed; {count_type} needs countUnit "days"',
                 )
             out["countUnit"] = "days"
         elif "countUnit" in sel:
@@ -144,10 +154,10 @@ class _Rule:
                 "selection.countUnit", "is not allowed with imageCountMoreThan; omit it"
             )
         number = sel["countNumber"]
-        if not _is_int(number) or number < 1:  # V10
+        if not _in_range(number):  # V10
             raise self.fail(
                 "selection.countNumber",
-                f"{json.dumps(number)} is not allowed; ECR needs an integer >= 1",
+                f"{show(number)} is not allowed; ECR needs an integer >= 1 (at most {MAX_NUMBER})",
             )
         out["countNumber"] = number
         return out
@@ -156,13 +166,13 @@ class _Rule:
         where = f"selection.{field}"
         if not isinstance(value, list) or not value:
             raise self.fail(
-                where, f"{json.dumps(value)} is not allowed; expected a non-empty list of strings"
+                where, f"{show(value)} is not allowed; expected a non-empty list of strings"
             )
         for i, entry in enumerate(value):
             if not isinstance(entry, str) or not entry:
                 raise self.fail(
                     f"{where}[{i}]",
-                    f"{json.dumps(entry)} is not allowed; expected a non-empty string",
+                    f"{show(entry)} is not allowed; expected a non-empty string",
                 )
             if field == "tagPatternList" and entry.count("*") > 4:  # V8
                 raise self.fail(
@@ -170,7 +180,7 @@ class _Rule:
                     f"{entry!r} is not allowed; at most four '*' wildcards per pattern",
                 )
         if len(set(value)) != len(value):
-            raise self.fail(where, f"{json.dumps(value)} repeats an entry")
+            raise self.fail(where, f"{show(value)} repeats an entry")
         return list(value)
 
     def _action(self, action: Any) -> dict[str, Any]:
@@ -179,16 +189,14 @@ class _Rule:
         self._keys(action, ACTION_KEYS, "action")
         kind = action.get("type")
         if kind not in ACTIONS:
-            raise self.fail(
-                "action.type", f"{json.dumps(kind)} is not allowed; use expire or transition"
-            )
+            raise self.fail("action.type", f"{show(kind)} is not allowed; use expire or transition")
         out: dict[str, Any] = {"type": kind}
         target = action.get("targetStorageClass")
         if kind == "transition":
             if target != "archive":  # V14
                 raise self.fail(
                     "action.targetStorageClass",
-                    f'{json.dumps(target)} is not allowed; transition needs "archive"',
+                    f'{show(target)} is not allowed; transition needs "archive"',
                 )
             out["targetStorageClass"] = "archive"
         elif target is not None:
