@@ -71,6 +71,14 @@ class PullThroughCache(pulumi.ComponentResource):
             )
         )
         self.register_outputs({"rules": self.rules, "secretArns": self.secret_arns})
+        self._partition, self._region = args.partition, args.region
+
+    def pull_policy_for(self, account: str, prefix: str) -> str:
+        """The pull-through policy for one prefix of one registry: what a task using it needs."""
+        return json.dumps(
+            pull_through.pull_policy_document(self._partition, self._region, account, [prefix]),
+            sort_keys=True,
+        )
 
     def _create(self, name: str, args: PullThroughCacheArgs) -> None:
         """The rules, their credential secrets and creation templates: the account owner's."""
