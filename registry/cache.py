@@ -46,7 +46,6 @@ class PullThroughCache(pulumi.ComponentResource):
         s = args.settings
         host = pulumi.Output.from_input(args.registry_host)
         rules = [r.rule for r in s.rules]
-        self.has_rules = bool(rules)
         counts: dict[str, int] = {}
         for r in rules:
             counts[r.upstream] = counts.get(r.upstream, 0) + 1

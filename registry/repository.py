@@ -117,20 +117,20 @@ class Registry(pulumi.ComponentResource):
     def _policy(args: RegistryArgs) -> pulumi.Output[str] | None:
         """The repository policy JSON, or None when the account's own IAM decides alone."""
         s = args.settings
+        if not s.pull_account_ids and not s.push_role_arns:
+            return None
         ci = args.ci_push_role_arn if s.push_role_arns else None
 
-        def render(ci_arn: str | None) -> str | None:
+        def render(ci_arn: str | None) -> str:
             pushers = sorted({*s.push_role_arns, *([ci_arn] if ci_arn else [])})
             document = repository_policy(
                 partition=args.partition,
                 pull_account_ids=s.pull_account_ids,
                 push_role_arns=pushers,
             )
-            return None if document is None else json.dumps(document, sort_keys=True)
+            return json.dumps(document, sort_keys=True)
 
-        if render(None) is None:
-            return None
-        return pulumi.Output.from_input(ci).apply(render)  # type: ignore[return-value]
+        return pulumi.Output.from_input(ci).apply(render)
 
     def _scanning(self, name: str, s: RegistrySettings) -> None:
         """Registry-wide: BASIC scan on push, or ENHANCED continuous scanning (Amazon Inspector)."""
