@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from build.image import ServiceImage, ServiceImageArgs
+from ecs import pull
 from ecs.service import FargateService, FargateServiceArgs
 from registry.cache import PullThroughCache, PullThroughCacheArgs
 from registry.repository import Registry, RegistryArgs
@@ -40,6 +41,9 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
             partition,
             tags,
             owns_registry=settings.account.owns,
+            ci_push_role_arn=account_id.apply(settings.names.deploy_role_arn)
+            if settings.github is not None
+            else None,
         ),
     )
     cache = PullThroughCache(
@@ -91,33 +95,7 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
             outputs["dockerBuildCommand"] = by_service(commands)
 
     if settings.fargate is not None:
-        f = settings.fargate
-        name = f.service.name
-        fargate_service = FargateService(
-            "fargate",
-            FargateServiceArgs(
-                f,
-                stack=settings.stack,
-                project=settings.project,
-                region=settings.region,
-                partition=partition,
-                account_id=account_id,
-                image=images[name].repo_digest,
-                repository_arns=[registry.repository_arns[name]],
-                pull_through_policy=cache.pull_policy_json if cache.has_rules else None,
-                tags=tags,
-            ),
-        )
-        outputs.update(
-            {
-                "ecsClusterName": fargate_service.cluster_name,
-                "ecsServiceName": fargate_service.service_name,
-                "taskDefinitionArn": fargate_service.task_definition_arn,
-                "taskDefinitionFamily": fargate_service.task_definition_family,
-                "ecsLogGroupName": fargate_service.log_group_name,
-                "ecsImageDigest": fargate_service.image,
-            }
-        )
+        outputs.update(_fargate(settings, registry, cache, images, account_id))
     if settings.github is not None:
         # The CI roles and the OIDC provider belong to the one-time bootstrap (`python -m
         # ci.bootstrap`), never to a stack CI can deploy: their ARNs follow from the names.
@@ -129,3 +107,58 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
         outputs["ciRoleArn"] = account_id.apply(names.deploy_role_arn)
         outputs["ciPreviewRoleArn"] = account_id.apply(names.preview_role_arn)
     return outputs
+
+
+def _pull_grants(
+    settings: Settings, registry: Registry, cache: PullThroughCache, service: str
+) -> tuple[list[pulumi.Input[str]], pulumi.Input[str] | None]:
+    """Pull rights for the repository the image really comes from, and the cache only if used."""
+    image = next(s.image for s in settings.services if s.name == service)
+    if image is None or image.prebuilt is None:
+        return [registry.repository_arns[service]], None
+    grants = pull.prebuilt_pull_grants(
+        image.prebuilt,
+        region=settings.region,
+        cache_prefixes=[r.rule.prefix for r in settings.cache.rules],
+        own_repositories=[r.name for r in settings.registry.repositories],
+    )
+    policy = None
+    if grants.cache_prefix is not None and grants.cache_account is not None:
+        policy = cache.pull_policy_for(grants.cache_account, grants.cache_prefix)
+    return list(grants.repository_arns), policy
+
+
+def _fargate(
+    settings: Settings,
+    registry: Registry,
+    cache: PullThroughCache,
+    images: dict[str, ServiceImage],
+    account_id: pulumi.Output[str],
+) -> dict[str, pulumi.Input[object]]:
+    assert settings.fargate is not None
+    f = settings.fargate
+    name = f.service.name
+    repository_arns, pull_through_policy = _pull_grants(settings, registry, cache, name)
+    service = FargateService(
+        "fargate",
+        FargateServiceArgs(
+            f,
+            stack=settings.stack,
+            project=settings.project,
+            region=settings.region,
+            partition=settings.partition.name,
+            account_id=account_id,
+            image=images[name].repo_digest,
+            repository_arns=repository_arns,
+            pull_through_policy=pull_through_policy,
+            tags=settings.tags,
+        ),
+    )
+    return {
+        "ecsClusterName": service.cluster_name,
+        "ecsServiceName": service.service_name,
+        "taskDefinitionArn": service.task_definition_arn,
+        "taskDefinitionFamily": service.task_definition_family,
+        "ecsLogGroupName": service.log_group_name,
+        "ecsImageDigest": service.image,
+    }

@@ -89,20 +89,25 @@ def execution_role_policy(
     secret_arns: Sequence[str] = (),
     parameter_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "PullServiceImage",
-            "Effect": "Allow",
-            "Action": PULL_ACTIONS,
-            "Resource": sorted(repository_arns),
-        },
-        # GetAuthorizationToken has no resource-level form: "*" is the only valid resource.
-        {
-            "Sid": "RegistryLogin",
-            "Effect": "Allow",
-            "Action": ["ecr:GetAuthorizationToken"],
-            "Resource": "*",
-        },
+    """Pull (only when the image is in ECR), logs, and the task's own secrets and parameters."""
+    statements: list[dict[str, Any]] = []
+    if repository_arns:
+        statements += [
+            {
+                "Sid": "PullServiceImage",
+                "Effect": "Allow",
+                "Action": PULL_ACTIONS,
+                "Resource": sorted(set(repository_arns)),
+            },
+            # GetAuthorizationToken has no resource-level form: "*" is the only valid resource.
+            {
+                "Sid": "RegistryLogin",
+                "Effect": "Allow",
+                "Action": ["ecr:GetAuthorizationToken"],
+                "Resource": "*",
+            },
+        ]
+    statements += [
         {
             "Sid": "WriteLogs",
             "Effect": "Allow",

@@ -159,15 +159,7 @@ class FargateService(pulumi.ComponentResource):
         )
 
         subnets, security_groups = self._network(name, s, tags, spec.port)
-        strategy = (
-            [
-                aws.ecs.ServiceCapacityProviderStrategyArgs(
-                    capacity_provider=s.capacity_provider, weight=1
-                )
-            ]
-            if s.capacity_provider != "FARGATE"
-            else None
-        )
+        strategy, association = self._capacity(name, s, cluster)
         service = aws.ecs.Service(
             f"{name}-service",
             name=spec.name,
@@ -183,7 +175,9 @@ class FargateService(pulumi.ComponentResource):
             ),
             deployment_minimum_healthy_percent=s.minimum_healthy_percent,
             deployment_maximum_percent=s.maximum_percent,
-            health_check_grace_period_seconds=s.health_check_grace_period,
+            # No load balancer: ECS refuses healthCheckGracePeriodSeconds on such a service
+            # ("only valid for services configured to use load balancers"); the grace period is
+            # the container health check's startPeriod instead (settings.fargate).
             wait_for_steady_state=s.wait_for_steady_state,
             enable_execute_command=s.enable_execute_command,
             propagate_tags="SERVICE",
@@ -193,7 +187,10 @@ class FargateService(pulumi.ComponentResource):
                 assign_public_ip=s.network.assign_public_ip,
             ),
             tags=tags,
-            opts=child,
+            # CreateService refuses a strategy whose providers the cluster has not associated.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[association] if association is not None else None
+            ),
         )
 
         self.cluster_name = cluster.name
@@ -211,6 +208,38 @@ class FargateService(pulumi.ComponentResource):
                 "taskDefinitionArn": self.task_definition_arn,
             }
         )
+
+    def _capacity(
+        self, name: str, s: FargateSettings, cluster: aws.ecs.Cluster
+    ) -> tuple[
+        list[aws.ecs.ServiceCapacityProviderStrategyArgs] | None,
+        aws.ecs.ClusterCapacityProviders | None,
+    ]:
+        """A capacity-provider strategy, and the cluster association it needs (Spot only).
+
+        The plain FARGATE launch type needs no association; a strategy names providers that
+        must be associated with the cluster first (ECS PutClusterCapacityProviders), and both
+        Fargate providers are associated so a later switch back needs no association change.
+        """
+        if s.capacity_provider == "FARGATE":
+            return None, None
+        association = aws.ecs.ClusterCapacityProviders(
+            f"{name}-capacity-providers",
+            cluster_name=cluster.name,
+            capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            default_capacity_provider_strategies=[
+                aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
+                    capacity_provider="FARGATE", weight=1
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=cluster),
+        )
+        strategy = [
+            aws.ecs.ServiceCapacityProviderStrategyArgs(
+                capacity_provider=s.capacity_provider, weight=1
+            )
+        ]
+        return strategy, association
 
     def _network(
         self, name: str, s: FargateSettings, tags: dict[str, str], port: int

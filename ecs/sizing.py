@@ -12,7 +12,9 @@ from functools import cache
 
 import botocore.session
 
-# cpu units -> valid memory (MiB), from ../shared/reference/fargate-task-sizes.md
+# cpu units -> valid memory (MiB): the table in
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/create-task-definition.html
+# ("For tasks hosted on Fargate, the following table shows the valid CPU and memory combinations.")
 FARGATE_TABLE: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
     512: tuple(range(1024, 4096 + 1, 1024)),

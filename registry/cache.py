@@ -46,7 +46,6 @@ class PullThroughCache(pulumi.ComponentResource):
         s = args.settings
         host = pulumi.Output.from_input(args.registry_host)
         rules = [r.rule for r in s.rules]
-        self.has_rules = bool(rules)
         counts: dict[str, int] = {}
         for r in rules:
             counts[r.upstream] = counts.get(r.upstream, 0) + 1
@@ -71,6 +70,14 @@ class PullThroughCache(pulumi.ComponentResource):
             )
         )
         self.register_outputs({"rules": self.rules, "secretArns": self.secret_arns})
+        self._partition, self._region = args.partition, args.region
+
+    def pull_policy_for(self, account: str, prefix: str) -> str:
+        """The pull-through policy for one prefix of one registry: what a task using it needs."""
+        return json.dumps(
+            pull_through.pull_policy_document(self._partition, self._region, account, [prefix]),
+            sort_keys=True,
+        )
 
     def _create(self, name: str, args: PullThroughCacheArgs) -> None:
         """The rules, their credential secrets and creation templates: the account owner's."""

@@ -22,6 +22,9 @@ class RegistryArgs:
     tags: dict[str, str]
     # Only the account owner (settings.account) sets the registry-wide scanning configuration.
     owns_registry: bool = True
+    # The stack's CI deploy role pushes every image; with `pushRoleArns` (which deny every other
+    # principal) it must be among the pushers, or `pulumi up` in CI could not push.
+    ci_push_role_arn: pulumi.Input[str] | None = None
 
 
 class Registry(pulumi.ComponentResource):
@@ -55,11 +58,7 @@ class Registry(pulumi.ComponentResource):
             kms_key_arn = key.arn
         self.kms_key_arn = kms_key_arn
 
-        policy = repository_policy(
-            partition=args.partition,
-            pull_account_ids=s.pull_account_ids,
-            push_role_arns=s.push_role_arns,
-        )
+        policy = self._policy(args)
         self.repository_urls: dict[str, pulumi.Output[str]] = {}
         self.repository_arns: dict[str, pulumi.Output[str]] = {}
         self.repository_names: dict[str, pulumi.Output[str]] = {}
@@ -99,7 +98,7 @@ class Registry(pulumi.ComponentResource):
                 aws.ecr.RepositoryPolicy(
                     f"{name}-{repo.service}-policy",
                     repository=ecr_repo.name,
-                    policy=json.dumps(policy, sort_keys=True),
+                    policy=policy,
                     opts=pulumi.ResourceOptions(parent=ecr_repo),
                 )
             self.repository_urls[repo.service] = ecr_repo.repository_url
@@ -113,6 +112,25 @@ class Registry(pulumi.ComponentResource):
                 "repositoryArns": self.repository_arns,
             }
         )
+
+    @staticmethod
+    def _policy(args: RegistryArgs) -> pulumi.Output[str] | None:
+        """The repository policy JSON, or None when the account's own IAM decides alone."""
+        s = args.settings
+        if not s.pull_account_ids and not s.push_role_arns:
+            return None
+        ci = args.ci_push_role_arn if s.push_role_arns else None
+
+        def render(ci_arn: str | None) -> str:
+            pushers = sorted({*s.push_role_arns, *([ci_arn] if ci_arn else [])})
+            document = repository_policy(
+                partition=args.partition,
+                pull_account_ids=s.pull_account_ids,
+                push_role_arns=pushers,
+            )
+            return json.dumps(document, sort_keys=True)
+
+        return pulumi.Output.from_input(ci).apply(render)
 
     def _scanning(self, name: str, s: RegistrySettings) -> None:
         """Registry-wide: BASIC scan on push, or ENHANCED continuous scanning (Amazon Inspector)."""

@@ -60,7 +60,8 @@ class Settings:
     @property
     def warnings(self) -> tuple[str, ...]:
         found = [w for s in self.services for w in s.repository.warnings]
-        found += self.cache.warnings
+        if self.account.owns:  # the owner's cache warnings are the owner's to act on
+            found += self.cache.warnings
         if self.fargate is not None:
             found += self.fargate.warnings
         return tuple(found)

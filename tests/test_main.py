@@ -17,14 +17,16 @@ from pulumi.runtime.sync_await import _sync_await
 from plan.engine import _Mocks
 from settings.runtime import raw_config
 from settings.source import from_files
+from tests.conftest import STACKS
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def runtime_strings(stack: str) -> dict[str, str]:
     """Namespaced string values, JSON for structures: what the language host hands a program."""
-    raw = from_files(stack)
-    out = {}
+    raw = from_files(stack, stack_dir=STACKS)
+    # Own its registry, so the program needs no other stack file beside the project's.
+    out = {"ecr-fargate:accountOwner": stack}
     for key, value in raw.values.items():
         name = key if ":" in key else f"ecr-fargate:{key}"
         out[name] = value if isinstance(value, str) else json.dumps(value)

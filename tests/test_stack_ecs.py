@@ -6,6 +6,7 @@ import json
 
 from ecs import container as ecs_container
 from plan.engine import ACCOUNT_ID, Rendered
+from tests.conftest import GIT_ENV, render_stack
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 
@@ -128,7 +129,8 @@ def test_service_rollout_settings(dev: Rendered, prod: Rendered) -> None:
         assert svc["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
         assert svc["deploymentMinimumHealthyPercent"] == 100
         assert svc["deploymentMaximumPercent"] == 200
-        assert svc["healthCheckGracePeriodSeconds"] >= 30
+        # ECS refuses a grace period on a service without a load balancer.
+        assert "healthCheckGracePeriodSeconds" not in svc
         assert svc["taskDefinition"] == r.one(TASK).state["arn"]
     assert dev.one("aws:ecs/service:Service").inputs["waitForSteadyState"] is False
     assert prod.one("aws:ecs/service:Service").inputs["waitForSteadyState"] is True
@@ -157,3 +159,66 @@ def test_ecs_outputs(stack: Rendered) -> None:
     assert out["taskDefinitionFamily"] == f"ecr-fargate-{stack.stack}-api"
     assert out["taskDefinitionArn"] == stack.one(TASK).state["arn"]
     assert out["ecsLogGroupName"] == f"/ecs/ecr-fargate-{stack.stack}-api"
+
+
+SPOT = {"service": "api", "assignPublicIp": True, "capacityProvider": "FARGATE_SPOT"}
+DIGEST = "sha256:" + "ab" * 32
+HOST = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def test_spot_associates_both_fargate_providers_with_the_cluster() -> None:
+    r = render_stack("dev", env=GIT_ENV, overrides={"fargate": SPOT})
+    association = r.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders").inputs
+    assert association["clusterName"] == r.one("aws:ecs/cluster:Cluster").inputs["name"]
+    assert sorted(association["capacityProviders"]) == ["FARGATE", "FARGATE_SPOT"]
+    svc = r.one("aws:ecs/service:Service").inputs
+    assert "launchType" not in svc
+    assert svc["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+
+
+def test_plain_fargate_needs_no_association(stack: Rendered) -> None:
+    assert stack.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders") == []
+
+
+def execution_grants(r: Rendered) -> dict[str, set[str]]:
+    grants: dict[str, set[str]] = {}
+    for policy in r.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if not policy.name.startswith("fargate-") or policy.name == "fargate-exec-policy":
+            continue
+        for st in json.loads(policy.inputs["policy"])["Statement"]:
+            for a in st["Action"]:
+                resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                grants.setdefault(a, set()).update(resources)
+    return grants
+
+
+def run_prebuilt(image: str) -> Rendered:
+    services = [{"name": "api", "image": image}, {"name": "worker"}]
+    return render_stack("dev", env=GIT_ENV, overrides={"services": services})
+
+
+def test_a_prebuilt_image_from_another_repository_is_pullable() -> None:
+    r = run_prebuilt(f"{HOST}/shared/base-api@{DIGEST}")
+    grants = execution_grants(r)
+    assert grants["ecr:BatchGetImage"] == {
+        f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/shared/base-api"
+    }
+    assert "ecr:BatchImportUpstreamImage" not in grants
+    assert not [p for p in r.resources if p.name == "fargate-pull-through-policy"]
+
+
+def test_an_image_pulled_through_the_cache_gets_that_prefix_only() -> None:
+    r = run_prebuilt(f"{HOST}/quay/prometheus/node-exporter@{DIGEST}")
+    grants = execution_grants(r)
+    cached = f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/quay/*"
+    assert grants["ecr:BatchImportUpstreamImage"] == {cached}
+    assert grants["ecr:CreateRepository"] == {cached}
+    assert (
+        f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/quay/prometheus/node-exporter"
+        in (grants["ecr:BatchGetImage"])
+    )
+
+
+def test_an_image_outside_ecr_gets_no_ecr_permission() -> None:
+    r = run_prebuilt(f"docker.io/library/nginx@{DIGEST}")
+    assert not [a for a in execution_grants(r) if a.startswith("ecr:")]

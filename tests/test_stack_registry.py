@@ -28,8 +28,8 @@ def test_every_repository_scans_on_push_and_carries_tags(stack: Rendered) -> Non
         assert tags["service"] in ("api", "worker")
 
 
-def test_registry_scanning_is_basic_scan_on_push_by_default(stack: Rendered) -> None:
-    scanning = stack.one("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration")
+def test_registry_scanning_is_basic_scan_on_push_by_default(prod: Rendered) -> None:
+    scanning = prod.one("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration")
     assert scanning.inputs["scanType"] == "BASIC"
     (rule,) = scanning.inputs["rules"]
     assert rule["scanFrequency"] == "SCAN_ON_PUSH"

@@ -34,17 +34,21 @@ def test_cross_account_pull_and_ci_only_push() -> None:
         "ecr:GetDownloadUrlForLayer",
     ]
     push = by_sid["CiPush"]
-    assert push["Principal"] == {"AWS": [CI_ROLE]}
+    # The stack's own CI deploy role (from the bootstrap) always pushes too.
+    deploy_role = f"arn:aws:iam::{ACCOUNT_ID}:role/ecr-fargate-ci/prod/ecr-fargate-prod-deploy"
+    assert push["Principal"] == {"AWS": sorted([CI_ROLE, deploy_role])}
     assert "ecr:PutImage" in push["Action"]
     assert not any(a.endswith("*") for s in doc["Statement"] for a in s["Action"])
     deny = by_sid["OnlyCiPushes"]
     assert deny["Effect"] == "Deny"
-    assert deny["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": [CI_ROLE]}}
+    assert deny["Condition"] == {
+        "StringNotEquals": {"aws:PrincipalArn": sorted([CI_ROLE, deploy_role])}
+    }
     assert "ecr:BatchGetImage" not in deny["Action"]
 
 
 def test_enhanced_scanning_switch() -> None:
-    r = render_stack("dev", env=GIT_ENV, overrides={"enhancedScanning": True})
+    r = render_stack("prod", env=GIT_ENV, overrides={"enhancedScanning": True})
     scanning = r.one("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration")
     assert scanning.inputs["scanType"] == "ENHANCED"
     assert scanning.inputs["rules"][0]["scanFrequency"] == "CONTINUOUS_SCAN"
@@ -61,7 +65,7 @@ def test_given_kms_key_is_used_and_none_created() -> None:
 
 def test_china_region_uses_the_cn_dns_suffix() -> None:
     r = render_stack(
-        "dev", env=GIT_ENV, overrides={"aws:region": "cn-north-1", "pullThroughCache": []}
+        "dev", env=GIT_ENV, overrides={"aws:region": "cn-north-1", "accountOwner": "dev"}
     )
     host = f"{ACCOUNT_ID}.dkr.ecr.cn-north-1.amazonaws.com.cn"
     assert r.outputs["ecrRegistryUrl"] == host

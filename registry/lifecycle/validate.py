@@ -1,7 +1,9 @@
 """Every documented ECR lifecycle constraint, checked before `PutLifecyclePolicy` would refuse it.
 
-Constraint numbers (V1..V18) follow ../shared/reference/ecr-lifecycle-policies.md. Where AWS leaves
-a gap we refuse the doubtful case, so a policy that passes here is one ECR accepts.
+Constraint numbers (V1..V18) name the rules documented in
+https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html and
+https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html. Where AWS
+leaves a gap we refuse the doubtful case, so a policy that passes here is one ECR accepts.
 """
 
 from __future__ import annotations
