@@ -1,7 +1,7 @@
 """`python -m plan STACK`: what `pulumi up` would create, rendered offline under Pulumi's mocks.
 
 Needs neither the Pulumi CLI nor AWS credentials. Exits 1 with the program's own messages when the
-stack's config is invalid.
+stack's config is invalid, 2 when the stack file is missing or is not a stack file.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from plan.engine import ACCOUNT_ID, Rendered, render_stack
+from registry.text import one_line
 from settings import ConfigErrors
-from settings.source import PROJECT_DIR
+from settings.naming import validate_stack_name
+from settings.source import PROJECT_DIR, read_stack_file, stack_file_path
 
 NOTICE = (
     f"Offline plan: provider-computed values (ARNs, URLs, image digests, account {ACCOUNT_ID}) "
@@ -80,10 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
+        # `render_stack` reads a missing stack file as empty (the tests rely on it): say so here.
+        read_stack_file(stack_file_path(validate_stack_name(args.stack), args.project_dir))
         document = as_document(render_stack(args.stack, project_dir=args.project_dir))
     except ConfigErrors as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except ValueError as exc:  # a bad stack name, a missing or malformed stack file
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(document, indent=2, default=str))
         return 0

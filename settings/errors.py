@@ -11,11 +11,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from registry.text import bounded, one_line
+
+__all__ = [
+    "Collector",
+    "ConfigError",
+    "ConfigErrors",
+    "key_path",
+    "member_path",
+    "one_line",
+    "show",
+]
+
 PROJECT = "ecr-fargate"
-
-
-# The longest rendering of a bad value in a message: enough to recognise it, never a wall of text.
-MAX_SHOWN = 120
 
 
 def key_path(key: str, *parts: str | int) -> str:
@@ -45,15 +53,6 @@ def member_path(path: str, key: Any) -> str:
     return f"{path}.{shown}" if path else shown
 
 
-def one_line(text: str) -> str:
-    """`text` with every character that could end or hide a line (newlines, U+2028, controls) escaped."""
-    if text.isprintable():
-        return text
-    return "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
-    )
-
-
 def show(value: Any) -> str:
     """Render a bad value compactly on one line (JSON for structures, as the stack file holds it).
 
@@ -68,10 +67,7 @@ def show(value: Any) -> str:
             text = json.dumps(value, sort_keys=True, ensure_ascii=False)
         except (TypeError, ValueError, RecursionError):
             text = _repr(value)
-    text = one_line(text)
-    return (
-        text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 3]}... ({len(text)} characters)"
-    )
+    return bounded(one_line(text))
 
 
 def _repr(value: Any) -> str:

@@ -42,7 +42,9 @@ def read_stack_file(path: Path) -> dict[Any, Any]:
     try:
         doc = yaml.load(text, Loader=_LOADER) or {}
     except yaml.YAMLError as exc:
-        raise StackFileError(one_line(f"{path.name}: not valid YAML: {exc}")) from None
+        raise StackFileError(
+            one_line(f"{path.name}: not valid YAML: {_yaml_problem(exc)}")
+        ) from None
     config = doc.get("config") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or not isinstance(config or {}, dict):
         raise StackFileError(f"{path.name}: expected a mapping with a `config:` mapping inside")
@@ -69,6 +71,13 @@ class RawConfig:
     def region(self) -> str | None:
         region = self.values.get("aws:region")
         return region if isinstance(region, str) else None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """The parser's problem and where, without the multi-line context dump."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
 
 
 def decode(raw: str) -> Any:

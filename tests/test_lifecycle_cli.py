@@ -153,3 +153,58 @@ def test_stack_policy_is_the_rendered_one(ecr: Any) -> None:
         )
     assert code == 0, err.getvalue()
     assert json.loads(out.getvalue()) == []  # three dev- images: all kept by the protection rule
+
+
+class Bytes(io.TextIOWrapper):
+    """Piped stdin whose bytes are not UTF-8."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data), encoding="utf-8")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def run_cli(args: list[str], stdin: Any) -> tuple[int, str]:
+    err = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = cli.main(["preview", "--repository", "dev/api", *args], stdin=stdin, client=object())
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "fragment"),
+    [
+        (
+            ["--policy", "/no/such/policy.json"],
+            Tty(),
+            "--policy /no/such/policy.json: No such file",
+        ),
+        (["--stack", "qa"], Tty(), "--stack qa: Pulumi.qa.yaml: no such stack file"),
+        (["--stack", "../x"], Tty(), "stack name '../x' is not allowed"),
+        (["--stack", "dev"], io.StringIO("[1, 2]"), "stdin is not `pulumi stack output --json`"),
+        (["--stack", "dev"], io.StringIO("{"), "stdin is not `pulumi stack output --json`"),
+        (["--stack", "dev"], Bytes(b"\xff\xfe{"), "stdin is not `pulumi stack output --json`"),
+    ],
+)
+def test_bad_arguments_and_input_are_one_line_without_traceback(
+    args: list[str], stdin: Any, fragment: str
+) -> None:
+    code, err = run_cli(args, stdin)
+    assert code == 2
+    assert len(err.splitlines()) == 1 and err.startswith("error: ")
+    assert fragment in err
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"), [("not json", "not JSON"), ('{"rules": []}', "non-empty list")]
+)
+def test_a_bad_policy_file_is_refused_before_any_aws_call(
+    tmp_path: Any, text: str, fragment: str
+) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text(text)
+    code, err = run_cli(["--policy", str(policy)], Tty())  # `client=object()` has no API at all
+    assert code == 2 and fragment in err and len(err.splitlines()) == 1

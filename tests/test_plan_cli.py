@@ -54,3 +54,28 @@ def test_bad_config_exits_1_with_the_message(
     assert plan_cli.main(["broken", "--project-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "config 'ecr-fargate:environment': 'staging' is not allowed; use one of dev, prod" in err
+
+
+@pytest.mark.parametrize(
+    ("stack", "content", "fragment"),
+    [
+        ("missing", None, "Pulumi.missing.yaml: no such stack file"),
+        ("broken", "config:\n  a: [\n", "Pulumi.broken.yaml: not valid YAML"),
+        ("broken", "config: [1, 2]\n", "Pulumi.broken.yaml: expected a mapping"),
+        ("../up", None, "stack name '../up' is not allowed"),
+    ],
+)
+def test_a_missing_or_malformed_stack_file_is_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    stack: str,
+    content: str | None,
+    fragment: str,
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "Pulumi.yaml").write_text((root / "Pulumi.yaml").read_text())
+    if content is not None:
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(content)
+    assert plan_cli.main([stack, "--project-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and fragment in err

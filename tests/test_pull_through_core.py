@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import boto3
 import botocore.session
@@ -274,3 +275,39 @@ def test_command_reads_stack_outputs_from_stdin(capsys: pytest.CaptureFixture[st
         f"{HOST}/docker-hub/library/redis:7",
         f"{HOST}/quay/coreos/etcd:v3.5",
     ]
+
+
+class Piped(io.TextIOWrapper):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data), encoding="utf-8")
+
+    def isatty(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "fragment"),
+    [
+        (["--registry", HOST, "--rule", "docker.io=BAD", "nginx"], Tty(), "'BAD' is not allowed"),
+        (["--registry", HOST, "--rule", "docker.io", "nginx"], Tty(), "expected HOST=PREFIX"),
+        (["nginx"], Tty(), "give --registry and --rule"),
+        (["nginx"], Piped(b"not json"), "stdin is not JSON"),
+        (["nginx"], Piped(b"\xff\xfe"), "stdin is not JSON"),
+        (["nginx"], Piped(b"[1, 2]"), "stdin is not `pulumi stack output --json`"),
+        (
+            ["nginx"],
+            Piped(
+                json.dumps(
+                    {"ecrRegistryUrl": HOST, "pullThroughCacheUpstreams": {"q": [1]}}
+                ).encode()
+            ),
+            "stdin is not `pulumi stack output --json`",
+        ),
+    ],
+)
+def test_command_refuses_bad_arguments_and_input_in_one_line(
+    argv: list[str], stdin: Any, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pt.main(argv, stdin=stdin) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and fragment in err

@@ -15,30 +15,69 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from registry.text import one_line
+
+from .errors import LifecyclePolicyError
 from .evaluate import preview_lifecycle_policy
+from .validate import validate_lifecycle_policy
 
 
 class UsageError(Exception):
     pass
 
 
-def _deployed_from_outputs(outputs: Mapping[str, Any]) -> set[str]:
+def _deployed_from_outputs(outputs: Any) -> set[str]:
+    if not isinstance(outputs, Mapping):
+        raise UsageError("stdin is not `pulumi stack output --json` (a JSON object)")
     value = outputs.get("containerImageDigest")
     refs = value.values() if isinstance(value, Mapping) else [value] if value else []
     return {str(ref).rsplit("@", 1)[-1] for ref in refs}
 
 
+def _deployed(args: argparse.Namespace, stdin: IO[str]) -> set[str]:
+    """Digests from --deployed, else from the stack outputs piped in (if any)."""
+    deployed = {d.rsplit("@", 1)[-1] for d in args.deployed}
+    if deployed or stdin.isatty():
+        return deployed
+    try:
+        text = stdin.read()
+        return _deployed_from_outputs(json.loads(text)) if text.strip() else set()
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"stdin is not `pulumi stack output --json` ({exc})") from None
+
+
 def _policy(args: argparse.Namespace) -> Any:
+    """The policy to evaluate, validated before any AWS call."""
     if args.policy:
-        return json.loads(Path(args.policy).read_text())
+        try:
+            return validate_lifecycle_policy(json.loads(Path(args.policy).read_text("utf-8")))
+        except OSError as exc:
+            raise UsageError(f"--policy {args.policy}: {exc.strerror or exc}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UsageError(f"--policy {args.policy}: not JSON ({exc})") from None
+        except LifecyclePolicyError as exc:
+            raise UsageError(f"--policy {args.policy}: {exc}") from None
+    return _stack_policy(args.stack, args.repository)
+
+
+def _stack_policy(stack: str, repository: str) -> Any:
+    from settings import ConfigErrors
+    from settings.naming import validate_stack_name
+    from settings.source import read_stack_file, stack_file_path
     from settings.stack_files import repository_policies
 
-    policies = repository_policies(args.stack)
-    if args.repository not in policies:
+    try:
+        read_stack_file(stack_file_path(validate_stack_name(stack)))
+        policies = repository_policies(stack)
+    except ConfigErrors as exc:
+        raise UsageError("\n".join(f"--stack {stack}: {e}" for e in exc.errors)) from None
+    except ValueError as exc:  # a bad stack name, a missing or malformed stack file
+        raise UsageError(f"--stack {stack}: {exc}") from None
+    if repository not in policies:
         raise UsageError(
-            f"stack {args.stack} has no repository {args.repository!r} (it has {', '.join(sorted(policies))})"
+            f"stack {stack} has no repository {repository!r} (it has {', '.join(sorted(policies))})"
         )
-    return policies[args.repository]
+    return policies[repository]
 
 
 def list_images(client: Any, repository: str, progress: IO[str] | None) -> list[dict[str, Any]]:
@@ -96,12 +135,8 @@ def main(
     p.add_argument("--deployed", action="append", default=[], metavar="DIGEST")
     args = parser.parse_args(argv)
     stdin = stdin if stdin is not None else sys.stdin
-    deployed = {d.rsplit("@", 1)[-1] for d in args.deployed}
-    if not deployed and not stdin.isatty():
-        text = stdin.read()
-        if text.strip():
-            deployed = _deployed_from_outputs(json.loads(text))
     try:
+        deployed = _deployed(args, stdin)
         policy = _policy(args)
         if client is None:
             client = _client(args.region)
@@ -109,10 +144,11 @@ def main(
         images = list_images(client, args.repository, progress)
         results = preview_lifecycle_policy(policy, images)
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"error: {one_line(line)}", file=sys.stderr)
         return 2
     except Exception as exc:
-        print(f"error: {_describe(exc, args.repository)}", file=sys.stderr)
+        print(f"error: {one_line(_describe(exc, args.repository))}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(results, default=str, indent=2))
