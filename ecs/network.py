@@ -39,12 +39,25 @@ def validate_cidr(value: str) -> str:
     try:
         network = ipaddress.IPv4Network(value, strict=True)
     except ValueError as exc:
+        if _is_ipv6(value):
+            raise ValueError(
+                f"{value!r} is not allowed; this field takes IPv4 blocks only (it feeds the "
+                "security group's IPv4 cidr_blocks)"
+            ) from None
         raise ValueError(
             f"{value!r} is not allowed; expected an IPv4 CIDR block such as 10.0.0.0/16 ({exc})"
         ) from None
     if str(network) != value:
         raise ValueError(f"{value!r} is not allowed; write it as {str(network)!r}")
     return value
+
+
+def _is_ipv6(value: str) -> bool:
+    try:
+        ipaddress.IPv6Network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def list_problems(

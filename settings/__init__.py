@@ -21,7 +21,7 @@ from .naming import StackNames, validate_stack_name
 from .reader import Obj, string_keyed
 from .registry import RegistrySettings, load_registry
 from .schema import BY_NAME, KEYS
-from .services import ServiceSettings, load_services
+from .services import ServiceSettings, load_services, refused_names
 from .source import RawConfig, StackFileError
 
 __all__ = ["ConfigError", "ConfigErrors", "Settings", "load"]
@@ -125,6 +125,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         environment_name=environment,
         services=services,
         names=StackNames(raw.stack, partition.name, region or "us-east-1"),
+        refused_services=refused_names(top.raw("services"), services),
     )
     github = load_github(errors, top.raw("github"), environment=environment)
     errors.raise_if_any()

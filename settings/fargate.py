@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,7 @@ def load_fargate(
     environment_name: str,
     services: tuple[ServiceSettings, ...],
     names: StackNames,
+    refused_services: Collection[str] = (),
 ) -> FargateSettings | None:
     obj = Obj(errors, "fargate", value, FARGATE_KEYS)
     if not obj.value:
@@ -98,6 +100,8 @@ def load_fargate(
     warnings: list[str] = []
     runnable = {s.name: s for s in services if s.image is not None}
     name = obj.string("service")
+    if name in refused_services:
+        return None  # reported at its services[i].name: the fargate key itself is fine
     if name is None or name not in runnable:
         allowed = ", ".join(sorted(runnable)) or "none: give a service a build or an image first"
         errors.add(

@@ -259,3 +259,13 @@ def _load_image(
         extra_tags=extra_tags,
     )
     return ImageSettings(service, plat, arch, build, None, build_on_preview)
+
+
+def refused_names(value: Any, services: tuple[ServiceSettings, ...]) -> set[str]:
+    """Names given in `services` whose entries were refused (so other keys need not repeat it)."""
+    given = (
+        {item.get("name") for item in value if isinstance(item, dict)}
+        if isinstance(value, list)
+        else set()
+    )
+    return {n for n in given if isinstance(n, str)} - {s.name for s in services}
