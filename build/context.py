@@ -25,6 +25,25 @@ class BuildContext:
 
 
 def validate_build_context(project_dir: Path, context: str, dockerfile: str | None) -> BuildContext:
+    """The context directory and Dockerfile, both inside the project, as project-relative paths.
+
+    Any path the file system refuses (too long, a NUL byte, a symlink loop) is a refused value,
+    not a crash: the stack file is user input.
+    """
+    given = context if dockerfile is None else f"{context} with dockerfile {dockerfile}"
+    try:
+        return _build_context(project_dir, context, dockerfile)
+    except (OSError, RuntimeError) as exc:
+        raise ValueError(
+            f"{given!r} is not allowed; the file system refuses the path ({type(exc).__name__})"
+        ) from None
+    except ValueError as exc:
+        if "null" in str(exc):  # pathlib's "embedded null byte"
+            raise ValueError(f"{given!r} is not allowed; paths hold no NUL characters") from None
+        raise
+
+
+def _build_context(project_dir: Path, context: str, dockerfile: str | None) -> BuildContext:
     ctx = (project_dir / context).resolve()
     if not ctx.is_dir():
         raise ValueError(f"{context!r} is not allowed; the build context must be a directory")

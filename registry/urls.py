@@ -24,7 +24,7 @@ DUAL_STACK_SUFFIXES = {
 
 # amazon-ecr-credential-helper's `ecrPattern`, anchored at both ends, so look-alike suffixes fail.
 ECR_HOST = re.compile(
-    r"^(?P<registry_id>\d{12})\.dkr(?P<sep>[.\-])ecr(?P<fips>-fips)?\."
+    r"^(?P<registry_id>[0-9]{12})\.dkr(?P<sep>[.\-])ecr(?P<fips>-fips)?\."
     r"(?P<region>[a-zA-Z0-9][a-zA-Z0-9-_]*)\."
     r"(?P<suffix>amazonaws\.(?:com(?:\.cn)?|eu)|on\.(?:aws|amazonwebservices\.com\.cn)|"
     r"sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$",

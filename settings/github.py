@@ -20,7 +20,7 @@ GITHUB_KEYS = (
     "repositoryId",
 )
 PROVIDER_ARN = re.compile(
-    r"arn:aws(?:-[a-z]+)*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com",
+    r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:oidc-provider/token\.actions\.githubusercontent\.com",
     re.ASCII,
 )
 

@@ -263,9 +263,6 @@ def _load_image(
 
 def refused_names(value: Any, services: tuple[ServiceSettings, ...]) -> set[str]:
     """Names given in `services` whose entries were refused (so other keys need not repeat it)."""
-    given = (
-        {item.get("name") for item in value if isinstance(item, dict)}
-        if isinstance(value, list)
-        else set()
-    )
-    return {n for n in given if isinstance(n, str)} - {s.name for s in services}
+    items = value if isinstance(value, list) else []
+    given = {i["name"] for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)}
+    return given - {s.name for s in services}

@@ -9,6 +9,7 @@ provider; they become a placeholder that stays marked secret.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +93,8 @@ def decode(raw: str) -> Any:
 
 
 def _is_int(text: str) -> bool:
-    return text.lstrip("-").isdigit()
+    # ASCII digits only: `isdigit()` is also true for digits JSON cannot parse (fullwidth, `²`).
+    return re.fullmatch(r"-?[0-9]+", text, re.ASCII) is not None
 
 
 def _local_key(key: Any) -> Any:
