@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from registry import urls
 
@@ -71,13 +72,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     errors = Collector()
     with errors.guard("pulumi:stack"):
         validate_stack_name(raw.stack)
-    values = string_keyed(errors, "", dict(raw.values), "config keys")
-    for key in values:
-        if ":" not in key and key not in BY_NAME:
-            errors.add(
-                member_path("", key),
-                f"unknown key; known keys are {', '.join(k.name for k in KEYS)}",
-            )
+    values = _known(errors, raw.values)
     top = Obj(errors, "", {k: v for k, v in values.items() if k in BY_NAME}, BY_NAME)
     environment = top.string("environment", "dev", choices=ENVIRONMENTS)
     region, partition = _region(errors, values.get("aws:region"))
@@ -141,6 +136,18 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         fargate=fargate,
         github=github,
     )
+
+
+def _known(errors: Collector, raw_values: Mapping[Any, Any]) -> dict[str, Any]:
+    """The string-keyed values; an unknown project key is a typo, reported rather than ignored."""
+    values = string_keyed(errors, "", dict(raw_values), "config keys")
+    for key in values:
+        if ":" not in key and key not in BY_NAME:
+            errors.add(
+                member_path("", key),
+                f"unknown key; known keys are {', '.join(k.name for k in KEYS)}",
+            )
+    return values
 
 
 def _region(errors: Collector, value: object) -> tuple[str | None, urls.Partition]:

@@ -39,20 +39,7 @@ def load_cache(
     environment: str,
     credentials_secret: bool,
 ) -> CacheSettings:
-    items = [
-        string_keyed(errors, key_path("pullThroughCache", i), item, "keys")
-        if isinstance(item, dict)
-        else item
-        for i, item in enumerate(as_list(errors, "pullThroughCache", value))
-    ]
-    rules: list[pull_through.CacheRule] = []
-    try:
-        rules = pull_through.validate_cache_rules(
-            items, region=region, partition=_partition(region)
-        )
-    except pull_through.CacheRuleErrors as exc:
-        for problem in exc.problems:
-            errors.add(f"pullThroughCache{problem.path}", problem.detail)
+    rules = _rules(errors, value, region)
     creds = Obj(errors, "pullThroughCredentials", credentials_value, [r.prefix for r in rules])
     if creds.value and not credentials_secret:
         errors.add(
@@ -94,6 +81,22 @@ def load_cache(
         lifecycle.policy_from_config([dict(r) for r in CACHE_LIFECYCLE_RULES])
     )
     return CacheSettings(tuple(out), template, tuple(warnings))
+
+
+def _rules(errors: Collector, value: Any, region: str) -> list[pull_through.CacheRule]:
+    """The validated rules; every problem of every rule is reported, each at its own key."""
+    items = [
+        string_keyed(errors, key_path("pullThroughCache", i), item, "keys")
+        if isinstance(item, dict)
+        else item
+        for i, item in enumerate(as_list(errors, "pullThroughCache", value))
+    ]
+    try:
+        return pull_through.validate_cache_rules(items, region=region, partition=_partition(region))
+    except pull_through.CacheRuleErrors as exc:
+        for problem in exc.problems:
+            errors.add(f"pullThroughCache{problem.path}", problem.detail)
+    return []
 
 
 def _partition(region: str) -> str | None:

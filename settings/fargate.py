@@ -98,19 +98,10 @@ def load_fargate(
         return None
     prod = environment_name == "prod"
     warnings: list[str] = []
-    runnable = {s.name: s for s in services if s.image is not None}
-    name = obj.string("service")
-    if name in refused_services:
-        return None  # reported at its services[i].name: the fargate key itself is fine
-    if name is None or name not in runnable:
-        allowed = ", ".join(sorted(runnable)) or "none: give a service a build or an image first"
-        errors.add(
-            obj.at("service"),
-            f"{show(name)} is not allowed; the service to run must have a build or image ({allowed})",
-        )
+    service = _service(errors, obj, services, refused_services)
+    if service is None or service.image is None:
         return None
-    service = runnable[name]
-    assert service.image is not None
+    name = service.name
     arch = service.image.cpu_architecture
     with errors.guard(obj.at("architecture")):
         arch = platform.validate_architecture(service.image.platform, obj.string("architecture"))
@@ -152,6 +143,24 @@ def load_fargate(
         network=net,
         warnings=tuple(warnings),
     )
+
+
+def _service(
+    errors: Collector, obj: Obj, services: tuple[ServiceSettings, ...], refused: Collection[str]
+) -> ServiceSettings | None:
+    """The service to run: one with a build or an image."""
+    runnable = {s.name: s for s in services if s.image is not None}
+    name = obj.string("service")
+    if name in refused:
+        return None  # reported at its services[i].name: the fargate key itself is fine
+    if name is None or name not in runnable:
+        allowed = ", ".join(sorted(runnable)) or "none: give a service a build or an image first"
+        errors.add(
+            obj.at("service"),
+            f"{show(name)} is not allowed; the service to run must have a build or image ({allowed})",
+        )
+        return None
+    return runnable[name]
 
 
 def _environment(

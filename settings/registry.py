@@ -87,23 +87,7 @@ def load_registry(
     mutability = obj.string(
         "tagMutability", "IMMUTABLE" if prod else "MUTABLE", choices=TAG_MUTABILITY
     )
-    filters = obj.str_list("tagMutabilityExclusions")
-    if mutability == "IMMUTABLE_WITH_EXCLUSION":
-        if not 1 <= len(filters) <= 5:
-            errors.add(
-                obj.at("tagMutabilityExclusions"),
-                f"{show(list(filters))} is not allowed; IMMUTABLE_WITH_EXCLUSION needs 1 to 5 "
-                'wildcard filters (e.g. ["latest"])',
-            )
-        for i, f in enumerate(filters):
-            with errors.guard(key_path(obj.path, "tagMutabilityExclusions", i)):
-                names.validate_tag_exclusion_filter(f)
-    elif filters:
-        errors.add(
-            obj.at("tagMutabilityExclusions"),
-            f"{show(list(filters))} is not allowed with tagMutability {mutability}; "
-            "exclusion filters need IMMUTABLE_WITH_EXCLUSION",
-        )
+    filters = _exclusion_filters(errors, obj, mutability)
     encryption = obj.string("encryption", "KMS" if prod else "AES256", choices=ENCRYPTION)
     kms_key_arn = obj.string("kmsKeyArn")
     if kms_key_arn is not None:
@@ -112,18 +96,7 @@ def load_registry(
         else:
             with errors.guard(obj.at("kmsKeyArn")):
                 _validate_kms_key_arn(kms_key_arn, partition, region)
-    accounts = obj.str_list("crossAccountPullAccountIds")
-    for i, account in enumerate(accounts):
-        if not is_account_id(account):
-            errors.add(
-                key_path(obj.path, "crossAccountPullAccountIds", i),
-                f"{show(account)} is not allowed; an AWS account ID is exactly 12 digits 0-9",
-            )
-        elif account in accounts[:i]:
-            errors.add(
-                key_path(obj.path, "crossAccountPullAccountIds", i),
-                f"{show(account)} is not allowed; it is already listed",
-            )
+    accounts = _account_ids(errors, obj)
     push_roles = obj.str_list("pushRoleArns")
     for i, arn in enumerate(push_roles):
         with errors.guard(key_path(obj.path, "pushRoleArns", i)):
@@ -149,6 +122,43 @@ def load_registry(
         repositories=(),
     )
     return settings
+
+
+def _exclusion_filters(errors: Collector, obj: Obj, mutability: str) -> tuple[str, ...]:
+    filters = obj.str_list("tagMutabilityExclusions")
+    if mutability == "IMMUTABLE_WITH_EXCLUSION":
+        if not 1 <= len(filters) <= 5:
+            errors.add(
+                obj.at("tagMutabilityExclusions"),
+                f"{show(list(filters))} is not allowed; IMMUTABLE_WITH_EXCLUSION needs 1 to 5 "
+                'wildcard filters (e.g. ["latest"])',
+            )
+        for i, f in enumerate(filters):
+            with errors.guard(key_path(obj.path, "tagMutabilityExclusions", i)):
+                names.validate_tag_exclusion_filter(f)
+    elif filters:
+        errors.add(
+            obj.at("tagMutabilityExclusions"),
+            f"{show(list(filters))} is not allowed with tagMutability {mutability}; "
+            "exclusion filters need IMMUTABLE_WITH_EXCLUSION",
+        )
+    return filters
+
+
+def _account_ids(errors: Collector, obj: Obj) -> tuple[str, ...]:
+    accounts = obj.str_list("crossAccountPullAccountIds")
+    for i, account in enumerate(accounts):
+        if not is_account_id(account):
+            errors.add(
+                key_path(obj.path, "crossAccountPullAccountIds", i),
+                f"{show(account)} is not allowed; an AWS account ID is exactly 12 digits 0-9",
+            )
+        elif account in accounts[:i]:
+            errors.add(
+                key_path(obj.path, "crossAccountPullAccountIds", i),
+                f"{show(account)} is not allowed; it is already listed",
+            )
+    return accounts
 
 
 def _validate_kms_key_arn(arn: str, partition: Partition, region: str | None) -> str:

@@ -332,3 +332,34 @@ def test_an_identical_user_rule_for_the_deploy_prefix_is_accepted() -> None:
     (policy,) = rendered.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     counts = [r["selection"]["countNumber"] for r in json.loads(policy.inputs["policy"])["rules"]]
     assert counts == [10, 3]
+
+
+def test_the_task_definition_is_checked_against_the_ecs_model_before_any_resource(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever the ECS model would refuse is a ConfigError at `fargate`, before registration."""
+    from ecs import container
+    from plan import engine
+
+    checked: list[dict[str, Any]] = []
+
+    def refuse(request: dict[str, Any]) -> list[str]:
+        checked.append(request)
+        return ["Invalid type for parameter cpu", "Unknown parameter in input: x"]
+
+    registered: list[str] = []
+    original = engine._Mocks.new_resource
+
+    def spy(self: Any, args: Any) -> Any:
+        registered.append(args.typ)
+        return original(self, args)
+
+    monkeypatch.setattr(container, "task_definition_problems", refuse)
+    monkeypatch.setattr(engine._Mocks, "new_resource", spy)
+    with pytest.raises(ConfigErrors) as info:
+        render_stack("dev", env=GIT_ENV)
+    assert [(e.path, e.detail) for e in info.value.errors] == [
+        ("fargate", "the task definition would be refused: Invalid type for parameter cpu"),
+        ("fargate", "the task definition would be refused: Unknown parameter in input: x"),
+    ]
+    assert checked[0]["family"] == "ecr-fargate-dev-api" and registered == []
