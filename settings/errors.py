@@ -6,6 +6,7 @@ line per problem (no traceback) before any resource is registered.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,6 +63,8 @@ def show(value: Any) -> str:
         return f"an integer of {value.bit_length()} bits"
     if isinstance(value, str):
         text = repr(value)
+    elif isinstance(value, datetime.date):  # YAML reads an unquoted 2024-01-01 as a date
+        text = f"{value.isoformat()} (a date)"
     else:
         try:
             text = json.dumps(value, sort_keys=True, ensure_ascii=False)
