@@ -31,7 +31,7 @@ from settings.source import RawConfig, from_files
 from tests.conftest import GIT_ENV, STACKS
 
 FULLWIDTH = "".join(chr(0xFF10 + int(d)) for d in "123456789012")  # `isdigit()`, not ASCII
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 scalars = st.one_of(
     st.none(),
