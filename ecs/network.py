@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 _SUBNET = re.compile(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})", re.ASCII)
 _GROUP = re.compile(r"sg-(?:[0-9a-f]{8}|[0-9a-f]{17})", re.ASCII)
 # The ECS model's AwsVpcConfiguration: "There's a limit of 16 subnets" and "a limit of 5 security
-# groups" (tests/test_network.py reads both sentences from botocore).
+# groups" (tests/test_container_validation.py reads both sentences from botocore).
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
 # The stack's security group has one inbound rule, for the container port, with one entry per CIDR;

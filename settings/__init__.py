@@ -106,8 +106,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         )
     except StackFileError as exc:  # the owner's stack file, read from disk
         errors.add("accountOwner", f"{show(top.raw('accountOwner'))} is not allowed; {exc}")
-        errors.raise_if_any()
-        raise
+        raise ConfigErrors(errors.errors) from None
     registry = replace(
         registry,
         repositories=tuple(s.repository for s in services),

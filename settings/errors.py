@@ -85,8 +85,8 @@ class ConfigError(ValueError):
 
     def __init__(self, path: str, message: str) -> None:
         self.path = one_line(path)
-        # Cores put values in their messages with `!r`, which escapes newlines but not every
-        # line separator (U+2028 is printable to `repr`): one problem must stay one line.
+        # Cores interpolate text that is not always escaped (an exception's message, a value
+        # without `!r`, a key from the stack file): one problem must stay one line.
         self.detail = one_line(message)
         head = self.path.split(".")[0].split("[")[0]
         namespaced = self.path if ":" in head else f"{PROJECT}:{self.path}"

@@ -363,3 +363,15 @@ def test_the_task_definition_is_checked_against_the_ecs_model_before_any_resourc
         ("fargate", "the task definition would be refused: Unknown parameter in input: x"),
     ]
     assert checked[0]["family"] == "ecr-fargate-dev-api" and registered == []
+
+
+def test_a_malformed_owner_stack_file_is_one_line_at_account_owner(tmp_path: Any) -> None:
+    from tests.conftest import STACKS
+
+    (tmp_path / "Pulumi.dev.yaml").write_text((STACKS / "Pulumi.dev.yaml").read_text())
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  aws:region: [\n")
+    with pytest.raises(ConfigErrors) as info:
+        render_stack("dev", env=GIT_ENV, stack_dir=tmp_path)
+    (error,) = info.value.errors
+    assert error.path == "accountOwner"
+    assert "Pulumi.prod.yaml: not valid YAML" in error.detail
