@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -93,6 +93,16 @@ def validate_health_check_path(path: str) -> str:
     return path
 
 
+def validate_health_check_command(command: Sequence[str]) -> Sequence[str]:
+    """The ECS model: "The string array must start with CMD ... or CMD-SHELL"; something must follow."""
+    if len(command) < 2 or command[0] not in ("CMD", "CMD-SHELL"):
+        raise ValueError(
+            f"{list(command)!r} is not allowed; a health check command is CMD then the program and "
+            'its arguments, or CMD-SHELL then one shell command (["CMD-SHELL", "curl -f ..."])'
+        )
+    return command
+
+
 def volume_name(path: str) -> str:
     return "writable" + re.sub(r"[^A-Za-z0-9]+", "-", path).rstrip("-")
 
@@ -160,12 +170,16 @@ class ContainerSpec:
             port_mapping_name(self.name, self.port)
         ):
             out.append(("service", f"{self.name!r} is not allowed as a container name"))
-        for check, text, key in (
-            (validate_user, self.user, "user"),
-            (validate_health_check_path, self.health_check_path, "healthCheckPath"),
-        ):
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("user", lambda: validate_user(self.user)),
+            ("healthCheckPath", lambda: validate_health_check_path(self.health_check_path)),
+        ]
+        if self.health_check_command is not None:
+            command = self.health_check_command
+            checks.append(("healthCheckCommand", lambda: validate_health_check_command(command)))
+        for key, check in checks:
             try:
-                check(text)
+                check()
             except ValueError as exc:
                 out.append((key, str(exc)))
         for value, low, high, key in (
@@ -181,7 +195,7 @@ class ContainerSpec:
         return out + writable_path_problems(self.writable_paths)
 
     def health_command(self) -> list[str]:
-        if self.health_check_command:
+        if self.health_check_command is not None:
             return list(self.health_check_command)
         url = f"http://127.0.0.1:{self.port}{self.health_check_path}"
         # Slim images have no curl; the Python the app runs on has urllib.

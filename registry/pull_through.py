@@ -166,7 +166,7 @@ def validate_cache_rules(
     rules: list[CacheRule] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
-        rule = _Rule(i, item, partition, problems).check()
+        rule = _Rule(i, item, (region, partition), problems).check()
         if rule is None:
             continue
         if rule.prefix in seen:
@@ -188,11 +188,15 @@ class _Rule:
     """One rule's checks; each field is checked on its own so that every problem is reported."""
 
     def __init__(
-        self, index: int, item: Any, partition: str | None, problems: list[CacheRuleError]
+        self,
+        index: int,
+        item: Any,
+        home: tuple[str, str | None],
+        problems: list[CacheRuleError],
     ) -> None:
         self.at = f"[{index}]"
         self.item = item
-        self.partition = partition
+        self.region, self.partition = home  # the stack's region and partition (None: unknown)
         self.problems = problems
 
     def fail(self, key: str, detail: str) -> None:
@@ -248,7 +252,7 @@ class _Rule:
         if upstream_prefix is not None and prefix == "ROOT":
             self.fail("upstreamRepositoryPrefix", "needs a non-ROOT prefix")
         role = self.checked("customRoleArn", lambda a: validate_role_arn(a, self.partition))
-        credential_arn = self.checked("credentialArn", validate_credential_arn)
+        credential_arn = self.checked("credentialArn", self._local_credential_arn)
         if "credentialArn" in item and not upstream.needs_credentials:
             self.fail("credentialArn", f"upstream {name} takes no credentials")
         if len(self.problems) > before or url is None:
@@ -256,6 +260,20 @@ class _Rule:
         return CacheRule(
             name, prefix, url, upstream.needs_credentials, credential_arn, role, upstream_prefix
         )
+
+    def _local_credential_arn(self, arn: str) -> str:
+        """ECR: "The account and Region that the secret is in must match the account and Region
+        that the pull through cache rule is in" (the account is only known at deploy time)
+        https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-rule.html
+        """
+        validate_credential_arn(arn)
+        _, partition, _, region, _ = arn.split(":", 4)
+        if region != self.region or (self.partition is not None and partition != self.partition):
+            raise ValueError(
+                f"{arn!r} is not allowed; the secret must be in the rule's region {self.region} "
+                f"(partition {self.partition or 'of that region'})"
+            )
+        return arn
 
     def _url(self, upstream: Upstream) -> str | None:
         if upstream.name == "azure-container-registry":
@@ -277,9 +295,16 @@ class _Rule:
                     "account ID of the registry to pull from",
                 )
             try:
-                urls.partition_for_region(upstream_region or "")
+                upstream_partition = urls.partition_for_region(upstream_region or "").name
             except ValueError as exc:
                 self.fail("region", f"the ECR upstream needs the region it pulls from: {exc}")
+                return None
+            if self.partition is not None and upstream_partition != self.partition:
+                self.fail(
+                    "region",
+                    f"{upstream_region!r} is not allowed; an ECR upstream is in the stack's "
+                    f"partition ({self.partition})",
+                )
                 return None
             if account is None or not urls.is_account_id(account):
                 return None

@@ -190,7 +190,10 @@ def _environment(
 def _container(errors: Collector, obj: Obj, name: str, partition: str) -> ContainerSpec | None:
     """The container spec; each of its problems is reported at its own `fargate.<field>` key."""
     plain, secrets = _environment(errors, obj, partition)
-    health_cmd = obj.str_list("healthCheckCommand")
+    health_cmd: tuple[str, ...] | None = obj.str_list("healthCheckCommand")
+    raw_cmd = obj.raw("healthCheckCommand")
+    if not isinstance(raw_cmd, list) or len(raw_cmd) != len(health_cmd or ()):
+        health_cmd = None  # absent, or refused item by item already
     paths = obj.str_list("writablePaths") if obj.has("writablePaths") else ("/tmp",)
     try:
         return ContainerSpec(
@@ -200,7 +203,7 @@ def _container(errors: Collector, obj: Obj, name: str, partition: str) -> Contai
             secrets=secrets,
             user=obj.string("user", "10001:10001"),
             health_check_path=obj.string("healthCheckPath", "/healthz"),
-            health_check_command=health_cmd or None,
+            health_check_command=health_cmd,
             stop_timeout=obj.integer("stopTimeout", 30, minimum=2, maximum=120),
             writable_paths=paths,
         )

@@ -311,3 +311,31 @@ def test_command_refuses_bad_arguments_and_input_in_one_line(
     assert pt.main(argv, stdin=stdin) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and fragment in err
+
+
+@pytest.mark.parametrize(
+    ("item", "path"),
+    [
+        (
+            {
+                "upstream": "docker-hub",
+                "credentialArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/d-AbCdEf",
+            },
+            "[0].credentialArn",
+        ),
+        (
+            {
+                "upstream": "docker-hub",
+                "credentialArn": "arn:aws-cn:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/d-AbCdEf",
+            },
+            "[0].credentialArn",
+        ),
+        ({"upstream": "ecr", "accountId": "210987654321", "region": "cn-north-1"}, "[0].region"),
+    ],
+)
+def test_credentials_and_ecr_upstreams_stay_in_the_rules_region_and_partition(
+    item: dict, path: str
+) -> None:
+    with pytest.raises(pt.CacheRuleErrors) as info:
+        pt.validate_cache_rules([item], region="us-east-1", partition="aws")
+    assert [p.path for p in info.value.problems] == [path]

@@ -375,3 +375,27 @@ def test_a_malformed_owner_stack_file_is_one_line_at_account_owner(tmp_path: Any
     (error,) = info.value.errors
     assert error.path == "accountOwner"
     assert "Pulumi.prod.yaml: not valid YAML" in error.detail
+
+
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [
+        ([], "fargate.healthCheckCommand"),
+        (["curl", "-f", "http://localhost/"], "fargate.healthCheckCommand"),
+        (["CMD-SHELL"], "fargate.healthCheckCommand"),
+        (["CMD", 5], "fargate.healthCheckCommand[1]"),
+        ("curl -f http://localhost/", "fargate.healthCheckCommand"),
+    ],
+)
+def test_a_health_check_command_starts_with_cmd_or_cmd_shell(command: Any, key: str) -> None:
+    path, _ = only_problem("dev", with_fargate(healthCheckCommand=command))
+    assert path == key
+
+
+def test_a_health_check_command_of_your_own_is_used() -> None:
+    rendered = render_stack(
+        "dev", env=GIT_ENV, overrides=with_fargate(healthCheckCommand=["CMD-SHELL", "true"])
+    )
+    task = rendered.one("aws:ecs/taskDefinition:TaskDefinition")
+    (definition,) = json.loads(task.inputs["containerDefinitions"])
+    assert definition["healthCheck"]["command"] == ["CMD-SHELL", "true"]
