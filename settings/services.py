@@ -45,8 +45,9 @@ def validate_service_name(name: str, stack_names: StackNames) -> str:
         if derived is None:
             return name
     raise ValueError(
-        f"{name!r} is not allowed; a service name is 1 to {longest} lowercase letters and digits "
-        f"in words joined by single hyphens (it names the ECS service, the container, the task "
+        f"{name!r} is not allowed; a service name is 1 to {longest} characters matching "
+        f"{SERVICE_NAME.pattern}: lowercase letters and digits in words joined by single hyphens "
+        f"(it names the ECS service, the container, the task "
         f"family {stack_names.family('NAME')}, its log group and the repository "
         f"{stack_names.stack}/NAME)" + (f"; the {derived} name would be refused" if derived else "")
     )
