@@ -30,9 +30,11 @@ WINDOWS_CPUS = (1024, 2048, 4096)
 # us-east-1 on-demand rates per hour: (per vCPU, per GB). ARM is ~20% cheaper with the same order.
 FARGATE_PRICES = {"X86_64": (0.04048, 0.004445), "ARM64": (0.03238, 0.00356)}
 
-_VCPU = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*vcpu\s*$", re.IGNORECASE)
-_GB = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*gb\s*$", re.IGNORECASE)
-_INT = re.compile(r"^\s*(\d+)\s*$")
+# The API's string forms ("1024", "1 vCPU", "2 GB"), ASCII digits only: `\d` would read
+# fullwidth digits that ECS does not.
+_VCPU = re.compile(r"([0-9]+(?:\.[0-9]+)?) ?vcpu", re.IGNORECASE | re.ASCII)
+_GB = re.compile(r"([0-9]+(?:\.[0-9]+)?) ?gb", re.IGNORECASE | re.ASCII)
+_INT = re.compile(r"[0-9]+", re.ASCII)
 
 
 @cache
@@ -47,9 +49,9 @@ def _units(value: object, unit: re.Pattern[str], scale: int, what: str) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, str):
-        if m := _INT.match(value):
-            return int(m.group(1))
-        if m := unit.match(value):
+        if _INT.fullmatch(value):
+            return int(value)
+        if m := unit.fullmatch(value):
             amount = float(m.group(1)) * scale
             if amount.is_integer():
                 return int(amount)

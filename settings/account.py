@@ -48,7 +48,7 @@ def load_account(
     region: str,
     registry_value: Any,
 ) -> AccountSettings:
-    owner = top.string("accountOwner", raw.stack) or raw.stack
+    owner = top.string("accountOwner", raw.stack)
     with errors.guard("accountOwner"):
         naming.validate_stack_name(owner)
     scan_type = "ENHANCED" if top.flag("enhancedScanning", False) else "BASIC"
@@ -122,7 +122,7 @@ def _owner_view(
     values = {k: v for k, v in owner_raw.values.items() if k in BY_NAME}
     top = Obj(inner, "", values, BY_NAME)
     owner_env = top.string("environment", "dev") or "dev"
-    owners_owner = top.string("accountOwner", owner) or owner
+    owners_owner = top.string("accountOwner", owner)
     if owners_owner != owner:
         errors.add(
             "accountOwner",

@@ -75,7 +75,6 @@ class FargateSettings:
     capacity_provider: str
     log_retention_days: int
     wait_for_steady_state: bool
-    health_check_grace_period: int
     minimum_healthy_percent: int
     maximum_percent: int
     ephemeral_storage_gib: int | None
@@ -132,10 +131,6 @@ def load_fargate(
         capacity_provider=capacity,
         log_retention_days=retention,
         wait_for_steady_state=obj.flag("waitForSteadyState", prod),
-        # Longer than the sample app's start-up plus a few health-check intervals.
-        health_check_grace_period=obj.integer(
-            "healthCheckGracePeriodSeconds", 60, minimum=0, maximum=2147483647
-        ),
         minimum_healthy_percent=obj.integer("minimumHealthyPercent", 100, minimum=0, maximum=100),
         maximum_percent=obj.integer("maximumPercent", 200, minimum=100, maximum=200),
         ephemeral_storage_gib=ephemeral,
@@ -206,6 +201,13 @@ def _container(errors: Collector, obj: Obj, name: str, partition: str) -> Contai
             health_check_command=health_cmd,
             stop_timeout=obj.integer("stopTimeout", 30, minimum=2, maximum=120),
             writable_paths=paths,
+            # Without a load balancer ECS refuses a service's healthCheckGracePeriodSeconds and
+            # recommends the container health check's startPeriod (0..300 s) instead:
+            # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
+            # 60 s covers the sample app's start-up plus a few health-check intervals.
+            health_check_start_period=obj.integer(
+                "healthCheckGracePeriodSeconds", 60, minimum=0, maximum=300
+            ),
         )
     except ContainerSpecError as exc:
         for field, detail in exc.problems:

@@ -97,6 +97,7 @@ def refused(stack: str, overrides: dict) -> list[str]:
         ({"enhancedScanning": True}, "enhancedScanning'", "registry-wide"),
         ({"accountOwner": "staging"}, "accountOwner'", "no Pulumi.staging.yaml"),
         ({"accountOwner": "Prod!"}, "accountOwner'", "lowercase"),
+        ({"accountOwner": ""}, "accountOwner'", "lowercase"),
         ({"aws:region": "us-west-2"}, "accountOwner'", "per region"),
     ],
 )

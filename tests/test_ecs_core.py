@@ -44,7 +44,21 @@ def test_neighbours_are_rejected_with_the_valid_values() -> None:
             sizing.validate_task_size(cpu, 2048)
 
 
-@pytest.mark.parametrize("bad", [True, 1.5, "1.1 vCPU", "two", None, "-256", "0.3 vcpu"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        True,
+        1.5,
+        "1.1 vCPU",
+        "two",
+        None,
+        "-256",
+        "0.3 vcpu",
+        "\uff11\uff10\uff12\uff14",
+        "256\n",
+        "1  vCPU",
+    ],
+)
 def test_junk_cpu_values(bad: object) -> None:
     with pytest.raises(ValueError):
         sizing.validate_task_size(bad, 512)

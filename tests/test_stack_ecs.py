@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ecs import container as ecs_container
 from plan.engine import ACCOUNT_ID, Rendered
+from settings import ConfigErrors
 from tests.conftest import GIT_ENV, render_stack
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
@@ -222,3 +225,16 @@ def test_an_image_pulled_through_the_cache_gets_that_prefix_only() -> None:
 def test_an_image_outside_ecr_gets_no_ecr_permission() -> None:
     r = run_prebuilt(f"docker.io/library/nginx@{DIGEST}")
     assert not [a for a in execution_grants(r) if a.startswith("ecr:")]
+
+
+def test_grace_period_is_the_container_health_checks_start_period() -> None:
+    assert container_of(render_stack("dev", env=GIT_ENV))["healthCheck"]["startPeriod"] == 60
+    fargate = {"service": "api", "assignPublicIp": True, "healthCheckGracePeriodSeconds": 120}
+    r = render_stack("dev", env=GIT_ENV, overrides={"fargate": fargate})
+    assert container_of(r)["healthCheck"]["startPeriod"] == 120
+    with pytest.raises(ConfigErrors, match=r"fargate.healthCheckGracePeriodSeconds'.*<= 300"):
+        render_stack(
+            "dev",
+            env=GIT_ENV,
+            overrides={"fargate": {**fargate, "healthCheckGracePeriodSeconds": 301}},
+        )
