@@ -36,6 +36,8 @@ Condition = dict[str, dict[str, Any]]
 PUSH_ACTIONS = tuple(
     sorted({*REPOSITORY_PUSH_ACTIONS, "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"})
 )
+# What CI adds around a push: the digest of a pushed tag, for a prebuilt `services[].image`.
+IMAGE_READ_ACTIONS = ("ecr:DescribeImages",)
 # Actions IAM knows that no API operation carries (botocore has no model for them).
 PERMISSION_ONLY = (
     "ecr:BatchImportUpstreamImage",
@@ -146,7 +148,6 @@ def read_statements(settings: Settings, account: str) -> list[Statement]:
     repositories = repository_arns(settings, account)
     if repositories:
         reads = (
-            "ecr:DescribeImages",
             "ecr:DescribeRepositories",
             "ecr:GetLifecyclePolicy",
             "ecr:GetRepositoryPolicy",
@@ -169,12 +170,17 @@ def read_statements(settings: Settings, account: str) -> list[Statement]:
         found.append(statement("ReadStackRoles", role_reads, names.role_arn(account)))
     if settings.fargate is not None:
         found += _read_fargate(settings, account)
-        # The default VPC and its subnets (invokes), the security group, and the task
-        # definitions: none of these reads has a resource-level form.
+        # None of these reads has a resource-level form: the task definitions, the log groups,
+        # the VPC and subnet invokes, and the security group the stack creates.
         unscoped |= {"ecs:DescribeTaskDefinition", "logs:DescribeLogGroups"}
-        unscoped |= {"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"}
+        network = settings.fargate.network
+        if not network.subnet_ids or not network.security_group_ids:
+            unscoped |= {"ec2:DescribeSubnets", "ec2:DescribeVpcs"}
         if creates_security_group(settings):
-            unscoped |= {"ec2:DescribeInstances"}  # the group's delete handler checks for users
+            # Before deleting the group: instances (the handler) and network interfaces (the
+            # provider) still using it.
+            unscoped |= {"ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"}
+            unscoped |= {"ec2:DescribeSecurityGroups"}
     if settings.registry.create_kms_key:
         key_reads = (
             "kms:DescribeKey",
@@ -242,7 +248,7 @@ def _repositories(settings: Settings, account: str) -> list[Statement]:
     )
     return [
         statement("ManageStackRepositories", manage, repositories),
-        statement("PushStackImages", PUSH_ACTIONS, repositories),
+        statement("PushStackImages", PUSH_ACTIONS + IMAGE_READ_ACTIONS, repositories),
     ]
 
 
@@ -377,7 +383,12 @@ def _roles(settings: Settings, account: str) -> list[Statement]:
     )
     return [
         statement("ManageStackRoles", manage, roles, bounded),
-        statement("TagStackRoles", ["iam:TagRole", "iam:UntagRole"], roles),
+        # The provider takes a role out of its instance profiles before deleting it.
+        statement(
+            "TagAndEmptyStackRoles",
+            ["iam:ListInstanceProfilesForRole", "iam:TagRole", "iam:UntagRole"],
+            roles,
+        ),
         statement("PassStackRoles", ["iam:PassRole"], roles, passed_to(*services)),
     ]
 

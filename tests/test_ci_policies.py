@@ -1,0 +1,446 @@
+"""The CI policies against what the stacks really render.
+
+Coverage: every CloudFormation handler permission of every rendered resource, asked of the deploy
+policy with the ARN and request context the call carries, is allowed or reviewed as excluded.
+Least: the deploy policy allows nothing else. Escalation: no role (CI or stack) can widen itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from ci import policies
+from ci.evaluate import Request, is_allowed
+from plan.engine import ACCOUNT_ID
+from settings.naming import StackNames
+from tests.ci_support import (
+    VARIANTS,
+    Target,
+    Variant,
+    access_level,
+    action_details,
+    arn_is_of,
+    condition_keys,
+    handler_permissions,
+    resource_types,
+    tags_of,
+    variant,
+)
+
+ACCOUNT = ACCOUNT_ID
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Mapping_:
+    """Which CloudFormation handlers stand for a Pulumi type, and the provider's own calls the
+    schema does not list (each with its reason)."""
+
+    cfn: tuple[tuple[str, str | None], ...]  # (type, only actions naming this) pairs
+    extra: tuple[str, ...] = ()
+
+
+# Reviewed: a new Pulumi type in the stack fails `test_every_rendered_type_is_mapped` until it is
+# added here, so no resource reaches AWS without its permissions being checked.
+TYPES: dict[str, Mapping_] = {
+    "aws:ecr/repository:Repository": Mapping_((("AWS::ECR::Repository", None),)),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": Mapping_(
+        (("AWS::ECR::Repository", "LifecyclePolicy"),)
+    ),
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": Mapping_(
+        (("AWS::ECR::Repository", "RepositoryPolicy"),)
+    ),
+    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": Mapping_(
+        (("AWS::ECR::RegistryScanningConfiguration", None),)
+    ),
+    # The provider changes a rule's credential in place instead of replacing the rule.
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": Mapping_(
+        (("AWS::ECR::PullThroughCacheRule", None),), ("ecr:UpdatePullThroughCacheRule",)
+    ),
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": Mapping_(
+        (("AWS::ECR::RepositoryCreationTemplate", None),)
+    ),
+    "aws:kms/key:Key": Mapping_((("AWS::KMS::Key", None),)),
+    "aws:secretsmanager/secret:Secret": Mapping_((("AWS::SecretsManager::Secret", None),)),
+    # The provider writes a version with PutSecretValue and, on delete, moves AWSCURRENT off it.
+    "aws:secretsmanager/secretVersion:SecretVersion": Mapping_(
+        (("AWS::SecretsManager::Secret", None),),
+        ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
+    ),
+    # The provider removes a role from its instance profiles before it deletes the role.
+    "aws:iam/role:Role": Mapping_(
+        (("AWS::IAM::Role", None),), ("iam:ListInstanceProfilesForRole",)
+    ),
+    "aws:iam/rolePolicy:RolePolicy": Mapping_((("AWS::IAM::RolePolicy", None),)),
+    "aws:cloudwatch/logGroup:LogGroup": Mapping_((("AWS::Logs::LogGroup", None),)),
+    "aws:ecs/cluster:Cluster": Mapping_((("AWS::ECS::Cluster", None),)),
+    "aws:ecs/taskDefinition:TaskDefinition": Mapping_((("AWS::ECS::TaskDefinition", None),)),
+    "aws:ecs/service:Service": Mapping_((("AWS::ECS::Service", None),)),
+    # Before deleting a group the provider waits for network interfaces that still use it.
+    "aws:ec2/securityGroup:SecurityGroup": Mapping_(
+        (("AWS::EC2::SecurityGroup", None),), ("ec2:DescribeNetworkInterfaces",)
+    ),
+    # Not a CloudFormation type: the registry login and the `docker push` of the built image.
+    "docker:index/image:Image": Mapping_((), (*policies.PUSH_ACTIONS, "ecr:GetAuthorizationToken")),
+}
+# The program's invokes (provider functions), also made by `pulumi preview`.
+# sts:GetCallerIdentity needs no permission:
+# https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+INVOKES: dict[str, tuple[str, ...]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": (),
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": ("ecr:GetAuthorizationToken",),
+    "aws:ec2/getVpc:getVpc": ("ec2:DescribeVpcs",),
+    "aws:ec2/getSubnets:getSubnets": ("ec2:DescribeSubnets",),
+    "aws:ec2/getSubnet:getSubnet": ("ec2:DescribeSubnets",),
+}
+# Reviewed: handler permissions the deploy role does NOT get, and why. A key is an action, or
+# "<CloudFormation type> <action>" for one type only.
+EXCLUSIONS: dict[str, str] = {
+    "kms:PutKeyPolicy": "the stack sets no key policy (the default one delegates to IAM); "
+    "PutKeyPolicy would let the role give the key to anyone or lock its administrators out",
+    "iam:DeleteRolePermissionsBoundary": "explicitly denied: removing a boundary is the "
+    "escalation the boundary exists to stop",
+    "ecs:PutAccountSetting": "account-wide ECS settings; the stack sets cluster settings only",
+    "ecs:PutAccountSettingDefault": "account-wide ECS defaults; the stack sets none",
+    "logs:CreateLogDelivery": "vended-log delivery (no resource-level form); the stack sets none",
+    "logs:PutResourcePolicy": "account-level log resource policies; the stack sets none",
+    "logs:DescribeResourcePolicies": "account-level log resource policies; the stack sets none",
+    "logs:DeleteResourcePolicy": "account-level log resource policies; the stack sets none",
+    "logs:PutIndexPolicy": "account-wide field indexes (no resource-level form); none set",
+    "logs:DescribeIndexPolicies": "account-wide field indexes (no resource-level form); none set",
+    "logs:DeleteIndexPolicy": "account-wide field indexes (no resource-level form); none set",
+    "logs:PutBearerTokenAuthentication": "opens HTTP log ingestion to bearer tokens; none set",
+    "s3:REST.PUT.OBJECT": "not an IAM action: the schema's note for log delivery to S3",
+    "firehose:TagDeliveryStream": "log delivery to Firehose; the stack configures none",
+    "secretsmanager:GetRandomPassword": "CloudFormation's GenerateSecretString only; the stack "
+    "writes the value it is given",
+    "secretsmanager:ReplicateSecretToRegions": "the stack sets no replica Regions; replicating "
+    "a credential would copy it out of the Region",
+    "secretsmanager:RemoveRegionsFromReplication": "the stack sets no replica Regions",
+    "AWS::ECS::Cluster kms:DescribeKey": "managed-storage encryption; the cluster sets no key",
+    "AWS::ECS::Service iam:PassRole": "the service passes no role (awsvpc networking uses the "
+    "ECS service-linked role)",
+}
+
+
+def names(v: Variant) -> StackNames:
+    return v.settings.names
+
+
+def find(v: Variant, type_: str, **inputs: Any) -> Any:
+    for r in v.rendered.of_type(type_):
+        if all(r.inputs.get(k) == want or r.state.get(k) == want for k, want in inputs.items()):
+            return r
+    raise KeyError((type_, inputs))
+
+
+def slr(v: Variant, service: str) -> Target:
+    arn = names(v).service_linked_role_arn(ACCOUNT, service).replace("*", "Role")
+    return Target(arn, service=service, only=("iam:CreateServiceLinkedRole",))
+
+
+def role_target(v: Variant, arn: str, passed_to: str | None = None) -> Target:
+    role = find(v, "aws:iam/role:Role", arn=arn)
+    boundary = role.inputs.get("permissionsBoundary")
+    # A role handed to a service is only passed (and looked up); a RolePolicy writes the role.
+    only = ("iam:GetRole", "iam:PassRole") if passed_to else ()
+    return Target(arn, tags_of(role), passed_to=passed_to, boundary=boundary, only=only)
+
+
+def key_target(v: Variant) -> Target:
+    if v.settings.registry.kms_key_arn:
+        return Target(v.settings.registry.kms_key_arn)
+    key = v.rendered.one("aws:kms/key:Key")
+    return Target(key.state["arn"], tags_of(key))
+
+
+def _repository(v: Variant, r: Any) -> list[Target]:
+    found = [Target(r.state["arn"], tags_of(r), new=True)]
+    encryption = (r.inputs.get("encryptionConfigurations") or [{}])[0]
+    return found + ([key_target(v)] if encryption.get("encryptionType") == "KMS" else [])
+
+
+def _on_repository(v: Variant, r: Any) -> list[Target]:
+    repo = find(v, "aws:ecr/repository:Repository", name=r.inputs["repository"])
+    return [Target(repo.state["arn"], tags_of(repo))]
+
+
+def _image(v: Variant, r: Any) -> list[Target]:
+    repository = r.inputs["imageName"].split("/", 1)[1].rsplit(":", 1)[0]
+    return [Target(names(v).repository_arn(ACCOUNT, repository))]
+
+
+def _cache_rule(v: Variant, r: Any) -> list[Target]:
+    found = [slr(v, policies.PULL_THROUGH_CACHE)]
+    if r.inputs.get("credentialArn"):
+        secret = [s for s in v.rendered.of_type("aws:secretsmanager/secret:Secret")]
+        tags = next((tags_of(s) for s in secret if s.state["arn"] == r.inputs["credentialArn"]), {})
+        found.append(Target(r.inputs["credentialArn"], tags))
+    if r.inputs.get("customRoleArn"):
+        role = r.inputs["customRoleArn"]
+        found.append(Target(role, passed_to=policies.PULL_THROUGH_CACHE, only=("iam:PassRole",)))
+    return found
+
+
+def _template(v: Variant, r: Any) -> list[Target]:
+    prefix = r.inputs["prefix"]
+    example = "example" if prefix == "ROOT" else f"{prefix}/example"
+    found = [slr(v, policies.ECR), Target(names(v).repository_arn(ACCOUNT, example), new=True)]
+    if r.inputs.get("customRoleArn"):
+        found.append(role_target(v, r.inputs["customRoleArn"], passed_to=policies.ECR))
+    return found
+
+
+def _role(v: Variant, r: Any) -> list[Target]:
+    return [Target(r.state["arn"], tags_of(r), new=True, boundary=r.inputs["permissionsBoundary"])]
+
+
+def _role_policy(v: Variant, r: Any) -> list[Target]:
+    role = find(v, "aws:iam/role:Role", name=r.inputs["role"])
+    return [role_target(v, role.state["arn"])]
+
+
+def _secret_version(v: Variant, r: Any) -> list[Target]:
+    secret = find(v, "aws:secretsmanager/secret:Secret", arn=r.inputs["secretId"])
+    return [Target(secret.state["arn"], tags_of(secret))]
+
+
+def _task_definition(v: Variant, r: Any) -> list[Target]:
+    roles = [r.inputs["executionRoleArn"], r.inputs["taskRoleArn"]]
+    found = [Target(r.state["arn"], tags_of(r), new=True)]
+    return found + [role_target(v, a, passed_to=policies.ECS_TASKS) for a in roles]
+
+
+def _service(v: Variant, r: Any) -> list[Target]:
+    n = names(v)
+    deployment = n.ecs_service_deployment_arn(ACCOUNT, r.inputs["name"]).replace("*", "deploy-1")
+    return [
+        Target(n.ecs_service_arn(ACCOUNT, r.inputs["name"]), tags_of(r), new=True),
+        Target(deployment, tags_of(r)),
+    ]
+
+
+def _security_group(v: Variant, r: Any) -> list[Target]:
+    n = names(v)
+    group = Target(n.security_group_arn(ACCOUNT, "sg-0123456789abcdef0"), tags_of(r), new=True)
+    vpc = Target(n.vpc_arn(ACCOUNT, r.inputs["vpcId"]), only=("ec2:CreateSecurityGroup",))
+    return [group, vpc]
+
+
+def _own(v: Variant, r: Any) -> list[Target]:
+    return [Target(r.state["arn"], tags_of(r), new=True)]
+
+
+TARGETS: dict[str, Callable[[Variant, Any], list[Target]]] = {
+    "aws:ecr/repository:Repository": _repository,
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": _on_repository,
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": _on_repository,
+    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": lambda v, r: [
+        slr(v, policies.INSPECTOR)
+    ],
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": _cache_rule,
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": _template,
+    "aws:kms/key:Key": _own,
+    "aws:secretsmanager/secret:Secret": _own,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:iam/role:Role": _role,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:cloudwatch/logGroup:LogGroup": _own,
+    "aws:ecs/cluster:Cluster": lambda v, r: [*_own(v, r), slr(v, policies.ECS)],
+    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
+    "aws:ecs/service:Service": _service,
+    "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "docker:index/image:Image": _image,
+}
+# Tags ride along with the creating call; IAM then checks the tagging action on the new resource.
+TAG_ON_CREATE = {
+    "ec2:CreateTags",
+    "ecr:TagResource",
+    "ecs:TagResource",
+    "iam:TagRole",
+    "kms:TagResource",
+    "logs:TagResource",
+    "secretsmanager:TagResource",
+}
+
+
+def applies(cfn: str, action: str, r: Any) -> bool:
+    """Handler permissions for a feature this resource does not use do not apply to it."""
+    if cfn == "AWS::ECR::Repository" and action.startswith("kms:"):
+        encryption = (r.inputs.get("encryptionConfigurations") or [{}])[0]
+        return bool(encryption.get("encryptionType") == "KMS")
+    if action == "secretsmanager:GetSecretValue" and cfn == "AWS::ECR::PullThroughCacheRule":
+        return bool(r.inputs.get("credentialArn"))
+    if action == "iam:PassRole" and cfn.startswith("AWS::ECR::"):
+        return bool(r.inputs.get("customRoleArn"))
+    return True
+
+
+def excluded(cfn: str, action: str) -> bool:
+    return action in EXCLUSIONS or f"{cfn} {action}" in EXCLUSIONS
+
+
+def calls(v: Variant) -> Iterator[tuple[str, str, str, Any]]:
+    """(CloudFormation type, handler, action, rendered resource) for every call a resource needs."""
+    for r in v.rendered.resources:
+        if r.type.startswith("ecr-fargate:"):
+            continue
+        mapping = TYPES[r.type]
+        for cfn, only in mapping.cfn:
+            for handler, actions in handler_permissions(cfn).items():
+                for action in actions:
+                    if (only is None or only in action) and applies(cfn, action, r):
+                        yield cfn, handler, action, r
+        for action in mapping.extra:
+            yield r.type, "update", action, r
+
+
+def context(cfn: str, handler: str, action: str, target: Target, r: Any) -> dict[str, Any]:
+    """The request context IAM sees for this call (only keys the action supports)."""
+    keys = condition_keys(action)
+    name = action.split(":")[1]
+    creating = handler == "create" and target.new
+    creating = creating and (name.startswith(("Create", "Register")) or action in TAG_ON_CREATE)
+    found: dict[str, Any] = {}
+    tags = tags_of(r)
+    if name.startswith(("Untag", "DeleteTags")):
+        found["aws:TagKeys"] = ["retired"]  # an update drops a tag the config no longer sets
+    elif handler in ("create", "update") and "aws:RequestTag/${TagKey}" in keys and tags:
+        found.update({f"aws:RequestTag/{k}": t for k, t in tags.items()})
+        found["aws:TagKeys"] = sorted(tags)
+    if target.tags and not creating:
+        found.update({f"aws:ResourceTag/{k}": t for k, t in target.tags.items()})
+    if action == "iam:PassRole" and target.passed_to:
+        found["iam:PassedToService"] = target.passed_to
+    if target.boundary and "iam:PermissionsBoundary" in keys:
+        found["iam:PermissionsBoundary"] = target.boundary
+    if target.service:
+        found["iam:AWSServiceName"] = target.service
+    if action == "ec2:CreateTags" and creating:
+        found["ec2:CreateAction"] = "CreateSecurityGroup"
+    if cfn == "AWS::ECR::Repository" and action.startswith("kms:"):
+        found["kms:ViaService"] = f"ecr.{REGION}.amazonaws.com"  # ECR calls KMS for the caller
+        if action == "kms:CreateGrant":
+            found["kms:GrantIsForAWSResource"] = "true"
+    return found
+
+
+def requests(v: Variant, cfn: str, handler: str, action: str, r: Any) -> list[Request] | str:
+    """Every resource this call is authorized on, or why none of the resource's targets fits."""
+    targets = TARGETS[r.type](v, r)
+    if not resource_types(action):
+        # No resource-level form: IAM authorizes "*".
+        return [Request(action, "*", context(cfn, handler, action, targets[0], r))]
+    fitting = [t for t in targets if arn_is_of(action, t.arn) and action in (t.only or (action,))]
+    if not fitting:
+        return f"{r.type} {r.name}: no target fits {action} ({resource_types(action)})"
+    return [Request(action, t.arn, context(cfn, handler, action, t, r)) for t in fitting]
+
+
+def invoke_actions(v: Variant) -> set[str]:
+    return {a for token in v.rendered.invokes for a in INVOKES[token]}
+
+
+@pytest.fixture(params=sorted(VARIANTS))
+def v(request: pytest.FixtureRequest) -> Variant:
+    return variant(request.param)
+
+
+def deploy(v: Variant) -> dict[str, Any]:
+    return policies.deploy_policy(v.settings, ACCOUNT)
+
+
+def preview(v: Variant) -> dict[str, Any]:
+    return policies.preview_policy(v.settings, ACCOUNT)
+
+
+def boundary(v: Variant) -> dict[str, Any]:
+    return policies.boundary_policy(v.settings, ACCOUNT)
+
+
+# --- coverage --------------------------------------------------------------------------------------
+def test_every_rendered_type_and_invoke_is_mapped(v: Variant) -> None:
+    types = {r.type for r in v.rendered.resources if not r.type.startswith("ecr-fargate:")}
+    assert types - set(TYPES) == set(), "review the new type's permissions, then map it"
+    assert set(v.rendered.invokes) - set(INVOKES) == set()
+
+
+def test_deploy_allows_every_handler_permission_on_the_resource(v: Variant) -> None:
+    policy = deploy(v)
+    missing = []
+    for cfn, handler, action, r in calls(v):
+        if excluded(cfn, action):
+            continue
+        found = requests(v, cfn, handler, action, r)
+        if isinstance(found, str):
+            missing.append(found)
+            continue
+        missing += [f"{cfn} {handler}: {q}" for q in found if not is_allowed([policy], q)]
+    for action in invoke_actions(v):
+        if not is_allowed([policy], Request(action, "*")):
+            missing.append(f"invoke {action}")
+    assert missing == []
+
+
+def test_preview_allows_every_read_and_invoke(v: Variant) -> None:
+    policy = preview(v)
+    missing = []
+    for cfn, handler, action, r in calls(v):
+        if handler != "read" or excluded(cfn, action) or action.endswith("GetSecretValue"):
+            continue
+        found = requests(v, cfn, handler, action, r)
+        assert not isinstance(found, str), found
+        missing += [str(q) for q in found if not is_allowed([policy], q)]
+    missing += [a for a in invoke_actions(v) if not is_allowed([policy], Request(a, "*"))]
+    assert missing == []
+
+
+def test_every_exclusion_is_needed_and_never_granted() -> None:
+    seen = set()
+    for name in VARIANTS:
+        v = variant(name)
+        for cfn, _, action, _ in calls(v):
+            seen |= {k for k in (action, f"{cfn} {action}") if k in EXCLUSIONS}
+        allowed = policies.actions_of([deploy(v)])
+        assert {a for a in EXCLUSIONS if ":" in a and " " not in a} & allowed == set()
+    assert set(EXCLUSIONS) - seen == set(), "an exclusion no rendered resource needs"
+
+
+# --- least privilege ------------------------------------------------------------------------------
+def expected_actions(v: Variant) -> set[str]:
+    """What the rendered types' handlers list, the provider's extra calls, push and invokes."""
+    found = set(policies.PUSH_ACTIONS + policies.IMAGE_READ_ACTIONS) | invoke_actions(v)
+    found |= {action for _, _, action, _ in calls(v)}
+    return found
+
+
+def test_deploy_allows_nothing_beyond_what_the_stack_needs(v: Variant) -> None:
+    allowed = policies.actions_of([deploy(v)])
+    assert allowed - expected_actions(v) == set()
+    for st in deploy(v)["Statement"]:
+        if st["Effect"] == "Allow":
+            assert all("*" not in a for a in st["Action"]), st["Sid"]
+
+
+def test_preview_only_reads(v: Variant) -> None:
+    allowed = policies.actions_of([preview(v)])
+    assert allowed, "the preview role reads something"
+    assert {a: access_level(a) for a in allowed if access_level(a) not in ("Read", "List")} == {}
+    assert "secretsmanager:GetSecretValue" not in allowed
+    assert allowed <= expected_actions(v)
+
+
+def test_every_action_is_real() -> None:
+    for name in VARIANTS:
+        v = variant(name)
+        docs = [deploy(v), preview(v), boundary(v)]
+        assert policies.unknown_actions(*docs) == []
+        allowed = policies.actions_of(docs)
+        assert {a for a in allowed if action_details(a) is None} == set()
+    assert policies.unknown_actions(
+        policies.document([policies.statement("x", ["ecr:PushImage"], "*")])
+    ) == ["ecr:PushImage"]
