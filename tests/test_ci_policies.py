@@ -7,6 +7,7 @@ Least: the deploy policy allows nothing else. Escalation: no role (CI or stack) 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +15,11 @@ from typing import Any
 import pytest
 
 from ci import policies
-from ci.evaluate import Request, is_allowed
+from ci.evaluate import Request, as_list, is_allowed
 from plan.engine import ACCOUNT_ID
 from settings.naming import StackNames
 from tests.ci_support import (
+    GIVEN_KEY,
     VARIANTS,
     Target,
     Variant,
@@ -444,3 +446,320 @@ def test_every_action_is_real() -> None:
     assert policies.unknown_actions(
         policies.document([policies.statement("x", ["ecr:PushImage"], "*")])
     ) == ["ecr:PushImage"]
+
+
+# --- what the deploy role may NOT do ----------------------------------------------------------------
+OTHER = StackNames("other")
+BOUNDED_WRITES = (
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+)
+POLICY_WRITES = (
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy",
+)
+
+
+def allowed(v: Variant, action: str, resource: str = "*", /, **context: Any) -> bool:
+    return is_allowed([deploy(v)], Request(action, resource, context))
+
+
+def test_role_writes_need_the_boundary_and_the_stack_path(v: Variant) -> None:
+    n = names(v)
+    mine = {"iam:PermissionsBoundary": n.boundary_arn(ACCOUNT)}
+    theirs = {"iam:PermissionsBoundary": OTHER.boundary_arn(ACCOUNT)}
+    elsewhere = [
+        n.deploy_role_arn(ACCOUNT),
+        n.preview_role_arn(ACCOUNT),
+        OTHER.role_arn(ACCOUNT, "fargate-task"),
+        f"arn:aws:iam::{ACCOUNT}:role/admin",
+    ]
+    for action in BOUNDED_WRITES:
+        role = n.role_arn(ACCOUNT, "fargate-task")
+        assert allowed(v, action, role, **mine), action
+        assert not allowed(v, action, role), action
+        assert not allowed(v, action, role, **theirs), action
+        assert not any(allowed(v, action, arn, **mine) for arn in elsewhere), action
+    assert not allowed(v, "iam:DeleteRolePermissionsBoundary", n.role_arn(ACCOUNT, "x"), **mine)
+    for action in POLICY_WRITES:
+        for policy in (
+            n.boundary_arn(ACCOUNT),
+            n.boundary_arn(ACCOUNT).replace("-boundary", "-deploy-1"),
+        ):
+            assert not allowed(v, action, policy), (action, policy)
+    for role in (n.role_arn(ACCOUNT, "fargate-task"), n.deploy_role_arn(ACCOUNT)):
+        assert not allowed(v, "sts:AssumeRole", role)
+
+
+def test_roles_are_passed_only_to_their_services(v: Variant) -> None:
+    role = names(v).role_arn(ACCOUNT, "fargate-task")
+    assert allowed(v, "iam:PassRole", role, **{"iam:PassedToService": policies.ECS_TASKS})
+    assert not allowed(v, "iam:PassRole", role)
+    assert not allowed(v, "iam:PassRole", role, **{"iam:PassedToService": "lambda.amazonaws.com"})
+    other = OTHER.role_arn(ACCOUNT, "x")
+    assert not allowed(v, "iam:PassRole", other, **{"iam:PassedToService": policies.ECS_TASKS})
+    owner_template = v.settings.account.owns
+    passed = {"iam:PassedToService": policies.ECR}
+    assert allowed(v, "iam:PassRole", role, **passed) == owner_template
+
+
+def test_security_groups_only_the_stacks_own(v: Variant) -> None:
+    group = names(v).security_group_arn(ACCOUNT, "sg-1")
+    stack = v.settings.stack
+    mine, theirs = {"aws:ResourceTag/stack": stack}, {"aws:ResourceTag/stack": "other"}
+    change = ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress")
+    for action in (*change, "ec2:DeleteSecurityGroup"):
+        assert allowed(v, action, group, **mine) == policies.creates_security_group(v.settings)
+        assert not allowed(v, action, group) and not allowed(v, action, group, **theirs)
+    assert not allowed(v, "ec2:CreateSecurityGroup", group)
+    assert not allowed(v, "ec2:CreateSecurityGroup", group, **{"aws:RequestTag/stack": "other"})
+    # No claiming a group by tagging it, and no dropping the tag off one's own.
+    claim = {"aws:RequestTag/stack": stack, "aws:TagKeys": ["stack"]}
+    assert not allowed(v, "ec2:CreateTags", group, **claim)
+    assert not allowed(v, "ec2:CreateTags", group, **claim, **theirs)
+    handover = {**mine, "aws:RequestTag/stack": "other", "aws:TagKeys": ["stack"]}
+    assert not allowed(v, "ec2:CreateTags", group, **handover)
+    assert not allowed(v, "ec2:DeleteTags", group, **mine, **{"aws:TagKeys": ["stack"]})
+
+
+def test_push_reaches_every_stack_repository_and_no_other(v: Variant) -> None:
+    n = names(v)
+    assert allowed(v, "ecr:GetAuthorizationToken")
+    for repo in v.settings.registry.repositories:
+        arn = n.repository_arn(ACCOUNT, repo.name)
+        assert all(allowed(v, a, arn) for a in policies.PUSH_ACTIONS), repo.name
+    sibling = "prod/api" if v.settings.stack == "dev" else "dev/api"
+    for other in (sibling, "other/api", "ecr-public/library/nginx"):
+        arn = n.repository_arn(ACCOUNT, other)
+        assert not any(allowed(v, a, arn) for a in policies.PUSH_ACTIONS), other
+        assert not allowed(v, "ecr:DeleteRepository", arn)
+
+
+def test_custom_repository_names_get_push_and_defaults_do_not() -> None:
+    v = variant("prod-custom-repositories")
+    arns = policies.repository_arns(v.settings, ACCOUNT)
+    assert arns == sorted(
+        names(v).repository_arn(ACCOUNT, r) for r in ("team-a/custom-api", "worker-images")
+    )
+    assert allowed(v, "ecr:PutImage", arns[0])
+    assert not allowed(v, "ecr:PutImage", names(v).repository_arn(ACCOUNT, "prod/api"))
+
+
+REGISTRY_WIDE = (
+    "ecr:CreatePullThroughCacheRule",
+    "ecr:CreateRepositoryCreationTemplate",
+    "ecr:DeletePullThroughCacheRule",
+    "ecr:PutRegistryScanningConfiguration",
+    "inspector2:Enable",
+)
+
+
+def test_registry_wide_settings_only_for_the_owner(v: Variant) -> None:
+    owns = v.settings.account.owns
+    assert {a: allowed(v, a) for a in REGISTRY_WIDE} == {a: owns for a in REGISTRY_WIDE}
+    secret = (
+        names(v).secret_arn(ACCOUNT, "ecr-pullthroughcache/docker-hub").replace("??????", "AbCdEf")
+    )
+    assert allowed(v, "secretsmanager:GetSecretValue", secret) == (v.name == "prod-credentials")
+    other = names(v).secret_arn(ACCOUNT, "prod/database").replace("??????", "AbCdEf")
+    assert not allowed(v, "secretsmanager:GetSecretValue", other)
+    assert not allowed(v, "secretsmanager:PutSecretValue", other)
+
+
+def test_the_stack_key_is_created_tagged_and_no_other_key_is_claimed() -> None:
+    v = variant("prod-owner-stack-key")
+    key = names(v).key_arn(ACCOUNT, "1234abcd-0000-0000-0000-000000000000")
+    tags = {"aws:RequestTag/stack": "prod", "aws:TagKeys": ["environment", "project", "stack"]}
+    assert allowed(v, "kms:CreateKey", **tags)
+    assert not allowed(v, "kms:CreateKey")
+    assert not allowed(v, "kms:CreateKey", **{**tags, "aws:RequestTag/stack": "dev"})
+    assert not allowed(v, "kms:CreateKey", **{**tags, "aws:TagKeys": ["stack", "owner"]})
+    assert allowed(v, "kms:TagResource", key, **tags)  # during CreateKey
+    assert not allowed(v, "kms:TagResource", key, **tags, **{"aws:ResourceTag/stack": "dev"})
+    for action in ("kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"):
+        assert not allowed(v, action, key), action
+        assert not allowed(v, action, key, **{"aws:ResourceTag/stack": "dev"}), action
+    assert allowed(v, "kms:ScheduleKeyDeletion", key, **{"aws:ResourceTag/stack": "prod"})
+    assert not allowed(v, "kms:PutKeyPolicy", key, **{"aws:ResourceTag/stack": "prod"})
+    # Grants only through ECR, only for AWS resources.
+    via = {"aws:ResourceTag/stack": "prod", "kms:ViaService": f"ecr.{REGION}.amazonaws.com"}
+    assert allowed(v, "kms:CreateGrant", key, **via, **{"kms:GrantIsForAWSResource": "true"})
+    assert not allowed(v, "kms:CreateGrant", key, **{"aws:ResourceTag/stack": "prod"})
+    assert not allowed(v, "kms:CreateGrant", key, **via)
+
+
+def test_a_given_key_is_used_through_ecr_and_no_key_is_created() -> None:
+    v = variant("prod-given-key")
+    via = {"kms:ViaService": f"ecr.{REGION}.amazonaws.com", "kms:GrantIsForAWSResource": "true"}
+    assert allowed(v, "kms:CreateGrant", GIVEN_KEY, **via)
+    assert not allowed(v, "kms:CreateGrant", names(v).key_arn(ACCOUNT, "other"), **via)
+    assert not allowed(v, "kms:CreateKey", **{"aws:RequestTag/stack": "prod"})
+    assert "kms:ScheduleKeyDeletion" not in policies.actions_of([deploy(v)])
+
+
+def test_consumer_stack_gets_no_registry_wide_or_credential_rights() -> None:
+    v = variant("dev-consumer")
+    assert not v.settings.account.owns
+    granted = policies.actions_of([deploy(v)])
+    assert not {a for a in granted if a.startswith(("inspector2:", "secretsmanager:"))}
+    assert not {a for a in granted if "PullThroughCache" in a or "CreationTemplate" in a}
+    assert not {a for a in granted if a.startswith("kms:")}  # dev encrypts with AES256
+
+
+# --- escalation: every role, CI and stack ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Role:
+    name: str
+    arn: str
+    policies: list[dict[str, Any]]
+    boundary: dict[str, Any] | None
+
+
+def roles(v: Variant) -> list[Role]:
+    """The two CI roles as the bootstrap creates them, and every role the stack renders with its
+    inline policies and the boundary it carries."""
+    n = names(v)
+    found = [
+        Role("deploy", n.deploy_role_arn(ACCOUNT), [deploy(v)], None),
+        Role("preview", n.preview_role_arn(ACCOUNT), [preview(v)], None),
+    ]
+    for r in v.rendered.of_type("aws:iam/role:Role"):
+        assert r.inputs["permissionsBoundary"] == n.boundary_arn(ACCOUNT), r.name
+        inline = [
+            json.loads(p.inputs["policy"])
+            for p in v.rendered.of_type("aws:iam/rolePolicy:RolePolicy")
+            if p.inputs["role"] == r.name
+        ]
+        found.append(Role(r.name, r.state["arn"], inline, boundary(v)))
+    return found
+
+
+def escalations(v: Variant, role: Role) -> Iterator[Request]:
+    """Requests that would let a role widen its own or another principal's permissions."""
+    n = names(v)
+    targets = {
+        role.arn,
+        n.role_arn(ACCOUNT, "x"),
+        n.deploy_role_arn(ACCOUNT),
+        OTHER.role_arn(ACCOUNT, "x"),
+    }
+    for arn in sorted(targets | {f"arn:aws:iam::{ACCOUNT}:role/admin"}):
+        for action in BOUNDED_WRITES:
+            yield Request(action, arn)  # a role written without the boundary
+            yield Request(action, arn, {"iam:PermissionsBoundary": OTHER.boundary_arn(ACCOUNT)})
+        yield Request("iam:DeleteRolePermissionsBoundary", arn)
+        yield Request("iam:PassRole", arn)  # passed without naming the service
+        yield Request("iam:PassRole", arn, {"iam:PassedToService": "lambda.amazonaws.com"})
+        yield Request("sts:AssumeRole", arn)
+    for arn in (role.arn, n.deploy_role_arn(ACCOUNT), n.preview_role_arn(ACCOUNT)):
+        # Its own (or the CI roles') policies and trust, even with the stack's boundary named.
+        for action in (*BOUNDED_WRITES, "iam:DeleteRole"):
+            yield Request(action, arn, {"iam:PermissionsBoundary": n.boundary_arn(ACCOUNT)})
+    for action in POLICY_WRITES:
+        yield Request(action, n.boundary_arn(ACCOUNT))
+    for action in ("iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy"):
+        yield Request(action, f"arn:aws:iam::{ACCOUNT}:user/x")
+    yield Request("iam:CreateOpenIDConnectProvider", n.oidc_provider_arn(ACCOUNT))
+    yield Request("iam:UpdateOpenIDConnectProviderThumbprint", n.oidc_provider_arn(ACCOUNT))
+    yield Request("organizations:LeaveOrganization", "*")
+    yield Request(
+        "kms:PutKeyPolicy", n.key_arn(ACCOUNT, "k"), {"aws:ResourceTag/stack": v.settings.stack}
+    )
+    group = n.security_group_arn(ACCOUNT, "sg-1")
+    for action in ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"):
+        yield Request(action, group)  # a group the stack does not own
+
+
+def test_no_role_can_escalate(v: Variant) -> None:
+    found = [
+        f"{role.name}: {q}"
+        for role in roles(v)
+        for q in escalations(v, role)
+        if is_allowed(role.policies, q, role.boundary)
+    ]
+    assert found == []
+
+
+def test_no_statement_shape_opens_a_path(v: Variant) -> None:
+    """Structure, beyond the probes: no wildcard action, PassRole always names its services,
+    role-policy writes always require the boundary."""
+    for role in roles(v):
+        for doc in [*role.policies, *([role.boundary] if role.boundary else [])]:
+            for st in doc["Statement"]:
+                if st["Effect"] != "Allow":
+                    continue
+                actions = as_list(st["Action"])
+                condition = st.get("Condition", {})
+                assert all(a != "*" and not a.endswith(":*") for a in actions), (role.name, st)
+                assert not {
+                    a for a in actions if a.startswith(("iam:", "sts:", "organizations:"))
+                } - {
+                    *BOUNDED_WRITES,
+                    "iam:DeleteRole",
+                    "iam:UpdateRole",
+                    "iam:UpdateRoleDescription",
+                    "iam:PassRole",
+                    "iam:CreateServiceLinkedRole",
+                    "iam:GetRole",
+                    "iam:GetRolePolicy",
+                    "iam:ListAttachedRolePolicies",
+                    "iam:ListRolePolicies",
+                    "iam:ListInstanceProfilesForRole",
+                    "iam:TagRole",
+                    "iam:UntagRole",
+                }, (role.name, st)
+                if "iam:PassRole" in actions:
+                    assert condition["StringEquals"]["iam:PassedToService"], st
+                if set(actions) & set(BOUNDED_WRITES):
+                    boundary_arn = names(v).boundary_arn(ACCOUNT)
+                    assert condition["StringEquals"]["iam:PermissionsBoundary"] == boundary_arn
+                if "iam:CreateServiceLinkedRole" in actions:
+                    assert condition["StringEquals"]["iam:AWSServiceName"], st
+
+
+def test_the_boundary_caps_stack_roles_without_breaking_them(v: Variant) -> None:
+    cap = boundary(v)
+    granted = policies.actions_of([cap])
+    assert not {a for a in granted if a.startswith(("iam:", "sts:", "organizations:"))}
+    assert not granted & {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:Decrypt"}
+    tags = {"aws:ResourceTag/stack": v.settings.stack}
+    for role in roles(v)[2:]:
+        for doc in role.policies:
+            for st in doc["Statement"]:
+                for action in as_list(st["Action"]):
+                    for resource in as_list(st["Resource"]):
+                        q = Request(action, resource, tags)
+                        assert is_allowed(role.policies, q, cap), (role.name, action, resource)
+    exec_on = v.settings.fargate is not None and v.settings.fargate.enable_execute_command
+    assert ("ssmmessages:OpenDataChannel" in granted) == exec_on
+
+
+def test_the_guards_hold_even_beside_an_administrator_policy(v: Variant) -> None:
+    """The explicit Denies still win if someone attaches a broad policy to the deploy role."""
+    n = names(v)
+    admin = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    both = [deploy(v), admin]
+    guarded = [
+        Request("iam:PutRolePolicy", n.deploy_role_arn(ACCOUNT)),
+        Request("iam:UpdateAssumeRolePolicy", n.preview_role_arn(ACCOUNT)),
+        Request("iam:PutRolePolicy", OTHER.deploy_role_arn(ACCOUNT)),
+        Request("iam:CreatePolicyVersion", n.boundary_arn(ACCOUNT)),
+        Request("iam:DeletePolicy", OTHER.boundary_arn(ACCOUNT)),
+        Request("iam:UpdateOpenIDConnectProviderThumbprint", n.oidc_provider_arn(ACCOUNT)),
+        Request("iam:DeleteRolePermissionsBoundary", n.role_arn(ACCOUNT, "fargate-task")),
+        Request("sts:AssumeRole", n.role_arn(ACCOUNT, "fargate-task")),
+    ]
+    assert [q for q in guarded if is_allowed(both, q)] == []
+    assert is_allowed(both, Request("iam:PutRolePolicy", n.role_arn(ACCOUNT, "x")))
