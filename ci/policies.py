@@ -50,6 +50,8 @@ ECR = "ecr.amazonaws.com"
 PULL_THROUGH_CACHE = "pullthroughcache.ecr.amazonaws.com"
 INSPECTOR = "inspector2.amazonaws.com"
 ECS = "ecs.amazonaws.com"
+# The ECR creation-template role's actions (registry.cache, which needs pulumi, grants them; the
+# boundary test checks the rendered role stays within the boundary).
 REPOSITORY_TEMPLATE_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource")
 KMS_GRANT_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant")
 
@@ -112,7 +114,8 @@ def credential_secrets(settings: Settings, account: str) -> list[str]:
     )
 
 
-def stack_key_condition(settings: Settings) -> Condition:
+def owned_by_stack(settings: Settings) -> Condition:
+    """A resource tagged `stack=<this stack>` (tag-based access: keys, security groups)."""
     return {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": settings.stack}}
 
 
@@ -143,62 +146,51 @@ def service_linked_role(settings: Settings, account: str, service: str, sid: str
 def read_statements(settings: Settings, account: str) -> list[Statement]:
     """The read handlers of every rendered type and the program's invokes, nothing else."""
     names = settings.names
-    unscoped = {"ecr:GetAuthorizationToken"}  # the image build's login invoke; no resource form
     found: list[Statement] = []
     repositories = repository_arns(settings, account)
     if repositories:
-        reads = (
-            "ecr:DescribeRepositories",
-            "ecr:GetLifecyclePolicy",
-            "ecr:GetRepositoryPolicy",
-            "ecr:ListTagsForResource",
+        reads = ("ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy")
+        found.append(
+            statement("ReadStackRepositories", (*reads, "ecr:ListTagsForResource"), repositories)
         )
-        found.append(statement("ReadStackRepositories", reads, repositories))
-    if settings.account.owns:
-        unscoped |= {"ecr:GetRegistryScanningConfiguration"}
-        if settings.cache.rules:
-            unscoped |= {"ecr:DescribePullThroughCacheRules"}
-        if template_prefixes(settings):
-            unscoped |= {"ecr:DescribeRepositoryCreationTemplates"}
     if settings.fargate is not None or creates_template_role(settings):
-        role_reads = (
-            "iam:GetRole",
-            "iam:GetRolePolicy",
-            "iam:ListAttachedRolePolicies",
-            "iam:ListRolePolicies",
-        )
+        reads = ("iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies")
+        role_reads = (*reads, "iam:ListRolePolicies")
         found.append(statement("ReadStackRoles", role_reads, names.role_arn(account)))
     if settings.fargate is not None:
         found += _read_fargate(settings, account)
-        # None of these reads has a resource-level form: the task definitions, the log groups,
-        # the VPC and subnet invokes, and the security group the stack creates.
-        unscoped |= {"ecs:DescribeTaskDefinition", "logs:DescribeLogGroups"}
-        network = settings.fargate.network
-        if not network.subnet_ids or not network.security_group_ids:
-            unscoped |= {"ec2:DescribeSubnets", "ec2:DescribeVpcs"}
-        if creates_security_group(settings):
-            # Before deleting the group: instances (the handler) and network interfaces (the
-            # provider) still using it.
-            unscoped |= {"ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"}
-            unscoped |= {"ec2:DescribeSecurityGroups"}
     if settings.registry.create_kms_key:
-        key_reads = (
-            "kms:DescribeKey",
-            "kms:GetKeyPolicy",
-            "kms:GetKeyRotationStatus",
-            "kms:ListResourceTags",
-        )
-        found.append(
-            statement(
-                "ReadStackKey", key_reads, names.key_arn(account), stack_key_condition(settings)
-            )
-        )
+        reads = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus")
+        key_reads = (*reads, "kms:ListResourceTags")
+        condition = owned_by_stack(settings)
+        found.append(statement("ReadStackKey", key_reads, names.key_arn(account), condition))
     secrets = credential_secrets(settings, account)
     if secrets:
-        found.append(
-            statement("ReadCacheCredentialMetadata", ["secretsmanager:DescribeSecret"], secrets)
-        )
-    found.append(statement("ReadUnscoped", unscoped, "*"))
+        describe = ["secretsmanager:DescribeSecret"]
+        found.append(statement("ReadCacheCredentialMetadata", describe, secrets))
+    return [*found, statement("ReadUnscoped", unscoped_reads(settings), "*")]
+
+
+def unscoped_reads(settings: Settings) -> set[str]:
+    """Reads with no resource-level form: "*" is the only resource they take."""
+    found = {"ecr:GetAuthorizationToken"}  # the image build's registry login (an invoke)
+    if settings.account.owns:
+        found |= {"ecr:GetRegistryScanningConfiguration"}
+        if settings.cache.rules:
+            found |= {"ecr:DescribePullThroughCacheRules"}
+        if template_prefixes(settings):
+            found |= {"ecr:DescribeRepositoryCreationTemplates"}
+    if settings.fargate is None:
+        return found
+    found |= {"ecs:DescribeTaskDefinition", "logs:DescribeLogGroups"}
+    network = settings.fargate.network
+    if not network.subnet_ids or not network.security_group_ids:
+        found |= {"ec2:DescribeSubnets", "ec2:DescribeVpcs"}  # the VPC and subnet invokes
+    if creates_security_group(settings):
+        # Before deleting the group: instances (the handler) and network interfaces (the
+        # provider) still using it.
+        found |= {"ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"}
+        found |= {"ec2:DescribeSecurityGroups"}
     return found
 
 
@@ -332,14 +324,18 @@ def _keys(settings: Settings, account: str) -> list[Statement]:
     # CreateKey with tags is authorized as kms:TagResource on "all keys in the account and Region",
     # because the key does not exist yet: TagResource cannot be scoped to one key.
     # https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html
-    # So tagging is allowed only to set exactly the stack's tags, with `stack` = this stack, and
-    # never on a key another stack owns (`aws:ResourceTag/stack` must be absent or this stack).
+    # So tagging may only set the stack's tag keys, `stack` only to this stack, and never on a key
+    # another stack owns (`aws:ResourceTag/stack` must be absent or this stack); a later change
+    # of another tag sends that tag alone.
     # IAM cannot tell a new key from an existing key without a `stack` tag: give the account's
     # other keys a `stack` tag (or a key policy that does not delegate to IAM) to keep them
     # out of reach; ScheduleKeyDeletion additionally needs the key's own tag to name the stack.
     tag_new: Condition = {
-        **tags,
-        "StringEqualsIfExists": {f"aws:ResourceTag/{STACK_TAG}": settings.stack},
+        "ForAllValues:StringEquals": {"aws:TagKeys": sorted(settings.tags)},
+        "StringEqualsIfExists": {
+            f"aws:RequestTag/{STACK_TAG}": settings.stack,
+            f"aws:ResourceTag/{STACK_TAG}": settings.stack,
+        },
     }
     manage = (
         "kms:DisableKey",
@@ -354,7 +350,7 @@ def _keys(settings: Settings, account: str) -> list[Statement]:
         *found,
         statement("CreateStackKey", ["kms:CreateKey"], "*", tags),
         statement("TagStackKey", ["kms:TagResource"], names.key_arn(account), tag_new),
-        statement("ManageStackKey", manage, names.key_arn(account), stack_key_condition(settings)),
+        statement("ManageStackKey", manage, names.key_arn(account), owned_by_stack(settings)),
     ]
 
 
@@ -451,7 +447,7 @@ def _security_group(settings: Settings, account: str) -> list[Statement]:
         return []
     groups = names.security_group_arn(account)
     tagged: Condition = {"StringEquals": {f"aws:RequestTag/{STACK_TAG}": settings.stack}}
-    owned = stack_key_condition(settings)
+    owned = owned_by_stack(settings)
     change = (
         "ec2:AuthorizeSecurityGroupEgress",
         "ec2:AuthorizeSecurityGroupIngress",
@@ -568,7 +564,7 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
         registry = settings.registry
         if registry.encryption == "KMS":
             key = names.key_arn(account) if registry.create_kms_key else str(registry.kms_key_arn)
-            condition = stack_key_condition(settings) if registry.create_kms_key else None
+            condition = owned_by_stack(settings) if registry.create_kms_key else None
             found.append(statement("EncryptCachedRepositories", KMS_GRANT_ACTIONS, key, condition))
     return document(found)
 

@@ -309,11 +309,14 @@ def context(cfn: str, handler: str, action: str, target: Target, r: Any) -> dict
     creating = creating and (name.startswith(("Create", "Register")) or action in TAG_ON_CREATE)
     found: dict[str, Any] = {}
     tags = tags_of(r)
+    tagging = name in ("CreateTags", "TagResource", "TagRole")
     if name.startswith(("Untag", "DeleteTags")):
         found["aws:TagKeys"] = ["retired"]  # an update drops a tag the config no longer sets
-    elif handler in ("create", "update") and "aws:RequestTag/${TagKey}" in keys and tags:
-        found.update({f"aws:RequestTag/{k}": t for k, t in tags.items()})
-        found["aws:TagKeys"] = sorted(tags)
+    elif "aws:RequestTag/${TagKey}" in keys and tags and (handler == "create" or tagging):
+        # A create sends all the tags; an update re-sends the tags that changed, never `stack`.
+        sent = tags if handler == "create" else {k: t for k, t in tags.items() if k != "stack"}
+        found.update({f"aws:RequestTag/{k}": t for k, t in sent.items()})
+        found["aws:TagKeys"] = sorted(sent)
     if target.tags and not creating:
         found.update({f"aws:ResourceTag/{k}": t for k, t in target.tags.items()})
     if action == "iam:PassRole" and target.passed_to:
