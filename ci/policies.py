@@ -249,11 +249,15 @@ def _registry(settings: Settings, account: str) -> list[Statement]:
     if not settings.account.owns:
         return []
     # Registry scanning, pull-through rules and creation templates have no resource-level form.
-    # ENHANCED scanning is Amazon Inspector: ECR enables (and on the way back disables) it for the
-    # caller. https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning-enhanced.html
-    actions = {"ecr:PutRegistryScanningConfiguration", "inspector2:Enable", "inspector2:Disable"}
-    actions |= {"inspector2:ListAccountPermissions"}
-    found = [service_linked_role(settings, account, INSPECTOR, "InspectorServiceLinkedRole")]
+    actions = {"ecr:PutRegistryScanningConfiguration"}
+    found: list[Statement] = []
+    if settings.registry.scan_type == "ENHANCED":
+        # ENHANCED scanning is Amazon Inspector, which ECR enables (and, switching back to BASIC,
+        # disables) for the caller. inspector2:Enable/Disable have no resource-level form or
+        # condition keys, so only a stack that asks for ENHANCED scanning gets them.
+        # https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning-enhanced.html
+        actions |= {"inspector2:Disable", "inspector2:Enable", "inspector2:ListAccountPermissions"}
+        found.append(service_linked_role(settings, account, INSPECTOR, "InspectorLinkedRole"))
     if settings.cache.rules:
         actions |= {"ecr:CreatePullThroughCacheRule", "ecr:DeletePullThroughCacheRule"}
         actions |= {"ecr:UpdatePullThroughCacheRule"}
@@ -302,7 +306,7 @@ def _keys(settings: Settings, account: str) -> list[Statement]:
     """The registry key: created with the stack's tags, then managed only while it carries them."""
     names = settings.names
     registry = settings.registry
-    if registry.encryption != "KMS" or not registry.repositories:
+    if registry.encryption != "KMS":
         return []
     key = names.key_arn(account) if registry.create_kms_key else str(registry.kms_key_arn)
     ecr_calls: Condition = {"StringEquals": {"kms:ViaService": via_ecr(settings)}}

@@ -279,6 +279,9 @@ def applies(cfn: str, action: str, r: Any) -> bool:
         return bool(r.inputs.get("credentialArn"))
     if action == "iam:PassRole" and cfn.startswith("AWS::ECR::"):
         return bool(r.inputs.get("customRoleArn"))
+    if cfn == "AWS::ECR::RegistryScanningConfiguration" and not action.startswith("ecr:"):
+        # Amazon Inspector (and its service-linked role) is what ENHANCED scanning is.
+        return bool(r.inputs.get("scanType") == "ENHANCED")
     return True
 
 
@@ -562,13 +565,16 @@ REGISTRY_WIDE = (
     "ecr:CreateRepositoryCreationTemplate",
     "ecr:DeletePullThroughCacheRule",
     "ecr:PutRegistryScanningConfiguration",
-    "inspector2:Enable",
 )
 
 
 def test_registry_wide_settings_only_for_the_owner(v: Variant) -> None:
     owns = v.settings.account.owns
     assert {a: allowed(v, a) for a in REGISTRY_WIDE} == {a: owns for a in REGISTRY_WIDE}
+    # Inspector is account-wide and unscoped: only for an owner that asks for ENHANCED scanning.
+    enhanced = owns and v.settings.registry.scan_type == "ENHANCED"
+    for action in ("inspector2:Enable", "inspector2:Disable"):
+        assert allowed(v, action) == enhanced, action
     secret = (
         names(v).secret_arn(ACCOUNT, "ecr-pullthroughcache/docker-hub").replace("??????", "AbCdEf")
     )
