@@ -186,11 +186,16 @@ def _role(
 
 def template(stacks: Sequence[Settings]) -> dict[str, Any]:
     """The whole CloudFormation template for these stacks (already validated)."""
+    partitions = sorted({s.partition.name for s in stacks})
+    if len(partitions) != 1:
+        raise BootstrapError(
+            f"one template deploys to one account: the stacks are in partitions {partitions}"
+        )
     given = provider_arn(stacks)
     resources: dict[str, Any] = {}
     outputs: dict[str, Any] = {}
     depends: list[str] = []
-    provider = given or StackNames("bootstrap").oidc_provider_arn(ACCOUNT)
+    provider = given or stacks[0].names.oidc_provider_arn(ACCOUNT)
     if given is None:
         depends = [PROVIDER_ID]
         resources[PROVIDER_ID] = {

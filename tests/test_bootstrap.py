@@ -250,3 +250,17 @@ def test_a_missing_stack_names_every_problem(tmp_path: Path) -> None:
 def test_settings_come_from_the_stack_files() -> None:
     (dev,) = load("dev")
     assert dev == settings.load(from_files("dev", stack_dir=STACKS))
+
+
+def test_one_template_is_one_partition(tmp_path: Path) -> None:
+    service = {"ecr-fargate:services": [{"name": "api"}], "ecr-fargate:github": GITHUB}
+    stack_file(tmp_path, "east", {"aws:region": "us-east-1", **service})
+    china = {**service, "ecr-fargate:github": {"repository": "octo/app"}}
+    stack_file(tmp_path, "china", {"aws:region": "cn-north-1", **china})
+    (cn,) = load("china", stack_dir=tmp_path)
+    template = resolved(bootstrap.template([cn]))
+    role = template["Resources"]["ChinaDeployRole"]["Properties"]
+    principal = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Federated"]
+    assert principal.startswith(f"arn:aws-cn:iam::{ACCOUNT_ID}:oidc-provider/")
+    with pytest.raises(bootstrap.BootstrapError, match="partitions"):
+        bootstrap.template(load("east", "china", stack_dir=tmp_path))
