@@ -24,6 +24,7 @@ import settings
 from plan import engine
 from plan.engine import ACCOUNT_ID, Rendered
 from settings import Settings
+from settings.naming import StackNames
 from tests.conftest import GIT_ENV, STACKS
 
 HANDLERS = ("create", "read", "update", "delete")
@@ -78,6 +79,17 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
             "enhancedScanning": True,
             **_prod_with("registry", rootCreationTemplate=True),
         },
+        {},
+    ),
+    "prod-repository-policy": (
+        "prod",
+        _prod_with(
+            "registry",
+            crossAccountPullAccountIds=["210987654321"],
+            pushRoleArns=[
+                f"arn:aws:iam::{ACCOUNT_ID}:role/ecr-fargate-ci/prod/ecr-fargate-prod-deploy"
+            ],
+        ),
         {},
     ),
     "dev-given-network": (

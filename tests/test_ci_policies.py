@@ -38,7 +38,7 @@ REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
-class Mapping_:
+class Handlers:
     """Which CloudFormation handlers stand for a Pulumi type, and the provider's own calls the
     schema does not list (each with its reason)."""
 
@@ -46,48 +46,48 @@ class Mapping_:
     extra: tuple[str, ...] = ()
 
 
-# Reviewed: a new Pulumi type in the stack fails `test_every_rendered_type_is_mapped` until it is
+# Reviewed: a new Pulumi type in the stack fails `test_every_rendered_type_and_invoke_is_mapped` until it is
 # added here, so no resource reaches AWS without its permissions being checked.
-TYPES: dict[str, Mapping_] = {
-    "aws:ecr/repository:Repository": Mapping_((("AWS::ECR::Repository", None),)),
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy": Mapping_(
+TYPES: dict[str, Handlers] = {
+    "aws:ecr/repository:Repository": Handlers((("AWS::ECR::Repository", None),)),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": Handlers(
         (("AWS::ECR::Repository", "LifecyclePolicy"),)
     ),
-    "aws:ecr/repositoryPolicy:RepositoryPolicy": Mapping_(
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": Handlers(
         (("AWS::ECR::Repository", "RepositoryPolicy"),)
     ),
-    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": Mapping_(
+    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": Handlers(
         (("AWS::ECR::RegistryScanningConfiguration", None),)
     ),
     # The provider changes a rule's credential in place instead of replacing the rule.
-    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": Mapping_(
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": Handlers(
         (("AWS::ECR::PullThroughCacheRule", None),), ("ecr:UpdatePullThroughCacheRule",)
     ),
-    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": Mapping_(
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": Handlers(
         (("AWS::ECR::RepositoryCreationTemplate", None),)
     ),
-    "aws:kms/key:Key": Mapping_((("AWS::KMS::Key", None),)),
-    "aws:secretsmanager/secret:Secret": Mapping_((("AWS::SecretsManager::Secret", None),)),
+    "aws:kms/key:Key": Handlers((("AWS::KMS::Key", None),)),
+    "aws:secretsmanager/secret:Secret": Handlers((("AWS::SecretsManager::Secret", None),)),
     # The provider writes a version with PutSecretValue and, on delete, moves AWSCURRENT off it.
-    "aws:secretsmanager/secretVersion:SecretVersion": Mapping_(
+    "aws:secretsmanager/secretVersion:SecretVersion": Handlers(
         (("AWS::SecretsManager::Secret", None),),
         ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
     ),
     # The provider removes a role from its instance profiles before it deletes the role.
-    "aws:iam/role:Role": Mapping_(
+    "aws:iam/role:Role": Handlers(
         (("AWS::IAM::Role", None),), ("iam:ListInstanceProfilesForRole",)
     ),
-    "aws:iam/rolePolicy:RolePolicy": Mapping_((("AWS::IAM::RolePolicy", None),)),
-    "aws:cloudwatch/logGroup:LogGroup": Mapping_((("AWS::Logs::LogGroup", None),)),
-    "aws:ecs/cluster:Cluster": Mapping_((("AWS::ECS::Cluster", None),)),
-    "aws:ecs/taskDefinition:TaskDefinition": Mapping_((("AWS::ECS::TaskDefinition", None),)),
-    "aws:ecs/service:Service": Mapping_((("AWS::ECS::Service", None),)),
+    "aws:iam/rolePolicy:RolePolicy": Handlers((("AWS::IAM::RolePolicy", None),)),
+    "aws:cloudwatch/logGroup:LogGroup": Handlers((("AWS::Logs::LogGroup", None),)),
+    "aws:ecs/cluster:Cluster": Handlers((("AWS::ECS::Cluster", None),)),
+    "aws:ecs/taskDefinition:TaskDefinition": Handlers((("AWS::ECS::TaskDefinition", None),)),
+    "aws:ecs/service:Service": Handlers((("AWS::ECS::Service", None),)),
     # Before deleting a group the provider waits for network interfaces that still use it.
-    "aws:ec2/securityGroup:SecurityGroup": Mapping_(
+    "aws:ec2/securityGroup:SecurityGroup": Handlers(
         (("AWS::EC2::SecurityGroup", None),), ("ec2:DescribeNetworkInterfaces",)
     ),
     # Not a CloudFormation type: the registry login and the `docker push` of the built image.
-    "docker:index/image:Image": Mapping_((), (*policies.PUSH_ACTIONS, "ecr:GetAuthorizationToken")),
+    "docker:index/image:Image": Handlers((), (*policies.PUSH_ACTIONS, "ecr:GetAuthorizationToken")),
 }
 # The program's invokes (provider functions), also made by `pulumi preview`.
 # sts:GetCallerIdentity needs no permission:
