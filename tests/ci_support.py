@@ -86,9 +86,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
         _prod_with(
             "registry",
             crossAccountPullAccountIds=["210987654321"],
-            pushRoleArns=[
-                f"arn:aws:iam::{ACCOUNT_ID}:role/ecr-fargate-ci/prod/ecr-fargate-prod-deploy"
-            ],
+            # Push only by the CI deploy role: its pushes must still be allowed.
+            pushRoleArns=[StackNames("prod").deploy_role_arn(ACCOUNT_ID)],
         ),
         {},
     ),
