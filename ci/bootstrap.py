@@ -35,6 +35,7 @@ PROVIDER_ID = "GithubOidcProvider"
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 MANAGED_POLICY_CHARS = 6144
 MANAGED_POLICIES_PER_ROLE = 10
+INLINE_POLICY_CHARS = 10240  # all of one role's inline policies together
 SESSION_SECONDS = 3600
 
 
@@ -123,6 +124,9 @@ def stack_resources(s: Settings, provider: str, depends: list[str]) -> dict[str,
     chunks = pack(deploy["Statement"], MANAGED_POLICY_CHARS)
     if len(chunks) > MANAGED_POLICIES_PER_ROLE:
         raise BootstrapError(f"stack {s.stack!r}: the deploy policy needs {len(chunks)} policies")
+    preview = policies.preview_policy(s, ACCOUNT)
+    if size(preview) > INLINE_POLICY_CHARS:
+        raise BootstrapError(f"stack {s.stack!r}: the preview policy exceeds IAM's inline quota")
     deploy_ids = [logical_id(s.stack, f"DeployPolicy{i}") for i in range(1, len(chunks) + 1)]
     resources: dict[str, Any] = {
         logical_id(s.stack, "Boundary"): _managed(
@@ -144,7 +148,7 @@ def stack_resources(s: Settings, provider: str, depends: list[str]) -> dict[str,
         names,
         oidc.trust_policy(provider, [github.preview_subject]),
         depends,
-        Policies=[{"PolicyName": "preview", "PolicyDocument": policies.preview_policy(s, ACCOUNT)}],
+        Policies=[{"PolicyName": "preview", "PolicyDocument": preview}],
         Description=f"GitHub Actions: pulumi preview of stack {s.stack} (read only)",
     )
     resources[logical_id(s.stack, "DeployRole")] = _role(

@@ -121,6 +121,7 @@ def test_the_deploy_policy_is_split_under_the_iam_quota(
     assert preview == [
         {"PolicyName": "preview", "PolicyDocument": policies.preview_policy(s, ACCOUNT_ID)}
     ]
+    assert bootstrap.size(preview[0]["PolicyDocument"]) <= bootstrap.INLINE_POLICY_CHARS
 
 
 def test_pack_keeps_order_and_limits() -> None:
