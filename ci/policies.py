@@ -114,6 +114,19 @@ def credential_secrets(settings: Settings, account: str) -> list[str]:
     )
 
 
+def fargate_service(settings: Settings) -> str:
+    """The one service the stack runs: its family and log group are named for it exactly, so a
+    stack `prod` never reaches the `ecr-fargate-prod-eu-*` names of a stack `prod-eu`."""
+    assert settings.fargate is not None
+    return settings.fargate.service.name
+
+
+def log_group_arns(settings: Settings, account: str) -> list[str]:
+    """The log group, in both forms IAM actions use (`log-group:NAME` and `log-group:NAME:*`)."""
+    arn = settings.names.log_group_arn(account, fargate_service(settings))
+    return [arn, f"{arn}:*"]
+
+
 def owned_by_stack(settings: Settings) -> Condition:
     """A resource tagged `stack=<this stack>` (tag-based access: keys, security groups)."""
     return {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": settings.stack}}
@@ -207,12 +220,12 @@ def _read_fargate(settings: Settings, account: str) -> list[Statement]:
         names.cluster_arn(account),
         names.ecs_service_arn(account),
         names.ecs_service_deployment_arn(account),
-        names.task_definition_arn(account),
+        names.task_definition_arn(account, fargate_service(settings)),
     ]
     log_reads = ("logs:GetDataProtectionPolicy", "logs:ListTagsForResource")
     return [
         statement("ReadStackEcs", ecs_reads, ecs_arns),
-        statement("ReadStackLogGroups", log_reads, names.log_group_arn(account)),
+        statement("ReadStackLogGroups", log_reads, log_group_arns(settings, account)),
     ]
 
 
@@ -432,12 +445,16 @@ def _fargate(settings: Settings, account: str) -> list[Statement]:
     return [
         statement("ManageStackCluster", cluster, names.cluster_arn(account)),
         statement("ManageStackServices", service, services),
-        statement("RegisterStackTaskDefinitions", definitions, names.task_definition_arn(account)),
+        statement(
+            "RegisterStackTaskDefinitions",
+            definitions,
+            names.task_definition_arn(account, fargate_service(settings)),
+        ),
         # DeregisterTaskDefinition has no resource-level form: "*" is the only valid resource.
         # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
         statement("DeregisterTaskDefinitions", ["ecs:DeregisterTaskDefinition"], "*"),
         service_linked_role(settings, account, ECS, "EcsServiceLinkedRole"),
-        statement("ManageStackLogGroups", logs, names.log_group_arn(account)),
+        statement("ManageStackLogGroups", logs, log_group_arns(settings, account)),
         *_security_group(settings, account),
     ]
 
@@ -549,7 +566,7 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
             statement(
                 "WriteLogs",
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
-                f"{names.log_group_arn(account)}:log-stream:*",
+                f"{names.log_group_arn(account, fargate_service(settings))}:log-stream:*",
             ),
             statement(
                 "ReadTaskSecrets",

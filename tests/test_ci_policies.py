@@ -772,3 +772,24 @@ def test_the_guards_hold_even_beside_an_administrator_policy(v: Variant) -> None
     ]
     assert [q for q in guarded if is_allowed(both, q)] == []
     assert is_allowed(both, Request("iam:PutRolePolicy", n.role_arn(ACCOUNT, "x")))
+
+
+def test_a_stack_never_reaches_a_stack_whose_name_extends_its_own() -> None:
+    """`prod` must not match `prod-eu`: every name is exact or ends at a delimiter."""
+    v = variant("prod-owner-stack-key")
+    eu = StackNames("prod-eu")
+    mine_tags = {"aws:ResourceTag/stack": "prod"}
+    theirs = [
+        ("ecs:RegisterTaskDefinition", eu.task_definition_arn(ACCOUNT, "api").replace("*", "1")),
+        ("logs:DeleteLogGroup", eu.log_group_arn(ACCOUNT, "api")),
+        ("logs:PutRetentionPolicy", eu.log_group_arn(ACCOUNT, "api") + ":*"),
+        ("ecs:DeleteCluster", eu.cluster_arn(ACCOUNT)),
+        ("ecs:UpdateService", eu.ecs_service_arn(ACCOUNT, "api")),
+        ("ecr:PutImage", eu.repository_arn(ACCOUNT, eu.default_repository("api"))),
+        ("iam:TagRole", eu.role_arn(ACCOUNT, "x")),
+    ]
+    for action, arn in theirs:
+        assert not allowed(v, action, arn, **mine_tags), (action, arn)
+    n = names(v)
+    assert allowed(v, "logs:DeleteLogGroup", n.log_group_arn(ACCOUNT, "api"))
+    assert allowed(v, "ecs:RegisterTaskDefinition", n.task_definition_arn(ACCOUNT, "api"))
