@@ -179,7 +179,8 @@ def read_statements(settings: Settings, account: str) -> list[Statement]:
         found.append(statement("ReadStackKey", key_reads, names.key_arn(account), condition))
     secrets = credential_secrets(settings, account)
     if secrets:
-        describe = ["secretsmanager:DescribeSecret"]
+        # The provider also reads each secret's resource policy.
+        describe = ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"]
         found.append(statement("ReadCacheCredentialMetadata", describe, secrets))
     return [*found, statement("ReadUnscoped", unscoped_reads(settings), "*")]
 

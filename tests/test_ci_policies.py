@@ -43,7 +43,7 @@ class Handlers:
     schema does not list (each with its reason)."""
 
     cfn: tuple[tuple[str, str | None], ...]  # (type, only actions naming this) pairs
-    extra: tuple[str, ...] = ()
+    extra: tuple[tuple[str, str], ...] = ()  # (handler, action) pairs
 
 
 # Reviewed: a new Pulumi type in the stack fails `test_every_rendered_type_and_invoke_is_mapped` until it is
@@ -61,21 +61,27 @@ TYPES: dict[str, Handlers] = {
     ),
     # The provider changes a rule's credential in place instead of replacing the rule.
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": Handlers(
-        (("AWS::ECR::PullThroughCacheRule", None),), ("ecr:UpdatePullThroughCacheRule",)
+        (("AWS::ECR::PullThroughCacheRule", None),), (("update", "ecr:UpdatePullThroughCacheRule"),)
     ),
     "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": Handlers(
         (("AWS::ECR::RepositoryCreationTemplate", None),)
     ),
     "aws:kms/key:Key": Handlers((("AWS::KMS::Key", None),)),
-    "aws:secretsmanager/secret:Secret": Handlers((("AWS::SecretsManager::Secret", None),)),
+    # The provider reads a secret's resource policy along with the secret.
+    "aws:secretsmanager/secret:Secret": Handlers(
+        (("AWS::SecretsManager::Secret", None),), (("read", "secretsmanager:GetResourcePolicy"),)
+    ),
     # The provider writes a version with PutSecretValue and, on delete, moves AWSCURRENT off it.
     "aws:secretsmanager/secretVersion:SecretVersion": Handlers(
         (("AWS::SecretsManager::Secret", None),),
-        ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
+        (
+            ("create", "secretsmanager:PutSecretValue"),
+            ("delete", "secretsmanager:UpdateSecretVersionStage"),
+        ),
     ),
     # The provider removes a role from its instance profiles before it deletes the role.
     "aws:iam/role:Role": Handlers(
-        (("AWS::IAM::Role", None),), ("iam:ListInstanceProfilesForRole",)
+        (("AWS::IAM::Role", None),), (("delete", "iam:ListInstanceProfilesForRole"),)
     ),
     "aws:iam/rolePolicy:RolePolicy": Handlers((("AWS::IAM::RolePolicy", None),)),
     "aws:cloudwatch/logGroup:LogGroup": Handlers((("AWS::Logs::LogGroup", None),)),
@@ -84,10 +90,12 @@ TYPES: dict[str, Handlers] = {
     "aws:ecs/service:Service": Handlers((("AWS::ECS::Service", None),)),
     # Before deleting a group the provider waits for network interfaces that still use it.
     "aws:ec2/securityGroup:SecurityGroup": Handlers(
-        (("AWS::EC2::SecurityGroup", None),), ("ec2:DescribeNetworkInterfaces",)
+        (("AWS::EC2::SecurityGroup", None),), (("delete", "ec2:DescribeNetworkInterfaces"),)
     ),
     # Not a CloudFormation type: the registry login and the `docker push` of the built image.
-    "docker:index/image:Image": Handlers((), (*policies.PUSH_ACTIONS, "ecr:GetAuthorizationToken")),
+    "docker:index/image:Image": Handlers(
+        (), tuple(("create", a) for a in (*policies.PUSH_ACTIONS, "ecr:GetAuthorizationToken"))
+    ),
 }
 # The program's invokes (provider functions), also made by `pulumi preview`.
 # sts:GetCallerIdentity needs no permission:
@@ -300,8 +308,8 @@ def calls(v: Variant) -> Iterator[tuple[str, str, str, Any]]:
                 for action in actions:
                     if (only is None or only in action) and applies(cfn, action, r):
                         yield cfn, handler, action, r
-        for action in mapping.extra:
-            yield r.type, "update", action, r
+        for handler, action in mapping.extra:
+            yield r.type, handler, action, r
 
 
 def context(cfn: str, handler: str, action: str, target: Target, r: Any) -> dict[str, Any]:
