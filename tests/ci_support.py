@@ -159,14 +159,19 @@ def arn_is_of(action: str, arn: str) -> bool:
     return any(_arn_pattern(service, t).fullmatch(arn) for t in resource_types(action))
 
 
-def condition_keys(action: str) -> set[str]:
+@cache
+def condition_keys(action: str) -> frozenset[str]:
     details = action_details(action)
     if details is None:
-        return set()
+        return frozenset()
+    # The action's own keys, and per resource type those the action lists and those the resource
+    # type itself carries (for example `aws:ResourceTag/${TagKey}` on a KMS key).
+    service = action.split(":")[0]
     keys = set(details["conditionKeys"])
     for r in details["resourceTypes"]:
         keys |= set(r["conditionKeys"])
-    return keys
+        keys |= set(IAM.resources.get_resource_type_details(service, r["name"])["conditionKeys"])
+    return frozenset(keys)
 
 
 def access_level(action: str) -> str:

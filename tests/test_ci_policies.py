@@ -801,3 +801,21 @@ def test_a_stack_never_reaches_a_stack_whose_name_extends_its_own() -> None:
     n = names(v)
     assert allowed(v, "logs:DeleteLogGroup", n.log_group_arn(ACCOUNT, "api"))
     assert allowed(v, "ecs:RegisterTaskDefinition", n.task_definition_arn(ACCOUNT, "api"))
+
+
+def test_every_condition_key_is_one_the_actions_carry() -> None:
+    """A key an action never sends makes `StringEquals` fail (the grant silently does nothing)
+    and a negated operator pass (the Deny silently does nothing)."""
+    unsupported = set()
+    for name in VARIANTS:
+        v = variant(name)
+        for doc in (deploy(v), preview(v), boundary(v)):
+            for st in doc["Statement"]:
+                keys = {k for block in st.get("Condition", {}).values() for k in block}
+                for action in as_list(st["Action"]):
+                    known = condition_keys(action)
+                    for key in keys:
+                        generic = key.split("/")[0] + "/${TagKey}" if "Tag/" in key else key
+                        if generic not in known:
+                            unsupported.add((st["Sid"], action, key))
+    assert unsupported == set()
