@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ci.evaluate import Request, decide, glob_match, is_allowed
 
@@ -137,3 +140,28 @@ def test_unknown_operators_and_multivalued_single_operators_are_refused() -> Non
             "s3:GetObject",
             **{"aws:TagKeys": ["a", "b"]},
         )
+
+
+ACTIONS = st.sampled_from(["ecr:PutImage", "iam:PassRole", "kms:CreateGrant", "s3:GetObject"])
+ARNS = st.from_regex(r"arn:aws:[a-z]{2,5}:us-east-1:123456789012:[a-z/\-]{1,20}", fullmatch=True)
+
+
+@given(
+    action=ACTIONS,
+    resource=ARNS,
+    context=st.dictionaries(st.sampled_from(["a", "b"]), st.text(max_size=5)),
+)
+def test_a_matching_deny_always_wins(action: str, resource: str, context: dict[str, str]) -> None:
+    allow_all = doc(allow("*", "*"))
+    deny = {"Effect": "Deny", "Action": action, "Resource": resource}
+    request = Request(action, resource, context)
+    assert is_allowed([allow_all], request)
+    assert not is_allowed([allow_all, doc(deny)], request)
+    assert not is_allowed([allow_all], request, boundary=doc(deny))
+
+
+@given(text=st.text(alphabet="ab*?.[]", max_size=8), value=st.text(alphabet="ab.[]", max_size=8))
+def test_glob_matches_like_fnmatch_with_only_two_wildcards(text: str, value: str) -> None:
+    # fnmatch also knows `[...]` classes; IAM does not, so escape them for the reference.
+    reference = "".join(f"[{c}]" if c in "[]" else c for c in text)
+    assert glob_match(text, value) == fnmatch.fnmatchcase(value, reference)
