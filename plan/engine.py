@@ -49,6 +49,7 @@ class Rendered:
     outputs: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     secret_outputs: set[str] = field(default_factory=set)
+    invokes: list[str] = field(default_factory=list)  # the provider functions called, in order
 
     def of_type(self, type_: str) -> list[RenderedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -73,6 +74,7 @@ class _Mocks(pulumi.runtime.Mocks):
         self.partition = partition
         self.resources: list[RenderedResource] = []
         self.requests: dict[tuple[str, str], tuple[bool, frozenset[str]]] = {}
+        self.invokes: list[str] = []
 
     def _arn(self, service: str, resource: str, region: bool = True) -> str:
         return f"arn:{self.partition}:{service}:{self.region if region else ''}:{ACCOUNT_ID}:{resource}"
@@ -94,7 +96,8 @@ class _Mocks(pulumi.runtime.Mocks):
             rid = _hex(name, length=32)
             state.update(arn=self._arn("kms", f"key/{rid}"), keyId=rid)
         elif t == "aws:iam/role:Role":
-            state.update(arn=self._arn("iam", f"role/{name}", region=False), name=name)
+            path = inputs.get("path", "/")
+            state.update(arn=self._arn("iam", f"role{path}{name}", region=False), name=name)
             rid = name
         elif t == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = self._arn("logs", f"log-group:{inputs.get('name', name)}")
@@ -132,6 +135,7 @@ class _Mocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         token = args.token
+        self.invokes.append(token)
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,
@@ -256,7 +260,7 @@ def render(
         _sync_await(run_pulumi_func(body))
     finally:
         pulumi.log.warn = original_warn  # type: ignore[assignment]
-    return Rendered(raw.stack, mock.resources, outputs, warnings, secret_outputs)
+    return Rendered(raw.stack, mock.resources, outputs, warnings, secret_outputs, mock.invokes)
 
 
 def render_stack(

@@ -28,7 +28,7 @@ PROVIDER_ARN = re.compile(
 @dataclass(frozen=True)
 class GithubSettings:
     repository: str
-    oidc_provider_arn: str | None  # None: the stack creates the account's provider
+    oidc_provider_arn: str | None  # None: the CI bootstrap creates the account's provider
     preview_subject: str
     deploy_subject: str
 

@@ -78,6 +78,11 @@ class StackNames:
         # IAM policy names are unique per account whatever their path: the stack is in the name.
         return f"{self.prefix}-boundary"
 
+    def deploy_policy_name(self, index: int) -> str:
+        """The deploy role's managed policies, numbered: one role's inline policies may hold
+        10,240 characters in all, a managed policy 6,144, and a role may have ten attached."""
+        return f"{self.prefix}-deploy-{index}"
+
     def default_repository(self, service: str) -> str:
         return f"{self.stack}/{service}"
 
@@ -120,6 +125,18 @@ class StackNames:
             "iam", account, f"policy{self.ci_path}{self.boundary_policy_name}", regional=False
         )
 
+    def ci_roles_arn(self, account: str) -> str:
+        """Every project's CI role, all stacks: what no deploy role may ever write."""
+        return self._arn("iam", account, f"role/{self.project}-ci/*", regional=False)
+
+    def ci_policies_arn(self, account: str) -> str:
+        """Every managed policy under the CI path (the boundaries), all stacks."""
+        return self._arn("iam", account, f"policy/{self.project}-ci/*", regional=False)
+
+    def service_linked_role_arn(self, account: str, service: str) -> str:
+        """Where IAM puts a service's linked role: `role/aws-service-role/<service>/<name>`."""
+        return self._arn("iam", account, f"role/aws-service-role/{service}/*", regional=False)
+
     def oidc_provider_arn(self, account: str) -> str:
         return self._arn("iam", account, f"oidc-provider/{OIDC_ISSUER}", regional=False)
 
@@ -129,6 +146,9 @@ class StackNames:
     def ecs_service_arn(self, account: str, service: str = "*") -> str:
         return self._arn("ecs", account, f"service/{self.cluster}/{service}")
 
+    def ecs_service_deployment_arn(self, account: str, service: str = "*") -> str:
+        return self._arn("ecs", account, f"service-deployment/{self.cluster}/{service}/*")
+
     def task_definition_arn(self, account: str, service: str = "*") -> str:
         family = self.family(service) if service != "*" else f"{self.prefix}-*"
         return self._arn("ecs", account, f"task-definition/{family}:*")
@@ -136,6 +156,18 @@ class StackNames:
     def log_group_arn(self, account: str, service: str = "*") -> str:
         name = self.log_group(service) if service != "*" else f"/ecs/{self.prefix}-*"
         return self._arn("logs", account, f"log-group:{name}")
+
+    def key_arn(self, account: str, key_id: str = "*") -> str:
+        return self._arn("kms", account, f"key/{key_id}")
+
+    def security_group_arn(self, account: str, group_id: str = "*") -> str:
+        return self._arn("ec2", account, f"security-group/{group_id}")
+
+    def vpc_arn(self, account: str, vpc_id: str = "*") -> str:
+        return self._arn("ec2", account, f"vpc/{vpc_id}")
+
+    def parameter_arn(self, account: str, name: str = "*") -> str:
+        return self._arn("ssm", account, f"parameter/{name}")
 
     def secret_arn(self, account: str, name: str) -> str:
         # Secrets Manager appends `-` and six random characters to every secret's ARN.

@@ -1,15 +1,19 @@
-"""GitHub OIDC: subjects, trust policies that cannot be opened up, and both stacks' CI roles."""
+"""GitHub OIDC: subjects, trust policies that cannot be opened up, and the CI outputs.
+
+The stack no longer creates the provider or the CI roles (the bootstrap does, see
+`tests/test_bootstrap.py`); its outputs name them, derived from `StackNames`.
+"""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from ci import oidc
-from plan.engine import ACCOUNT_ID, Rendered
-from settings import ConfigErrors
-from tests.conftest import GIT_ENV, render_stack
+from plan.engine import ACCOUNT_ID
+from settings import ConfigErrors, load
+from settings.naming import StackNames
+from settings.source import from_files
+from tests.conftest import GIT_ENV, STACKS, render_stack
 
 PROVIDER = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
 
@@ -48,68 +52,49 @@ def test_trust_policy_always_pins_audience_and_exact_subjects() -> None:
             oidc.trust_policy(PROVIDER, bad)
 
 
-def test_policies_use_real_actions_and_no_wildcard_actions() -> None:
-    deploy = oidc.deploy_policy(
-        partition="aws", region="us-east-1", account=ACCOUNT_ID, stack="dev"
+CI_TYPES = (
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+    "aws:iam/policy:Policy",
+)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_the_stack_renders_no_ci_resources_and_outputs_their_arns(name: str) -> None:
+    r = render_stack(name, env=GIT_ENV)
+    assert [x for x in r.resources if x.type in CI_TYPES] == []
+    names = StackNames(name)
+    for role in r.of_type("aws:iam/role:Role"):
+        # Every role the stack creates is the stack's own, bounded, and trusts no GitHub token.
+        assert role.inputs["path"] == names.role_path
+        assert role.inputs["permissionsBoundary"] == names.boundary_arn(ACCOUNT_ID)
+        assert "token.actions.githubusercontent.com" not in role.inputs["assumeRolePolicy"]
+    assert r.outputs["ciRoleArn"] == names.deploy_role_arn(ACCOUNT_ID)
+    assert r.outputs["ciPreviewRoleArn"] == names.preview_role_arn(ACCOUNT_ID)
+    assert r.outputs["githubOidcProviderArn"] == names.oidc_provider_arn(ACCOUNT_ID)
+    assert r.outputs["ciRoleArn"] == (
+        f"arn:aws:iam::{ACCOUNT_ID}:role/ecr-fargate-ci/{name}/ecr-fargate-{name}-deploy"
     )
-    for doc in (oidc.preview_policy(), deploy):
-        assert oidc.unknown_actions(doc) == []
-        for st in doc["Statement"]:
-            assert all("*" not in a for a in st["Action"])
-    preview_actions = {a for st in oidc.preview_policy()["Statement"] for a in st["Action"]}
-    assert not preview_actions & set(oidc.PUSH_ACTIONS) - {
-        "ecr:BatchCheckLayerAvailability",
-        "ecr:BatchGetImage",
-    }
-    assert not {
-        a
-        for a in preview_actions
-        if a.split(":")[1].startswith(("Create", "Delete", "Put", "Update", "Tag", "Set"))
-    }
-    push = next(st for st in deploy["Statement"] if st["Sid"] == "PushStackImages")
-    assert push["Resource"] == f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/dev/*"
-    pass_role = next(st for st in deploy["Statement"] if st["Sid"] == "PassStackRoles")
-    assert pass_role["Resource"] == f"arn:aws:iam::{ACCOUNT_ID}:role/ecr-fargate/dev/*"
 
 
-def trust(r: Rendered, name: str) -> dict:
-    return json.loads(r.named(name).inputs["assumeRolePolicy"])
+def test_subjects_follow_the_environment() -> None:
+    dev_github = load(from_files("dev", stack_dir=STACKS), env=GIT_ENV).github
+    prod_github = load(from_files("prod", stack_dir=STACKS), env=GIT_ENV).github
+    assert dev_github is not None and prod_github is not None
+    assert dev_github.preview_subject == "repo:fixture-org/fixture-repo:pull_request"
+    assert dev_github.deploy_subject == "repo:fixture-org/fixture-repo:ref:refs/heads/main"
+    # Once a job names an environment, GitHub sends the environment form, not the branch.
+    assert prod_github.deploy_subject == "repo:fixture-org/fixture-repo:environment:production"
 
 
-def test_dev_roles_trust_pull_requests_and_main(dev: Rendered) -> None:
-    (provider,) = dev.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
-    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
-    sub = "token.actions.githubusercontent.com:sub"
-    assert trust(dev, "github-preview")["Statement"][0]["Condition"]["StringEquals"][sub] == [
-        "repo:fixture-org/fixture-repo:pull_request"
-    ]
-    assert trust(dev, "github-deploy")["Statement"][0]["Condition"]["StringEquals"][sub] == [
-        "repo:fixture-org/fixture-repo:ref:refs/heads/main"
-    ]
-    assert dev.outputs["githubOidcProviderArn"] == provider.state["arn"]
-    assert dev.outputs["ciRoleArn"].endswith(":role/github-deploy")
-    assert dev.named("github-deploy").inputs["path"] == "/ecr-fargate/dev/"
-
-
-def test_prod_deploy_role_trusts_the_environment_only(prod: Rendered) -> None:
-    sub = "token.actions.githubusercontent.com:sub"
-    assert trust(prod, "github-deploy")["Statement"][0]["Condition"]["StringEquals"][sub] == [
-        "repo:fixture-org/fixture-repo:environment:production"
-    ]
-    deploy = json.loads(prod.named("github-deploy-policy").inputs["policy"])
-    push = next(st for st in deploy["Statement"] if st["Sid"] == "PushStackImages")
-    assert push["Resource"] == f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/prod/*"
-
-
-def test_existing_provider_is_used_and_bad_config_refused() -> None:
+def test_a_given_provider_is_the_output_and_bad_config_is_refused() -> None:
     r = render_stack(
         "prod",
         env=GIT_ENV,
         overrides={"github": {"repository": "octo/app", "oidcProviderArn": PROVIDER}},
     )
-    assert r.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
-    assert trust(r, "github-deploy")["Statement"][0]["Principal"] == {"Federated": PROVIDER}
+    assert r.outputs["githubOidcProviderArn"] == PROVIDER
+    without = render_stack("prod", env=GIT_ENV, overrides={"github": {}})
+    assert "ciRoleArn" not in without.outputs
     for github, key in (
         ({"repository": "octo/*"}, "github.repository'"),
         (

@@ -1,0 +1,259 @@
+"""`python -m ci.bootstrap STACK [STACK ...]`: the one CloudFormation template for CI, on stdout.
+
+A person with administrator rights deploys it once per account (and again when a stack's config
+changes what it creates):
+
+    python -m ci.bootstrap dev prod > ci.json
+    aws cloudformation deploy --template-file ci.json --stack-name ecr-fargate-ci \\
+        --capabilities CAPABILITY_NAMED_IAM
+
+It holds the account's GitHub OIDC provider (or references `github.oidcProviderArn`), and per
+stack the permissions boundary of the stack's own roles, a read-only preview role and a deploy
+role, all under the CI path `/ecr-fargate-ci/<stack>/`. Nothing a stack deploys can write them:
+the deploy role's own policy denies every IAM action there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import settings as stack_settings
+from ci import oidc, policies
+from settings import ConfigErrors, Settings
+from settings.naming import OIDC_ISSUER, StackNames
+from settings.source import PROJECT_DIR, from_files, stack_file_path
+
+ACCOUNT = "${AWS::AccountId}"
+PROVIDER_ID = "GithubOidcProvider"
+# IAM quotas: a managed policy holds 6,144 characters (whitespace not counted) and a role may
+# have ten managed policies attached by default.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+MANAGED_POLICY_CHARS = 6144
+MANAGED_POLICIES_PER_ROLE = 10
+INLINE_POLICY_CHARS = 10240  # all of one role's inline policies together
+SESSION_SECONDS = 3600
+
+
+class BootstrapError(Exception):
+    """A problem to print as one line and exit 1 on."""
+
+
+def load_stacks(stacks: Sequence[str], stack_dir: Path) -> list[Settings]:
+    """Each stack's validated settings; every problem of every stack, one line each."""
+    problems: list[str] = []
+    found: list[Settings] = []
+    for stack in sorted(set(stacks)):
+        path = stack_file_path(stack, stack_dir)
+        if not path.is_file():
+            problems.append(f"stack {stack!r}: there is no {path.name} in {stack_dir}")
+            continue
+        try:
+            loaded = stack_settings.load(from_files(stack, stack_dir=stack_dir))
+        except ConfigErrors as exc:
+            problems += [f"stack {stack!r}: {e}" for e in exc.errors]
+            continue
+        if loaded.github is None:
+            problems.append(
+                f"stack {stack!r}: no CI roles without GitHub config; set "
+                "'ecr-fargate:github.repository' to OWNER/REPO in " + path.name
+            )
+            continue
+        found.append(loaded)
+    if problems:
+        raise BootstrapError("\n".join(problems))
+    return found
+
+
+def provider_arn(stacks: Sequence[Settings]) -> str | None:
+    """The given provider ARN all stacks name, or None (the template creates the provider)."""
+    given = {s.stack: s.github.oidc_provider_arn for s in stacks if s.github is not None}
+    distinct = set(given.values())
+    if len(distinct) > 1:
+        shown = ", ".join(f"{stack}: {arn or '(none: create it)'}" for stack, arn in given.items())
+        raise BootstrapError(
+            "the stacks must agree on 'ecr-fargate:github.oidcProviderArn' (an account has one "
+            f"GitHub provider): {shown}"
+        )
+    return next(iter(distinct), None)
+
+
+def with_account(value: Any) -> Any:
+    """Strings naming `${AWS::AccountId}` become `Fn::Sub`, so the template fits any account."""
+    if isinstance(value, str):
+        return {"Fn::Sub": value} if ACCOUNT in value else value
+    if isinstance(value, dict):
+        return {k: with_account(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_account(v) for v in value]
+    return value
+
+
+def pack(statements: Sequence[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
+    """Statements, in order, in as few documents as fit `limit` characters each."""
+    chunks: list[list[dict[str, Any]]] = [[]]
+    for st in statements:
+        candidate = [*chunks[-1], st]
+        if chunks[-1] and size(policies.document(candidate)) > limit:
+            chunks.append([st])
+        else:
+            chunks[-1] = candidate
+    return chunks
+
+
+def size(document: dict[str, Any]) -> int:
+    """IAM counts a policy's characters without whitespace; the account ID is 12 digits."""
+    text = json.dumps(document, separators=(",", ":")).replace(ACCOUNT, "0" * 12)
+    return len(text)
+
+
+def logical_id(stack: str, suffix: str) -> str:
+    return "".join(part.capitalize() for part in stack.split("-")) + suffix
+
+
+def stack_resources(s: Settings, provider: str, depends: list[str]) -> dict[str, Any]:
+    """One stack's boundary, deploy policies, preview role and deploy role."""
+    names = s.names
+    github = s.github
+    assert github is not None  # load_stacks refuses stacks without it
+    deploy = policies.deploy_policy(s, ACCOUNT)
+    chunks = pack(deploy["Statement"], MANAGED_POLICY_CHARS)
+    if len(chunks) > MANAGED_POLICIES_PER_ROLE:
+        raise BootstrapError(f"stack {s.stack!r}: the deploy policy needs {len(chunks)} policies")
+    preview = policies.preview_policy(s, ACCOUNT)
+    if size(preview) > INLINE_POLICY_CHARS:
+        raise BootstrapError(f"stack {s.stack!r}: the preview policy exceeds IAM's inline quota")
+    deploy_ids = [logical_id(s.stack, f"DeployPolicy{i}") for i in range(1, len(chunks) + 1)]
+    resources: dict[str, Any] = {
+        logical_id(s.stack, "Boundary"): _managed(
+            names.boundary_policy_name,
+            names.ci_path,
+            f"Permissions boundary of every role stack {s.stack} creates",
+            policies.boundary_policy(s, ACCOUNT),
+        )
+    }
+    for index, (policy_id, chunk) in enumerate(zip(deploy_ids, chunks, strict=True), start=1):
+        resources[policy_id] = _managed(
+            names.deploy_policy_name(index),
+            names.ci_path,
+            f"pulumi up of stack {s.stack} ({index}/{len(chunks)})",
+            policies.document(chunk),
+        )
+    resources[logical_id(s.stack, "PreviewRole")] = _role(
+        names.preview_role_name,
+        names,
+        oidc.trust_policy(provider, [github.preview_subject]),
+        depends,
+        Policies=[{"PolicyName": "preview", "PolicyDocument": preview}],
+        Description=f"GitHub Actions: pulumi preview of stack {s.stack} (read only)",
+    )
+    resources[logical_id(s.stack, "DeployRole")] = _role(
+        names.deploy_role_name,
+        names,
+        oidc.trust_policy(provider, [github.deploy_subject]),
+        depends,
+        ManagedPolicyArns=[{"Ref": i} for i in deploy_ids],
+        Description=f"GitHub Actions: pulumi up of stack {s.stack}",
+    )
+    return resources
+
+
+def _managed(name: str, path: str, description: str, doc: dict[str, Any]) -> dict[str, Any]:
+    properties = {
+        "ManagedPolicyName": name,
+        "Path": path,
+        "Description": description,
+        "PolicyDocument": doc,
+    }
+    return {"Type": "AWS::IAM::ManagedPolicy", "Properties": properties}
+
+
+def _role(
+    name: str, names: StackNames, trust: dict[str, Any], depends: list[str], **extra: Any
+) -> dict[str, Any]:
+    properties = {
+        "RoleName": name,
+        "Path": names.ci_path,
+        "AssumeRolePolicyDocument": trust,
+        "MaxSessionDuration": SESSION_SECONDS,
+        **extra,
+    }
+    role: dict[str, Any] = {"Type": "AWS::IAM::Role", "Properties": properties}
+    if depends:
+        role["DependsOn"] = depends
+    return role
+
+
+def template(stacks: Sequence[Settings]) -> dict[str, Any]:
+    """The whole CloudFormation template for these stacks (already validated)."""
+    partitions = sorted({s.partition.name for s in stacks})
+    if len(partitions) != 1:
+        raise BootstrapError(
+            f"one template deploys to one account: the stacks are in partitions {partitions}"
+        )
+    given = provider_arn(stacks)
+    resources: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+    depends: list[str] = []
+    provider = given or stacks[0].names.oidc_provider_arn(ACCOUNT)
+    if given is None:
+        depends = [PROVIDER_ID]
+        resources[PROVIDER_ID] = {
+            "Type": "AWS::IAM::OIDCProvider",
+            "Properties": {"Url": f"https://{OIDC_ISSUER}", "ClientIdList": [oidc.AUDIENCE]},
+        }
+    outputs["GithubOidcProviderArn"] = {"Value": provider}
+    for s in stacks:
+        resources.update(stack_resources(s, provider, depends))
+        for role in ("DeployRole", "PreviewRole"):
+            outputs[logical_id(s.stack, f"{role}Arn")] = {
+                "Description": f"{role} of stack {s.stack}",
+                "Value": {"Fn::GetAtt": [logical_id(s.stack, role), "Arn"]},
+            }
+    return with_account(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "ecr-fargate CI: GitHub OIDC, and per stack its boundary and CI roles",
+            "Resources": resources,
+            "Outputs": outputs,
+        }
+    )
+
+
+def render(stacks: Sequence[Settings]) -> str:
+    return json.dumps(template(stacks), separators=(",", ":"), sort_keys=True) + "\n"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, no usage block: the same shape as every other error of this command."""
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _Parser(prog="python -m ci.bootstrap", description=__doc__.split("\n")[0])
+    parser.add_argument("stacks", nargs="+", metavar="STACK", help="stacks to create CI roles for")
+    parser.add_argument(
+        "--stack-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="where the Pulumi.<stack>.yaml files are (default: the project directory)",
+    )
+    args = parser.parse_args(argv)
+    if not args.stack_dir.is_dir():
+        parser.error(f"--stack-dir {args.stack_dir} is not a directory")
+    try:
+        text = render(load_stacks(args.stacks, args.stack_dir))
+    except BootstrapError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,622 @@
+"""The CI roles' permissions and the stack roles' permissions boundary, as plain IAM documents.
+
+`deploy_policy` is what `pulumi up` of ONE stack needs on that stack's resources only: the
+CloudFormation resource handlers' permissions for every resource type the stack renders (the
+tests check each one against the handlers bundled with cfn-lint), the `docker push` to every
+repository it creates, and its invokes. `preview_policy` is the read part of it. `boundary_policy`
+caps every role the stack itself creates. The one-time bootstrap (`python -m ci.bootstrap`)
+renders all three; the stack never creates or changes them.
+
+Escalation is closed three ways: the deploy role may create and change roles only under the
+stack's role path and only with the stack's boundary attached (`iam:PermissionsBoundary`), it may
+never remove a boundary or write the boundary policy, the CI roles or the OIDC provider, and it
+may not assume any role (a rewritten trust policy buys nothing).
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import botocore.session
+
+from ecs.iam import EXEC_ACTIONS, PULL_ACTIONS
+from registry.access import PUSH_ACTIONS as REPOSITORY_PUSH_ACTIONS
+from registry.pull_through import credential_secret_name
+from settings import Settings
+from settings.naming import STACK_TAG
+
+VERSION = "2012-10-17"
+Statement = dict[str, Any]
+Condition = dict[str, dict[str, Any]]
+
+# `docker push` (the five upload actions), plus the manifest and layer reads a push of an
+# existing tag and `cacheFrom` make.
+PUSH_ACTIONS = tuple(
+    sorted({*REPOSITORY_PUSH_ACTIONS, "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"})
+)
+# What CI adds around a push: the digest of a pushed tag, for a prebuilt `services[].image`.
+IMAGE_READ_ACTIONS = ("ecr:DescribeImages",)
+# Actions IAM knows that no API operation carries (botocore has no model for them).
+PERMISSION_ONLY = (
+    "ecr:BatchImportUpstreamImage",
+    "ecr:ReplicateImage",
+    "iam:PassRole",
+    *EXEC_ACTIONS,
+)
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+ECR = "ecr.amazonaws.com"
+PULL_THROUGH_CACHE = "pullthroughcache.ecr.amazonaws.com"
+INSPECTOR = "inspector2.amazonaws.com"
+ECS = "ecs.amazonaws.com"
+# The ECR creation-template role's actions (registry.cache, which needs pulumi, grants them; the
+# boundary test checks the rendered role stays within the boundary).
+REPOSITORY_TEMPLATE_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource")
+KMS_GRANT_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant")
+
+
+def statement(
+    sid: str,
+    actions: Iterable[str],
+    resources: str | Iterable[str],
+    condition: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    effect: str = "Allow",
+) -> Statement:
+    """One statement with sorted, de-duplicated lists, so a re-render is byte-identical."""
+    found: Statement = {
+        "Sid": sid,
+        "Effect": effect,
+        "Action": sorted(set(actions)),
+        "Resource": [resources] if isinstance(resources, str) else sorted(set(resources)),
+    }
+    if condition:
+        found["Condition"] = {op: dict(sorted(keys.items())) for op, keys in condition.items()}
+    return found
+
+
+def document(statements: Iterable[Statement]) -> dict[str, Any]:
+    return {"Version": VERSION, "Statement": list(statements)}
+
+
+# --- what a stack renders -----------------------------------------------------------------------
+def repository_arns(settings: Settings, account: str) -> list[str]:
+    """Every repository the stack creates, by its configured name (custom names included)."""
+    names = settings.names
+    return sorted(names.repository_arn(account, r.name) for r in settings.registry.repositories)
+
+
+def creates_template_role(settings: Settings) -> bool:
+    cache = settings.cache
+    return settings.account.owns and bool(cache.rules or settings.registry.root_creation_template)
+
+
+def creates_security_group(settings: Settings) -> bool:
+    return settings.fargate is not None and not settings.fargate.network.security_group_ids
+
+
+def template_prefixes(settings: Settings) -> list[str]:
+    if not settings.account.owns:
+        return []
+    prefixes = [r.rule.prefix for r in settings.cache.rules]
+    return prefixes + (["ROOT"] if settings.registry.root_creation_template else [])
+
+
+def credential_secrets(settings: Settings, account: str) -> list[str]:
+    """The `ecr-pullthroughcache/<prefix>` secrets the stack creates (the owner only)."""
+    if not settings.account.owns:
+        return []
+    return sorted(
+        settings.names.secret_arn(account, credential_secret_name(r.rule.prefix))
+        for r in settings.cache.rules
+        if r.username is not None and r.access_token is not None
+    )
+
+
+def fargate_service(settings: Settings) -> str:
+    """The one service the stack runs: its family and log group are named for it exactly, so a
+    stack `prod` never reaches the `ecr-fargate-prod-eu-*` names of a stack `prod-eu`."""
+    assert settings.fargate is not None
+    return settings.fargate.service.name
+
+
+def log_group_arns(settings: Settings, account: str) -> list[str]:
+    """The log group, in both forms IAM actions use (`log-group:NAME` and `log-group:NAME:*`)."""
+    arn = settings.names.log_group_arn(account, fargate_service(settings))
+    return [arn, f"{arn}:*"]
+
+
+def owned_by_stack(settings: Settings) -> Condition:
+    """A resource tagged `stack=<this stack>` (tag-based access: keys, security groups)."""
+    return {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": settings.stack}}
+
+
+def via_ecr(settings: Settings) -> str:
+    """`kms:ViaService` when ECR calls KMS for the caller (forward access).
+    https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+    """
+    return f"ecr.{settings.region}.{settings.partition.dns_suffix}"
+
+
+def passed_to(*services: str) -> Condition:
+    return {"StringEquals": {"iam:PassedToService": sorted(services)}}
+
+
+def service_linked_role(settings: Settings, account: str, service: str, sid: str) -> Statement:
+    """Creating a service's linked role on first use, for that one service only.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
+    """
+    return statement(
+        sid,
+        ["iam:CreateServiceLinkedRole"],
+        settings.names.service_linked_role_arn(account, service),
+        {"StringEquals": {"iam:AWSServiceName": service}},
+    )
+
+
+# --- reads: preview and deploy -------------------------------------------------------------------
+def read_statements(settings: Settings, account: str) -> list[Statement]:
+    """The read handlers of every rendered type and the program's invokes, nothing else."""
+    names = settings.names
+    found: list[Statement] = []
+    repositories = repository_arns(settings, account)
+    if repositories:
+        reads = ("ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy")
+        found.append(
+            statement("ReadStackRepositories", (*reads, "ecr:ListTagsForResource"), repositories)
+        )
+    if settings.fargate is not None or creates_template_role(settings):
+        reads = ("iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies")
+        role_reads = (*reads, "iam:ListRolePolicies")
+        found.append(statement("ReadStackRoles", role_reads, names.role_arn(account)))
+    if settings.fargate is not None:
+        found += _read_fargate(settings, account)
+    if settings.registry.create_kms_key:
+        reads = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus")
+        key_reads = (*reads, "kms:ListResourceTags")
+        condition = owned_by_stack(settings)
+        found.append(statement("ReadStackKey", key_reads, names.key_arn(account), condition))
+    secrets = credential_secrets(settings, account)
+    if secrets:
+        # The provider also reads each secret's resource policy.
+        describe = ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"]
+        found.append(statement("ReadCacheCredentialMetadata", describe, secrets))
+    return [*found, statement("ReadUnscoped", unscoped_reads(settings), "*")]
+
+
+def unscoped_reads(settings: Settings) -> set[str]:
+    """Reads with no resource-level form: "*" is the only resource they take."""
+    found = {"ecr:GetAuthorizationToken"}  # the image build's registry login (an invoke)
+    if settings.account.owns:
+        found |= {"ecr:GetRegistryScanningConfiguration"}
+        if settings.cache.rules:
+            found |= {"ecr:DescribePullThroughCacheRules"}
+        if template_prefixes(settings):
+            found |= {"ecr:DescribeRepositoryCreationTemplates"}
+    if settings.fargate is None:
+        return found
+    found |= {"ecs:DescribeTaskDefinition", "logs:DescribeLogGroups"}
+    network = settings.fargate.network
+    if not network.subnet_ids or not network.security_group_ids:
+        found |= {"ec2:DescribeSubnets", "ec2:DescribeVpcs"}  # the VPC and subnet invokes
+    if creates_security_group(settings):
+        # Before deleting the group: instances (the handler) and network interfaces (the
+        # provider) still using it.
+        found |= {"ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"}
+        found |= {"ec2:DescribeSecurityGroups"}
+    return found
+
+
+def _read_fargate(settings: Settings, account: str) -> list[Statement]:
+    names = settings.names
+    ecs_reads = (
+        "ecs:DescribeClusters",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServices",
+        "ecs:ListServiceDeployments",
+        "ecs:ListTagsForResource",
+    )
+    ecs_arns = [
+        names.cluster_arn(account),
+        names.ecs_service_arn(account),
+        names.ecs_service_deployment_arn(account),
+        names.task_definition_arn(account, fargate_service(settings)),
+    ]
+    log_reads = ("logs:GetDataProtectionPolicy", "logs:ListTagsForResource")
+    return [
+        statement("ReadStackEcs", ecs_reads, ecs_arns),
+        statement("ReadStackLogGroups", log_reads, log_group_arns(settings, account)),
+    ]
+
+
+def preview_policy(settings: Settings, account: str) -> dict[str, Any]:
+    """What `pulumi preview` (with or without `--refresh`) reads; no write, no secret value."""
+    return document(read_statements(settings, account))
+
+
+# --- writes: deploy only -------------------------------------------------------------------------
+def _repositories(settings: Settings, account: str) -> list[Statement]:
+    repositories = repository_arns(settings, account)
+    if not repositories:
+        return []
+    manage = (
+        "ecr:CreateRepository",
+        "ecr:DeleteRepository",
+        "ecr:DeleteLifecyclePolicy",
+        "ecr:DeleteRepositoryPolicy",
+        "ecr:PutImageScanningConfiguration",
+        "ecr:PutImageTagMutability",
+        "ecr:PutLifecyclePolicy",
+        "ecr:SetRepositoryPolicy",
+        "ecr:TagResource",
+        "ecr:UntagResource",
+    )
+    return [
+        statement("ManageStackRepositories", manage, repositories),
+        statement("PushStackImages", PUSH_ACTIONS + IMAGE_READ_ACTIONS, repositories),
+    ]
+
+
+def _registry(settings: Settings, account: str) -> list[Statement]:
+    """Registry-wide ECR settings: only the account owner creates them (`settings.account`)."""
+    if not settings.account.owns:
+        return []
+    # Registry scanning, pull-through rules and creation templates have no resource-level form.
+    actions = {"ecr:PutRegistryScanningConfiguration"}
+    found: list[Statement] = []
+    if settings.registry.scan_type == "ENHANCED":
+        # ENHANCED scanning is Amazon Inspector, which ECR enables (and, switching back to BASIC,
+        # disables) for the caller. inspector2:Enable/Disable have no resource-level form or
+        # condition keys, so only a stack that asks for ENHANCED scanning gets them.
+        # https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning-enhanced.html
+        actions |= {"inspector2:Disable", "inspector2:Enable", "inspector2:ListAccountPermissions"}
+        found.append(service_linked_role(settings, account, INSPECTOR, "InspectorLinkedRole"))
+    if settings.cache.rules:
+        actions |= {"ecr:CreatePullThroughCacheRule", "ecr:DeletePullThroughCacheRule"}
+        actions |= {"ecr:UpdatePullThroughCacheRule"}
+        found.append(service_linked_role(settings, account, PULL_THROUGH_CACHE, "CacheLinkedRole"))
+        custom_roles = sorted(
+            {r.rule.custom_role_arn for r in settings.cache.rules if r.rule.custom_role_arn}
+        )
+        if custom_roles:
+            found.append(
+                statement(
+                    "PassUpstreamRoles",
+                    ["iam:PassRole"],
+                    custom_roles,
+                    passed_to(PULL_THROUGH_CACHE),
+                )
+            )
+        existing = sorted(
+            {r.rule.credential_arn for r in settings.cache.rules if r.rule.credential_arn}
+        )
+        if existing:
+            # ECR checks the caller can read a rule's credential secret when the rule is created.
+            found.append(
+                statement(
+                    "ReadGivenCredentials",
+                    ["secretsmanager:GetSecretValue"],
+                    existing,
+                )
+            )
+    prefixes = template_prefixes(settings)
+    if prefixes:
+        actions |= {"ecr:CreateRepositoryCreationTemplate", "ecr:DeleteRepositoryCreationTemplate"}
+        actions |= {"ecr:UpdateRepositoryCreationTemplate"}
+        found.append(service_linked_role(settings, account, ECR, "TemplateLinkedRole"))
+        # Creating a template needs the repository actions it applies, on what it applies to.
+        # https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create.html
+        templated = [
+            settings.names.repository_arn(account, "*" if p == "ROOT" else f"{p.rstrip('/')}/*")
+            for p in prefixes
+        ]
+        apply = ("ecr:CreateRepository", "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy")
+        found.append(statement("ApplyCreationTemplates", apply, templated))
+    return [statement("ManageRegistrySettings", actions, "*"), *found]
+
+
+def _keys(settings: Settings, account: str) -> list[Statement]:
+    """The registry key: created with the stack's tags, then managed only while it carries them."""
+    names = settings.names
+    registry = settings.registry
+    if registry.encryption != "KMS":
+        return []
+    key = names.key_arn(account) if registry.create_kms_key else str(registry.kms_key_arn)
+    ecr_calls: Condition = {"StringEquals": {"kms:ViaService": via_ecr(settings)}}
+    if registry.create_kms_key:
+        ecr_calls["StringEquals"][f"aws:ResourceTag/{STACK_TAG}"] = settings.stack
+    # ECR creates (and on delete retires) a grant on the key for the caller, through ECR only.
+    # https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html
+    grant: Condition = {**ecr_calls, "Bool": {"kms:GrantIsForAWSResource": "true"}}
+    found = [
+        statement("GrantStackKeyToEcr", ["kms:CreateGrant"], key, grant),
+        statement("UseStackKeyThroughEcr", ["kms:DescribeKey", "kms:RetireGrant"], key, ecr_calls),
+    ]
+    if not registry.create_kms_key:
+        return found
+    tags: Condition = {
+        "StringEquals": {f"aws:RequestTag/{STACK_TAG}": settings.stack},
+        "ForAllValues:StringEquals": {"aws:TagKeys": sorted(settings.tags)},
+    }
+    # CreateKey with tags is authorized as kms:TagResource on "all keys in the account and Region",
+    # because the key does not exist yet: TagResource cannot be scoped to one key.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html
+    # So tagging may only set the stack's tag keys, `stack` only to this stack, and never on a key
+    # another stack owns (`aws:ResourceTag/stack` must be absent or this stack); a later change
+    # of another tag sends that tag alone.
+    # IAM cannot tell a new key from an existing key without a `stack` tag: give the account's
+    # other keys a `stack` tag (or a key policy that does not delegate to IAM) to keep them
+    # out of reach; ScheduleKeyDeletion additionally needs the key's own tag to name the stack.
+    tag_new: Condition = {
+        "ForAllValues:StringEquals": {"aws:TagKeys": sorted(settings.tags)},
+        "StringEqualsIfExists": {
+            f"aws:RequestTag/{STACK_TAG}": settings.stack,
+            f"aws:ResourceTag/{STACK_TAG}": settings.stack,
+        },
+    }
+    manage = (
+        "kms:DisableKey",
+        "kms:DisableKeyRotation",
+        "kms:EnableKey",
+        "kms:EnableKeyRotation",
+        "kms:ScheduleKeyDeletion",
+        "kms:UntagResource",
+        "kms:UpdateKeyDescription",
+    )
+    return [
+        *found,
+        statement("CreateStackKey", ["kms:CreateKey"], "*", tags),
+        statement("TagStackKey", ["kms:TagResource"], names.key_arn(account), tag_new),
+        statement("ManageStackKey", manage, names.key_arn(account), owned_by_stack(settings)),
+    ]
+
+
+def _roles(settings: Settings, account: str) -> list[Statement]:
+    """Stack roles: only under the stack's path, only with the stack's boundary, passed only to
+    the services that use them."""
+    names = settings.names
+    if settings.fargate is None and not creates_template_role(settings):
+        return []
+    roles = names.role_arn(account)
+    bounded = {"StringEquals": {"iam:PermissionsBoundary": names.boundary_arn(account)}}
+    manage = (
+        "iam:AttachRolePolicy",
+        "iam:CreateRole",
+        "iam:DeleteRole",
+        "iam:DeleteRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:PutRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:UpdateRole",
+        "iam:UpdateRoleDescription",
+    )
+    services = ([ECS_TASKS] if settings.fargate is not None else []) + (
+        [ECR] if creates_template_role(settings) else []
+    )
+    return [
+        statement("ManageStackRoles", manage, roles, bounded),
+        # The provider takes a role out of its instance profiles before deleting it.
+        statement(
+            "TagAndEmptyStackRoles",
+            ["iam:ListInstanceProfilesForRole", "iam:TagRole", "iam:UntagRole"],
+            roles,
+        ),
+        statement("PassStackRoles", ["iam:PassRole"], roles, passed_to(*services)),
+    ]
+
+
+def _fargate(settings: Settings, account: str) -> list[Statement]:
+    names = settings.names
+    if settings.fargate is None:
+        return []
+    cluster = (
+        "ecs:CreateCluster",
+        "ecs:DeleteCluster",
+        "ecs:PutClusterCapacityProviders",
+        "ecs:TagResource",
+        "ecs:UntagResource",
+        "ecs:UpdateCluster",
+        "ecs:UpdateClusterSettings",
+    )
+    service = (
+        "ecs:CreateService",
+        "ecs:DeleteService",
+        "ecs:StopServiceDeployment",
+        "ecs:TagResource",
+        "ecs:UntagResource",
+        "ecs:UpdateService",
+    )
+    definitions = ("ecs:RegisterTaskDefinition", "ecs:TagResource", "ecs:UntagResource")
+    logs = (
+        "logs:AssociateKmsKey",
+        "logs:CreateLogGroup",
+        "logs:DeleteDataProtectionPolicy",
+        "logs:DeleteLogGroup",
+        "logs:DeleteRetentionPolicy",
+        "logs:DisassociateKmsKey",
+        "logs:PutDataProtectionPolicy",
+        "logs:PutLogGroupDeletionProtection",
+        "logs:PutRetentionPolicy",
+        "logs:TagResource",
+        "logs:UntagResource",
+    )
+    services = [names.ecs_service_arn(account), names.ecs_service_deployment_arn(account)]
+    return [
+        statement("ManageStackCluster", cluster, names.cluster_arn(account)),
+        statement("ManageStackServices", service, services),
+        statement(
+            "RegisterStackTaskDefinitions",
+            definitions,
+            names.task_definition_arn(account, fargate_service(settings)),
+        ),
+        # DeregisterTaskDefinition has no resource-level form: "*" is the only valid resource.
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
+        statement("DeregisterTaskDefinitions", ["ecs:DeregisterTaskDefinition"], "*"),
+        service_linked_role(settings, account, ECS, "EcsServiceLinkedRole"),
+        statement("ManageStackLogGroups", logs, log_group_arns(settings, account)),
+        *_security_group(settings, account),
+    ]
+
+
+def _security_group(settings: Settings, account: str) -> list[Statement]:
+    """Create only with the stack's tag; change and delete only groups that carry it (ABAC).
+    https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
+    """
+    names = settings.names
+    if not creates_security_group(settings):
+        return []
+    groups = names.security_group_arn(account)
+    tagged: Condition = {"StringEquals": {f"aws:RequestTag/{STACK_TAG}": settings.stack}}
+    owned = owned_by_stack(settings)
+    change = (
+        "ec2:AuthorizeSecurityGroupEgress",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:DeleteSecurityGroup",
+        "ec2:RevokeSecurityGroupEgress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+        "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+    )
+    # Retagging an owned group may not hand it to another stack, nor drop the `stack` tag.
+    retag: Condition = {
+        "StringEquals": {f"aws:ResourceTag/{STACK_TAG}": settings.stack},
+        "StringEqualsIfExists": {f"aws:RequestTag/{STACK_TAG}": settings.stack},
+    }
+    untag: Condition = {**owned, "ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG]}}
+    on_create: Condition = {
+        **tagged,
+        "StringEquals": {**tagged["StringEquals"], "ec2:CreateAction": "CreateSecurityGroup"},
+    }
+    return [
+        statement("CreateStackSecurityGroup", ["ec2:CreateSecurityGroup"], groups, tagged),
+        statement("CreateInStackVpc", ["ec2:CreateSecurityGroup"], names.vpc_arn(account)),
+        statement("TagNewSecurityGroup", ["ec2:CreateTags"], groups, on_create),
+        statement("RetagStackSecurityGroup", ["ec2:CreateTags"], groups, retag),
+        statement("UntagStackSecurityGroup", ["ec2:DeleteTags"], groups, untag),
+        statement("ChangeStackSecurityGroup", change, groups, owned),
+    ]
+
+
+def _secrets(settings: Settings, account: str) -> list[Statement]:
+    """The cache credentials (the owner only): written, and read back (the provider compares the
+    secret version's value; ECR checks a rule's secret is readable when it creates the rule)."""
+    secrets = credential_secrets(settings, account)
+    if not secrets:
+        return []
+    manage = (
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:TagResource",
+        "secretsmanager:UntagResource",
+        "secretsmanager:UpdateSecret",
+        "secretsmanager:UpdateSecretVersionStage",
+    )
+    return [
+        statement("ManageCacheCredentials", manage, secrets),
+        statement("ReadBackCacheCredentials", ["secretsmanager:GetSecretValue"], secrets),
+    ]
+
+
+def _guards(settings: Settings, account: str) -> list[Statement]:
+    """Explicit Denies that no later Allow (here or in another attached policy) can override."""
+    names = settings.names
+    provider = (
+        settings.github.oidc_provider_arn
+        if settings.github is not None and settings.github.oidc_provider_arn
+        else names.oidc_provider_arn(account)
+    )
+    # `iam:*` on purpose: a Deny must also cover IAM actions added after this was written.
+    protected = [names.ci_roles_arn(account), names.ci_policies_arn(account), provider]
+    return [
+        statement("DenyCiAndBoundaryWrites", ["iam:*"], protected, effect="Deny"),
+        statement("DenyBoundaryRemoval", ["iam:DeleteRolePermissionsBoundary"], "*", effect="Deny"),
+        statement("DenyAssumingRoles", ["sts:AssumeRole"], "*", effect="Deny"),
+    ]
+
+
+def deploy_policy(settings: Settings, account: str) -> dict[str, Any]:
+    """Everything `pulumi up` of this stack needs, on this stack's resources only."""
+    writers = (_repositories, _registry, _keys, _roles, _fargate, _secrets, _guards)
+    found = read_statements(settings, account)
+    for write in writers:
+        found += write(settings, account)
+    return document(found)
+
+
+# --- the boundary of every role the stack creates ------------------------------------------------
+def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
+    """The most any stack role may do, whatever its own policies say: the execution role's pull,
+    logs and configured secrets, ECS Exec for the task role, the ECR creation-template role's
+    repository and key-grant actions. Nothing in IAM, STS, Organizations or key policies."""
+    names = settings.names
+    repositories = names.repository_arn(account, "*")
+    found = [statement("RegistryLogin", ["ecr:GetAuthorizationToken"], "*")]
+    if settings.fargate is not None:
+        # Secrets and parameters are whatever ARNs the user configures: any of the account's in
+        # the stack's region, of these two types, and only to read.
+        found += [
+            statement("PullImages", PULL_ACTIONS, repositories),
+            statement(
+                "ImportOnFirstPull",
+                ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+                repositories,
+            ),
+            statement(
+                "WriteLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                f"{names.log_group_arn(account, fargate_service(settings))}:log-stream:*",
+            ),
+            statement(
+                "ReadTaskSecrets",
+                ["secretsmanager:GetSecretValue"],
+                names.secret_arn(account, "*"),
+            ),
+            statement("ReadTaskParameters", ["ssm:GetParameters"], names.parameter_arn(account)),
+        ]
+        if settings.fargate.enable_execute_command:
+            # The Session Manager channels of ECS Exec have no resource-level form.
+            found.append(statement("EcsExec", EXEC_ACTIONS, "*"))
+    if creates_template_role(settings):
+        found.append(
+            statement("CreateCachedRepositories", REPOSITORY_TEMPLATE_ACTIONS, repositories)
+        )
+        registry = settings.registry
+        if registry.encryption == "KMS":
+            key = names.key_arn(account) if registry.create_kms_key else str(registry.kms_key_arn)
+            condition = owned_by_stack(settings) if registry.create_kms_key else None
+            found.append(statement("EncryptCachedRepositories", KMS_GRANT_ACTIONS, key, condition))
+    return document(found)
+
+
+def actions_of(documents: Iterable[Mapping[str, Any]], effect: str = "Allow") -> set[str]:
+    return {
+        action
+        for doc in documents
+        for st in doc["Statement"]
+        if st["Effect"] == effect
+        for action in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+
+
+def unknown_actions(*documents: Mapping[str, Any]) -> list[str]:
+    """Actions (or Deny wildcards) that match no API operation: a typo grants nothing."""
+    session = botocore.session.get_session()
+    known: dict[str, Sequence[str]] = {}
+    unknown = []
+    for action in sorted(actions_of(documents) | actions_of(documents, "Deny")):
+        if action in PERMISSION_ONLY:
+            continue
+        service, _, name = action.partition(":")
+        if service not in known:
+            available = session.get_available_services()
+            known[service] = (
+                session.get_service_model(service).operation_names if service in available else ()
+            )
+        if name == "*" and known[service]:
+            continue
+        if name not in known[service]:
+            unknown.append(action)
+    return unknown

@@ -1,0 +1,267 @@
+"""`python -m ci.bootstrap`: the one CloudFormation template for CI, and its command line."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint
+
+import settings
+from ci import bootstrap, policies
+from plan.engine import ACCOUNT_ID
+from settings.naming import StackNames
+from settings.source import PROJECT_DIR, from_files
+from tests.conftest import GIT_ENV, STACKS, render_stack
+
+PROVIDER = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
+SUB = "token.actions.githubusercontent.com:sub"
+
+
+def load(*stacks: str, stack_dir: Path = STACKS) -> list[settings.Settings]:
+    return bootstrap.load_stacks(stacks, stack_dir)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return json.loads(bootstrap.render(load("dev", "prod")))
+
+
+def resolved(value: Any) -> Any:
+    """The template as CloudFormation resolves it in account ACCOUNT_ID."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::Sub"}:
+            return value["Fn::Sub"].replace(bootstrap.ACCOUNT, ACCOUNT_ID)
+        return {k: resolved(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolved(v) for v in value]
+    return value
+
+
+def of_type(template: dict[str, Any], type_: str) -> dict[str, Any]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == type_}
+
+
+def test_one_provider_for_all_stacks_and_roles_under_the_ci_path(template: dict[str, Any]) -> None:
+    (provider,) = of_type(template, "AWS::IAM::OIDCProvider").values()
+    assert provider["Properties"] == {
+        "ClientIdList": ["sts.amazonaws.com"],
+        "Url": "https://token.actions.githubusercontent.com",
+    }
+    roles = resolved(of_type(template, "AWS::IAM::Role"))
+    assert sorted(roles) == ["DevDeployRole", "DevPreviewRole", "ProdDeployRole", "ProdPreviewRole"]
+    for stack in ("dev", "prod"):
+        names = StackNames(stack)
+        cap = stack.capitalize()
+        deploy, preview = roles[f"{cap}DeployRole"], roles[f"{cap}PreviewRole"]
+        assert deploy["Properties"]["RoleName"] == names.deploy_role_name
+        assert preview["Properties"]["RoleName"] == names.preview_role_name
+        for role in (deploy, preview):
+            assert role["Properties"]["Path"] == names.ci_path
+            assert role["DependsOn"] == [bootstrap.PROVIDER_ID]
+            (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            assert trust["Principal"] == {"Federated": PROVIDER}
+            assert trust["Condition"]["StringEquals"][
+                "token.actions.githubusercontent.com:aud"
+            ] == ("sts.amazonaws.com")
+    subjects = {
+        name: role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"][
+            "StringEquals"
+        ][SUB]
+        for name, role in roles.items()
+    }
+    assert subjects == {
+        "DevDeployRole": ["repo:fixture-org/fixture-repo:ref:refs/heads/main"],
+        "DevPreviewRole": ["repo:fixture-org/fixture-repo:pull_request"],
+        "ProdDeployRole": ["repo:fixture-org/fixture-repo:environment:production"],
+        "ProdPreviewRole": ["repo:fixture-org/fixture-repo:pull_request"],
+    }
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_boundary_is_where_the_stack_roles_point(template: dict[str, Any], stack: str) -> None:
+    boundary = resolved(template["Resources"][f"{stack.capitalize()}Boundary"])
+    props = boundary["Properties"]
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:policy{props['Path']}{props['ManagedPolicyName']}"
+    rendered = render_stack(stack, env=GIT_ENV)
+    stack_roles = rendered.of_type("aws:iam/role:Role")
+    assert stack_roles and {r.inputs["permissionsBoundary"] for r in stack_roles} == {arn}
+    (s,) = load(stack)
+    assert props["PolicyDocument"] == policies.boundary_policy(s, ACCOUNT_ID)
+    # The CI roles themselves carry none: they are created by an administrator, not the stack.
+    role = template["Resources"][f"{stack.capitalize()}DeployRole"]["Properties"]
+    assert "PermissionsBoundary" not in role
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_deploy_policy_is_split_under_the_iam_quota(
+    template: dict[str, Any], stack: str
+) -> None:
+    (s,) = load(stack)
+    cap = stack.capitalize()
+    resources = resolved(template["Resources"])
+    attached = [
+        ref["Ref"] for ref in resources[f"{cap}DeployRole"]["Properties"]["ManagedPolicyArns"]
+    ]
+    assert 1 <= len(attached) <= bootstrap.MANAGED_POLICIES_PER_ROLE
+    statements = []
+    for index, policy_id in enumerate(attached, start=1):
+        props = resources[policy_id]["Properties"]
+        assert props["ManagedPolicyName"] == s.names.deploy_policy_name(index)
+        assert props["Path"] == s.names.ci_path
+        assert bootstrap.size(props["PolicyDocument"]) <= bootstrap.MANAGED_POLICY_CHARS
+        statements += props["PolicyDocument"]["Statement"]
+    assert statements == policies.deploy_policy(s, ACCOUNT_ID)["Statement"]
+    preview = resources[f"{cap}PreviewRole"]["Properties"]["Policies"]
+    assert preview == [
+        {"PolicyName": "preview", "PolicyDocument": policies.preview_policy(s, ACCOUNT_ID)}
+    ]
+    assert bootstrap.size(preview[0]["PolicyDocument"]) <= bootstrap.INLINE_POLICY_CHARS
+
+
+def test_pack_keeps_order_and_limits() -> None:
+    statements = [policies.statement(f"S{i}", ["ecr:PutImage"], "*") for i in range(40)]
+    one = bootstrap.size(policies.document(statements[:1]))
+    chunks = bootstrap.pack(statements, one * 10)
+    assert [st for chunk in chunks for st in chunk] == statements
+    assert len(chunks) > 1
+    assert all(bootstrap.size(policies.document(c)) <= one * 10 for c in chunks)
+    # Greedy: no chunk could have taken the next statement.
+    for chunk, after in itertools.pairwise(chunks):
+        assert bootstrap.size(policies.document([*chunk, after[0]])) > one * 10
+
+
+def test_the_account_is_substituted_and_nothing_else(template: dict[str, Any]) -> None:
+    def strings(value: Any, inside_sub: bool = False) -> list[tuple[str, bool]]:
+        if isinstance(value, dict):
+            if set(value) == {"Fn::Sub"}:
+                return [(value["Fn::Sub"], True)]
+            return [s for v in value.values() for s in strings(v)]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return [(value, False)] if isinstance(value, str) else []
+
+    found = strings(template)
+    assert any(sub for _, sub in found)
+    for text, sub in found:
+        assert sub == (bootstrap.ACCOUNT in text), text
+        assert "${" not in text.replace(bootstrap.ACCOUNT, ""), text
+        assert ACCOUNT_ID not in text
+
+
+def test_cfn_lint_finds_nothing_and_would_find_a_mistake() -> None:
+    text = bootstrap.render(load("dev", "prod"))
+    assert lint(text) == []
+    broken = json.loads(text)
+    broken["Resources"]["DevDeployRole"]["Properties"]["RoleNam"] = "typo"
+    assert lint(json.dumps(broken)) != []
+
+
+def test_the_template_is_deterministic_and_fits_a_direct_deploy() -> None:
+    text = bootstrap.render(load("prod", "dev", "dev"))
+    assert text == bootstrap.render(load("dev", "prod"))
+    assert text == json.dumps(json.loads(text), separators=(",", ":"), sort_keys=True) + "\n"
+    # `aws cloudformation deploy` takes a template of up to 51,200 bytes without --s3-bucket.
+    assert len(text.encode()) < 51_200
+
+
+def stack_file(directory: Path, stack: str, config: dict[str, Any]) -> Path:
+    path = directory / f"Pulumi.{stack}.yaml"
+    path.write_text(json.dumps({"config": config}))
+    return path
+
+
+GITHUB = {"repository": "octo/app", "oidcProviderArn": PROVIDER}
+
+
+def test_a_given_provider_is_referenced_and_stacks_must_agree(tmp_path: Path) -> None:
+    base = {"aws:region": "us-east-1", "ecr-fargate:services": [{"name": "api"}]}
+    stack_file(tmp_path, "a", {**base, "ecr-fargate:github": GITHUB})
+    stack_file(tmp_path, "b", {**base, "ecr-fargate:github": GITHUB})
+    stack_file(tmp_path, "c", {**base, "ecr-fargate:github": {"repository": "octo/app"}})
+    template = bootstrap.template(load("a", "b", stack_dir=tmp_path))
+    assert of_type(template, "AWS::IAM::OIDCProvider") == {}
+    role = template["Resources"]["ADeployRole"]
+    assert "DependsOn" not in role
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Federated": PROVIDER
+    }
+    assert template["Outputs"]["GithubOidcProviderArn"] == {"Value": PROVIDER}
+    with pytest.raises(bootstrap.BootstrapError, match="must agree") as exc:
+        bootstrap.template(load("a", "c", stack_dir=tmp_path))
+    assert "\n" not in str(exc.value)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ci.bootstrap", *args],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_command_prints_the_template() -> None:
+    done = run("dev", "prod", "--stack-dir", str(STACKS))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == bootstrap.render(load("dev", "prod"))
+    assert done.stderr == ""
+
+
+def test_command_errors_are_one_line_each_without_a_traceback(tmp_path: Path) -> None:
+    stack_file(
+        tmp_path, "nogithub", {"aws:region": "us-east-1", "ecr-fargate:services": [{"name": "api"}]}
+    )
+    bad = {"aws:region": "mars-1", "ecr-fargate:github": {"repository": "x"}}
+    stack_file(tmp_path, "bad", {**bad, "ecr-fargate:services": [{"name": "api"}]})
+    cases = {
+        ("--stack-dir", str(tmp_path), "missing"): (1, ["there is no Pulumi.missing.yaml"]),
+        ("--stack-dir", str(tmp_path), "nogithub"): (1, ["no CI roles without GitHub config"]),
+        ("--stack-dir", str(tmp_path), "bad"): (1, ["config 'aws:region'", "github.repository"]),
+        ("--stack-dir", str(tmp_path / "nowhere"), "dev"): (2, ["is not a directory"]),
+        (): (2, ["required: STACK"]),
+        ("dev", "--bogus"): (2, ["unrecognized arguments"]),
+    }
+    for args, (code, fragments) in cases.items():
+        done = run(*args)
+        assert done.returncode == code, (args, done.stderr)
+        assert done.stdout == ""
+        assert "Traceback" not in done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == len(fragments), (args, lines)
+        for line, fragment in zip(lines, fragments, strict=True):
+            assert fragment in line, (args, line)
+
+
+def test_a_missing_stack_names_every_problem(tmp_path: Path) -> None:
+    with pytest.raises(bootstrap.BootstrapError) as exc:
+        load("dev", "nope", "zzz")
+    assert str(exc.value).splitlines() == [
+        f"stack 'nope': there is no Pulumi.nope.yaml in {STACKS}",
+        f"stack 'zzz': there is no Pulumi.zzz.yaml in {STACKS}",
+    ]
+
+
+def test_settings_come_from_the_stack_files() -> None:
+    (dev,) = load("dev")
+    assert dev == settings.load(from_files("dev", stack_dir=STACKS))
+
+
+def test_one_template_is_one_partition(tmp_path: Path) -> None:
+    service = {"ecr-fargate:services": [{"name": "api"}], "ecr-fargate:github": GITHUB}
+    stack_file(tmp_path, "east", {"aws:region": "us-east-1", **service})
+    china = {**service, "ecr-fargate:github": {"repository": "octo/app"}}
+    stack_file(tmp_path, "china", {"aws:region": "cn-north-1", **china})
+    (cn,) = load("china", stack_dir=tmp_path)
+    template = resolved(bootstrap.template([cn]))
+    role = template["Resources"]["ChinaDeployRole"]["Properties"]
+    principal = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Federated"]
+    assert principal.startswith(f"arn:aws-cn:iam::{ACCOUNT_ID}:oidc-provider/")
+    with pytest.raises(bootstrap.BootstrapError, match="partitions"):
+        bootstrap.template(load("east", "china", stack_dir=tmp_path))

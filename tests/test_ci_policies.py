@@ -1,0 +1,821 @@
+"""The CI policies against what the stacks really render.
+
+Coverage: every CloudFormation handler permission of every rendered resource, asked of the deploy
+policy with the ARN and request context the call carries, is allowed or reviewed as excluded.
+Least: the deploy policy allows nothing else. Escalation: no role (CI or stack) can widen itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from ci import policies
+from ci.evaluate import Request, as_list, is_allowed
+from plan.engine import ACCOUNT_ID
+from settings.naming import StackNames
+from tests.ci_support import (
+    GIVEN_KEY,
+    VARIANTS,
+    Target,
+    Variant,
+    access_level,
+    action_details,
+    arn_is_of,
+    condition_keys,
+    handler_permissions,
+    resource_types,
+    tags_of,
+    variant,
+)
+
+ACCOUNT = ACCOUNT_ID
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Handlers:
+    """Which CloudFormation handlers stand for a Pulumi type, and the provider's own calls the
+    schema does not list (each with its reason)."""
+
+    cfn: tuple[tuple[str, str | None], ...]  # (type, only actions naming this) pairs
+    extra: tuple[tuple[str, str], ...] = ()  # (handler, action) pairs
+
+
+# Reviewed: a new Pulumi type in the stack fails `test_every_rendered_type_and_invoke_is_mapped` until it is
+# added here, so no resource reaches AWS without its permissions being checked.
+TYPES: dict[str, Handlers] = {
+    "aws:ecr/repository:Repository": Handlers((("AWS::ECR::Repository", None),)),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": Handlers(
+        (("AWS::ECR::Repository", "LifecyclePolicy"),)
+    ),
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": Handlers(
+        (("AWS::ECR::Repository", "RepositoryPolicy"),)
+    ),
+    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": Handlers(
+        (("AWS::ECR::RegistryScanningConfiguration", None),)
+    ),
+    # The provider changes a rule's credential in place instead of replacing the rule.
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": Handlers(
+        (("AWS::ECR::PullThroughCacheRule", None),), (("update", "ecr:UpdatePullThroughCacheRule"),)
+    ),
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": Handlers(
+        (("AWS::ECR::RepositoryCreationTemplate", None),)
+    ),
+    "aws:kms/key:Key": Handlers((("AWS::KMS::Key", None),)),
+    # The provider reads a secret's resource policy along with the secret.
+    "aws:secretsmanager/secret:Secret": Handlers(
+        (("AWS::SecretsManager::Secret", None),), (("read", "secretsmanager:GetResourcePolicy"),)
+    ),
+    # The provider writes a version with PutSecretValue and, on delete, moves AWSCURRENT off it.
+    "aws:secretsmanager/secretVersion:SecretVersion": Handlers(
+        (("AWS::SecretsManager::Secret", None),),
+        (
+            ("create", "secretsmanager:PutSecretValue"),
+            ("delete", "secretsmanager:UpdateSecretVersionStage"),
+        ),
+    ),
+    # The provider removes a role from its instance profiles before it deletes the role.
+    "aws:iam/role:Role": Handlers(
+        (("AWS::IAM::Role", None),), (("delete", "iam:ListInstanceProfilesForRole"),)
+    ),
+    "aws:iam/rolePolicy:RolePolicy": Handlers((("AWS::IAM::RolePolicy", None),)),
+    "aws:cloudwatch/logGroup:LogGroup": Handlers((("AWS::Logs::LogGroup", None),)),
+    "aws:ecs/cluster:Cluster": Handlers((("AWS::ECS::Cluster", None),)),
+    "aws:ecs/taskDefinition:TaskDefinition": Handlers((("AWS::ECS::TaskDefinition", None),)),
+    "aws:ecs/service:Service": Handlers((("AWS::ECS::Service", None),)),
+    # Before deleting a group the provider waits for network interfaces that still use it.
+    "aws:ec2/securityGroup:SecurityGroup": Handlers(
+        (("AWS::EC2::SecurityGroup", None),), (("delete", "ec2:DescribeNetworkInterfaces"),)
+    ),
+    # Not a CloudFormation type: the registry login and the `docker push` of the built image.
+    "docker:index/image:Image": Handlers(
+        (), tuple(("create", a) for a in (*policies.PUSH_ACTIONS, "ecr:GetAuthorizationToken"))
+    ),
+}
+# The program's invokes (provider functions), also made by `pulumi preview`.
+# sts:GetCallerIdentity needs no permission:
+# https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+INVOKES: dict[str, tuple[str, ...]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": (),
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": ("ecr:GetAuthorizationToken",),
+    "aws:ec2/getVpc:getVpc": ("ec2:DescribeVpcs",),
+    "aws:ec2/getSubnets:getSubnets": ("ec2:DescribeSubnets",),
+    "aws:ec2/getSubnet:getSubnet": ("ec2:DescribeSubnets",),
+}
+# Reviewed: handler permissions the deploy role does NOT get, and why. A key is an action, or
+# "<CloudFormation type> <action>" for one type only.
+EXCLUSIONS: dict[str, str] = {
+    "kms:PutKeyPolicy": "the stack sets no key policy (the default one delegates to IAM); "
+    "PutKeyPolicy would let the role give the key to anyone or lock its administrators out",
+    "iam:DeleteRolePermissionsBoundary": "explicitly denied: removing a boundary is the "
+    "escalation the boundary exists to stop",
+    "ecs:PutAccountSetting": "account-wide ECS settings; the stack sets cluster settings only",
+    "ecs:PutAccountSettingDefault": "account-wide ECS defaults; the stack sets none",
+    "logs:CreateLogDelivery": "vended-log delivery (no resource-level form); the stack sets none",
+    "logs:PutResourcePolicy": "account-level log resource policies; the stack sets none",
+    "logs:DescribeResourcePolicies": "account-level log resource policies; the stack sets none",
+    "logs:DeleteResourcePolicy": "account-level log resource policies; the stack sets none",
+    "logs:PutIndexPolicy": "account-wide field indexes (no resource-level form); none set",
+    "logs:DescribeIndexPolicies": "account-wide field indexes (no resource-level form); none set",
+    "logs:DeleteIndexPolicy": "account-wide field indexes (no resource-level form); none set",
+    "logs:PutBearerTokenAuthentication": "opens HTTP log ingestion to bearer tokens; none set",
+    "s3:REST.PUT.OBJECT": "not an IAM action: the schema's note for log delivery to S3",
+    "firehose:TagDeliveryStream": "log delivery to Firehose; the stack configures none",
+    "secretsmanager:GetRandomPassword": "CloudFormation's GenerateSecretString only; the stack "
+    "writes the value it is given",
+    "secretsmanager:ReplicateSecretToRegions": "the stack sets no replica Regions; replicating "
+    "a credential would copy it out of the Region",
+    "secretsmanager:RemoveRegionsFromReplication": "the stack sets no replica Regions",
+    "AWS::ECS::Cluster kms:DescribeKey": "managed-storage encryption; the cluster sets no key",
+    "AWS::ECS::Service iam:PassRole": "the service passes no role (awsvpc networking uses the "
+    "ECS service-linked role)",
+}
+
+
+def names(v: Variant) -> StackNames:
+    return v.settings.names
+
+
+def find(v: Variant, type_: str, **inputs: Any) -> Any:
+    for r in v.rendered.of_type(type_):
+        if all(r.inputs.get(k) == want or r.state.get(k) == want for k, want in inputs.items()):
+            return r
+    raise KeyError((type_, inputs))
+
+
+def slr(v: Variant, service: str) -> Target:
+    arn = names(v).service_linked_role_arn(ACCOUNT, service).replace("*", "Role")
+    return Target(arn, service=service, only=("iam:CreateServiceLinkedRole",))
+
+
+def role_target(v: Variant, arn: str, passed_to: str | None = None) -> Target:
+    role = find(v, "aws:iam/role:Role", arn=arn)
+    boundary = role.inputs.get("permissionsBoundary")
+    # A role handed to a service is only passed (and looked up); a RolePolicy writes the role.
+    only = ("iam:GetRole", "iam:PassRole") if passed_to else ()
+    return Target(arn, tags_of(role), passed_to=passed_to, boundary=boundary, only=only)
+
+
+def key_target(v: Variant) -> Target:
+    if v.settings.registry.kms_key_arn:
+        return Target(v.settings.registry.kms_key_arn)
+    key = v.rendered.one("aws:kms/key:Key")
+    return Target(key.state["arn"], tags_of(key))
+
+
+def _repository(v: Variant, r: Any) -> list[Target]:
+    found = [Target(r.state["arn"], tags_of(r), new=True)]
+    encryption = (r.inputs.get("encryptionConfigurations") or [{}])[0]
+    return found + ([key_target(v)] if encryption.get("encryptionType") == "KMS" else [])
+
+
+def _on_repository(v: Variant, r: Any) -> list[Target]:
+    repo = find(v, "aws:ecr/repository:Repository", name=r.inputs["repository"])
+    return [Target(repo.state["arn"], tags_of(repo))]
+
+
+def _image(v: Variant, r: Any) -> list[Target]:
+    repository = r.inputs["imageName"].split("/", 1)[1].rsplit(":", 1)[0]
+    return [Target(names(v).repository_arn(ACCOUNT, repository))]
+
+
+def _cache_rule(v: Variant, r: Any) -> list[Target]:
+    found = [slr(v, policies.PULL_THROUGH_CACHE)]
+    if r.inputs.get("credentialArn"):
+        secret = [s for s in v.rendered.of_type("aws:secretsmanager/secret:Secret")]
+        tags = next((tags_of(s) for s in secret if s.state["arn"] == r.inputs["credentialArn"]), {})
+        found.append(Target(r.inputs["credentialArn"], tags))
+    if r.inputs.get("customRoleArn"):
+        role = r.inputs["customRoleArn"]
+        found.append(Target(role, passed_to=policies.PULL_THROUGH_CACHE, only=("iam:PassRole",)))
+    return found
+
+
+def _template(v: Variant, r: Any) -> list[Target]:
+    prefix = r.inputs["prefix"]
+    example = "example" if prefix == "ROOT" else f"{prefix}/example"
+    found = [slr(v, policies.ECR), Target(names(v).repository_arn(ACCOUNT, example), new=True)]
+    if r.inputs.get("customRoleArn"):
+        found.append(role_target(v, r.inputs["customRoleArn"], passed_to=policies.ECR))
+    return found
+
+
+def _role(v: Variant, r: Any) -> list[Target]:
+    return [Target(r.state["arn"], tags_of(r), new=True, boundary=r.inputs["permissionsBoundary"])]
+
+
+def _role_policy(v: Variant, r: Any) -> list[Target]:
+    role = find(v, "aws:iam/role:Role", name=r.inputs["role"])
+    return [role_target(v, role.state["arn"])]
+
+
+def _secret_version(v: Variant, r: Any) -> list[Target]:
+    secret = find(v, "aws:secretsmanager/secret:Secret", arn=r.inputs["secretId"])
+    return [Target(secret.state["arn"], tags_of(secret))]
+
+
+def _task_definition(v: Variant, r: Any) -> list[Target]:
+    roles = [r.inputs["executionRoleArn"], r.inputs["taskRoleArn"]]
+    found = [Target(r.state["arn"], tags_of(r), new=True)]
+    return found + [role_target(v, a, passed_to=policies.ECS_TASKS) for a in roles]
+
+
+def _service(v: Variant, r: Any) -> list[Target]:
+    n = names(v)
+    deployment = n.ecs_service_deployment_arn(ACCOUNT, r.inputs["name"]).replace("*", "deploy-1")
+    return [
+        Target(n.ecs_service_arn(ACCOUNT, r.inputs["name"]), tags_of(r), new=True),
+        Target(deployment, tags_of(r)),
+    ]
+
+
+def _security_group(v: Variant, r: Any) -> list[Target]:
+    n = names(v)
+    group = Target(n.security_group_arn(ACCOUNT, "sg-0123456789abcdef0"), tags_of(r), new=True)
+    vpc = Target(n.vpc_arn(ACCOUNT, r.inputs["vpcId"]), only=("ec2:CreateSecurityGroup",))
+    return [group, vpc]
+
+
+def _own(v: Variant, r: Any) -> list[Target]:
+    return [Target(r.state["arn"], tags_of(r), new=True)]
+
+
+TARGETS: dict[str, Callable[[Variant, Any], list[Target]]] = {
+    "aws:ecr/repository:Repository": _repository,
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": _on_repository,
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": _on_repository,
+    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": lambda v, r: [
+        slr(v, policies.INSPECTOR)
+    ],
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": _cache_rule,
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": _template,
+    "aws:kms/key:Key": _own,
+    "aws:secretsmanager/secret:Secret": _own,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:iam/role:Role": _role,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:cloudwatch/logGroup:LogGroup": _own,
+    "aws:ecs/cluster:Cluster": lambda v, r: [*_own(v, r), slr(v, policies.ECS)],
+    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
+    "aws:ecs/service:Service": _service,
+    "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "docker:index/image:Image": _image,
+}
+# Tags ride along with the creating call; IAM then checks the tagging action on the new resource.
+TAG_ON_CREATE = {
+    "ec2:CreateTags",
+    "ecr:TagResource",
+    "ecs:TagResource",
+    "iam:TagRole",
+    "kms:TagResource",
+    "logs:TagResource",
+    "secretsmanager:TagResource",
+}
+
+
+def applies(cfn: str, action: str, r: Any) -> bool:
+    """Handler permissions for a feature this resource does not use do not apply to it."""
+    if cfn == "AWS::ECR::Repository" and action.startswith("kms:"):
+        encryption = (r.inputs.get("encryptionConfigurations") or [{}])[0]
+        return bool(encryption.get("encryptionType") == "KMS")
+    if action == "secretsmanager:GetSecretValue" and cfn == "AWS::ECR::PullThroughCacheRule":
+        return bool(r.inputs.get("credentialArn"))
+    if action == "iam:PassRole" and cfn.startswith("AWS::ECR::"):
+        return bool(r.inputs.get("customRoleArn"))
+    if cfn == "AWS::ECR::RegistryScanningConfiguration" and not action.startswith("ecr:"):
+        # Amazon Inspector (and its service-linked role) is what ENHANCED scanning is.
+        return bool(r.inputs.get("scanType") == "ENHANCED")
+    return True
+
+
+def excluded(cfn: str, action: str) -> bool:
+    return action in EXCLUSIONS or f"{cfn} {action}" in EXCLUSIONS
+
+
+def calls(v: Variant) -> Iterator[tuple[str, str, str, Any]]:
+    """(CloudFormation type, handler, action, rendered resource) for every call a resource needs."""
+    for r in v.rendered.resources:
+        if r.type.startswith("ecr-fargate:"):
+            continue
+        mapping = TYPES[r.type]
+        for cfn, only in mapping.cfn:
+            for handler, actions in handler_permissions(cfn).items():
+                for action in actions:
+                    if (only is None or only in action) and applies(cfn, action, r):
+                        yield cfn, handler, action, r
+        for handler, action in mapping.extra:
+            yield r.type, handler, action, r
+
+
+def context(cfn: str, handler: str, action: str, target: Target, r: Any) -> dict[str, Any]:
+    """The request context IAM sees for this call (only keys the action supports)."""
+    keys = condition_keys(action)
+    name = action.split(":")[1]
+    creating = handler == "create" and target.new
+    creating = creating and (name.startswith(("Create", "Register")) or action in TAG_ON_CREATE)
+    found: dict[str, Any] = {}
+    tags = tags_of(r)
+    tagging = name in ("CreateTags", "TagResource", "TagRole")
+    if name.startswith(("Untag", "DeleteTags")):
+        found["aws:TagKeys"] = ["retired"]  # an update drops a tag the config no longer sets
+    elif "aws:RequestTag/${TagKey}" in keys and tags and (handler == "create" or tagging):
+        # A create sends all the tags; an update re-sends the tags that changed, never `stack`.
+        sent = tags if handler == "create" else {k: t for k, t in tags.items() if k != "stack"}
+        found.update({f"aws:RequestTag/{k}": t for k, t in sent.items()})
+        found["aws:TagKeys"] = sorted(sent)
+    if target.tags and not creating:
+        found.update({f"aws:ResourceTag/{k}": t for k, t in target.tags.items()})
+    if action == "iam:PassRole" and target.passed_to:
+        found["iam:PassedToService"] = target.passed_to
+    if target.boundary and "iam:PermissionsBoundary" in keys:
+        found["iam:PermissionsBoundary"] = target.boundary
+    if target.service:
+        found["iam:AWSServiceName"] = target.service
+    if action == "ec2:CreateTags" and creating:
+        found["ec2:CreateAction"] = "CreateSecurityGroup"
+    if cfn == "AWS::ECR::Repository" and action.startswith("kms:"):
+        found["kms:ViaService"] = f"ecr.{REGION}.amazonaws.com"  # ECR calls KMS for the caller
+        if action == "kms:CreateGrant":
+            found["kms:GrantIsForAWSResource"] = "true"
+    return found
+
+
+def requests(v: Variant, cfn: str, handler: str, action: str, r: Any) -> list[Request] | str:
+    """Every resource this call is authorized on, or why none of the resource's targets fits."""
+    targets = TARGETS[r.type](v, r)
+    if not resource_types(action):
+        # No resource-level form: IAM authorizes "*".
+        return [Request(action, "*", context(cfn, handler, action, targets[0], r))]
+    fitting = [t for t in targets if arn_is_of(action, t.arn) and action in (t.only or (action,))]
+    if not fitting:
+        return f"{r.type} {r.name}: no target fits {action} ({resource_types(action)})"
+    return [Request(action, t.arn, context(cfn, handler, action, t, r)) for t in fitting]
+
+
+def invoke_actions(v: Variant) -> set[str]:
+    return {a for token in v.rendered.invokes for a in INVOKES[token]}
+
+
+@pytest.fixture(params=sorted(VARIANTS))
+def v(request: pytest.FixtureRequest) -> Variant:
+    return variant(request.param)
+
+
+def deploy(v: Variant) -> dict[str, Any]:
+    return policies.deploy_policy(v.settings, ACCOUNT)
+
+
+def preview(v: Variant) -> dict[str, Any]:
+    return policies.preview_policy(v.settings, ACCOUNT)
+
+
+def boundary(v: Variant) -> dict[str, Any]:
+    return policies.boundary_policy(v.settings, ACCOUNT)
+
+
+# --- coverage --------------------------------------------------------------------------------------
+def test_every_rendered_type_and_invoke_is_mapped(v: Variant) -> None:
+    types = {r.type for r in v.rendered.resources if not r.type.startswith("ecr-fargate:")}
+    assert types - set(TYPES) == set(), "review the new type's permissions, then map it"
+    assert set(v.rendered.invokes) - set(INVOKES) == set()
+
+
+def test_deploy_allows_every_handler_permission_on_the_resource(v: Variant) -> None:
+    policy = deploy(v)
+    missing = []
+    for cfn, handler, action, r in calls(v):
+        if excluded(cfn, action):
+            continue
+        found = requests(v, cfn, handler, action, r)
+        if isinstance(found, str):
+            missing.append(found)
+            continue
+        missing += [f"{cfn} {handler}: {q}" for q in found if not is_allowed([policy], q)]
+    for action in invoke_actions(v):
+        if not is_allowed([policy], Request(action, "*")):
+            missing.append(f"invoke {action}")
+    assert missing == []
+
+
+def test_preview_allows_every_read_and_invoke(v: Variant) -> None:
+    policy = preview(v)
+    missing = []
+    for cfn, handler, action, r in calls(v):
+        if handler != "read" or excluded(cfn, action) or action.endswith("GetSecretValue"):
+            continue
+        found = requests(v, cfn, handler, action, r)
+        assert not isinstance(found, str), found
+        missing += [str(q) for q in found if not is_allowed([policy], q)]
+    missing += [a for a in invoke_actions(v) if not is_allowed([policy], Request(a, "*"))]
+    assert missing == []
+
+
+def test_every_exclusion_is_needed_and_never_granted() -> None:
+    seen = set()
+    for name in VARIANTS:
+        v = variant(name)
+        for cfn, _, action, _ in calls(v):
+            seen |= {k for k in (action, f"{cfn} {action}") if k in EXCLUSIONS}
+        allowed = policies.actions_of([deploy(v)])
+        assert {a for a in EXCLUSIONS if ":" in a and " " not in a} & allowed == set()
+    assert set(EXCLUSIONS) - seen == set(), "an exclusion no rendered resource needs"
+
+
+# --- least privilege ------------------------------------------------------------------------------
+def expected_actions(v: Variant) -> set[str]:
+    """What the rendered types' handlers list, the provider's extra calls, push and invokes."""
+    found = set(policies.PUSH_ACTIONS + policies.IMAGE_READ_ACTIONS) | invoke_actions(v)
+    found |= {action for _, _, action, _ in calls(v)}
+    return found
+
+
+def test_deploy_allows_nothing_beyond_what_the_stack_needs(v: Variant) -> None:
+    allowed = policies.actions_of([deploy(v)])
+    assert allowed - expected_actions(v) == set()
+    for st in deploy(v)["Statement"]:
+        if st["Effect"] == "Allow":
+            assert all("*" not in a for a in st["Action"]), st["Sid"]
+
+
+def test_preview_only_reads(v: Variant) -> None:
+    allowed = policies.actions_of([preview(v)])
+    assert allowed, "the preview role reads something"
+    assert {a: access_level(a) for a in allowed if access_level(a) not in ("Read", "List")} == {}
+    assert "secretsmanager:GetSecretValue" not in allowed
+    assert allowed <= expected_actions(v)
+
+
+def test_every_action_is_real() -> None:
+    for name in VARIANTS:
+        v = variant(name)
+        docs = [deploy(v), preview(v), boundary(v)]
+        assert policies.unknown_actions(*docs) == []
+        allowed = policies.actions_of(docs)
+        assert {a for a in allowed if action_details(a) is None} == set()
+    assert policies.unknown_actions(
+        policies.document([policies.statement("x", ["ecr:PushImage"], "*")])
+    ) == ["ecr:PushImage"]
+
+
+# --- what the deploy role may NOT do ----------------------------------------------------------------
+OTHER = StackNames("other")
+BOUNDED_WRITES = (
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+)
+POLICY_WRITES = (
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy",
+)
+
+
+def allowed(v: Variant, action: str, resource: str = "*", /, **context: Any) -> bool:
+    return is_allowed([deploy(v)], Request(action, resource, context))
+
+
+def test_role_writes_need_the_boundary_and_the_stack_path(v: Variant) -> None:
+    n = names(v)
+    mine = {"iam:PermissionsBoundary": n.boundary_arn(ACCOUNT)}
+    theirs = {"iam:PermissionsBoundary": OTHER.boundary_arn(ACCOUNT)}
+    elsewhere = [
+        n.deploy_role_arn(ACCOUNT),
+        n.preview_role_arn(ACCOUNT),
+        OTHER.role_arn(ACCOUNT, "fargate-task"),
+        f"arn:aws:iam::{ACCOUNT}:role/admin",
+    ]
+    for action in BOUNDED_WRITES:
+        role = n.role_arn(ACCOUNT, "fargate-task")
+        assert allowed(v, action, role, **mine), action
+        assert not allowed(v, action, role), action
+        assert not allowed(v, action, role, **theirs), action
+        assert not any(allowed(v, action, arn, **mine) for arn in elsewhere), action
+    assert not allowed(v, "iam:DeleteRolePermissionsBoundary", n.role_arn(ACCOUNT, "x"), **mine)
+    for action in POLICY_WRITES:
+        for policy in (
+            n.boundary_arn(ACCOUNT),
+            n.boundary_arn(ACCOUNT).replace("-boundary", "-deploy-1"),
+        ):
+            assert not allowed(v, action, policy), (action, policy)
+    for role in (n.role_arn(ACCOUNT, "fargate-task"), n.deploy_role_arn(ACCOUNT)):
+        assert not allowed(v, "sts:AssumeRole", role)
+
+
+def test_roles_are_passed_only_to_their_services(v: Variant) -> None:
+    role = names(v).role_arn(ACCOUNT, "fargate-task")
+    assert allowed(v, "iam:PassRole", role, **{"iam:PassedToService": policies.ECS_TASKS})
+    assert not allowed(v, "iam:PassRole", role)
+    assert not allowed(v, "iam:PassRole", role, **{"iam:PassedToService": "lambda.amazonaws.com"})
+    other = OTHER.role_arn(ACCOUNT, "x")
+    assert not allowed(v, "iam:PassRole", other, **{"iam:PassedToService": policies.ECS_TASKS})
+    owner_template = v.settings.account.owns
+    passed = {"iam:PassedToService": policies.ECR}
+    assert allowed(v, "iam:PassRole", role, **passed) == owner_template
+
+
+def test_security_groups_only_the_stacks_own(v: Variant) -> None:
+    group = names(v).security_group_arn(ACCOUNT, "sg-1")
+    stack = v.settings.stack
+    mine, theirs = {"aws:ResourceTag/stack": stack}, {"aws:ResourceTag/stack": "other"}
+    change = ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress")
+    for action in (*change, "ec2:DeleteSecurityGroup"):
+        assert allowed(v, action, group, **mine) == policies.creates_security_group(v.settings)
+        assert not allowed(v, action, group) and not allowed(v, action, group, **theirs)
+    assert not allowed(v, "ec2:CreateSecurityGroup", group)
+    assert not allowed(v, "ec2:CreateSecurityGroup", group, **{"aws:RequestTag/stack": "other"})
+    # No claiming a group by tagging it, and no dropping the tag off one's own.
+    claim = {"aws:RequestTag/stack": stack, "aws:TagKeys": ["stack"]}
+    assert not allowed(v, "ec2:CreateTags", group, **claim)
+    assert not allowed(v, "ec2:CreateTags", group, **claim, **theirs)
+    handover = {**mine, "aws:RequestTag/stack": "other", "aws:TagKeys": ["stack"]}
+    assert not allowed(v, "ec2:CreateTags", group, **handover)
+    assert not allowed(v, "ec2:DeleteTags", group, **mine, **{"aws:TagKeys": ["stack"]})
+
+
+def test_push_reaches_every_stack_repository_and_no_other(v: Variant) -> None:
+    n = names(v)
+    assert allowed(v, "ecr:GetAuthorizationToken")
+    for repo in v.settings.registry.repositories:
+        arn = n.repository_arn(ACCOUNT, repo.name)
+        assert all(allowed(v, a, arn) for a in policies.PUSH_ACTIONS), repo.name
+    sibling = "prod/api" if v.settings.stack == "dev" else "dev/api"
+    for other in (sibling, "other/api", "ecr-public/library/nginx"):
+        arn = n.repository_arn(ACCOUNT, other)
+        assert not any(allowed(v, a, arn) for a in policies.PUSH_ACTIONS), other
+        assert not allowed(v, "ecr:DeleteRepository", arn)
+
+
+def test_custom_repository_names_get_push_and_defaults_do_not() -> None:
+    v = variant("prod-custom-repositories")
+    arns = policies.repository_arns(v.settings, ACCOUNT)
+    assert arns == sorted(
+        names(v).repository_arn(ACCOUNT, r) for r in ("team-a/custom-api", "worker-images")
+    )
+    assert allowed(v, "ecr:PutImage", arns[0])
+    assert not allowed(v, "ecr:PutImage", names(v).repository_arn(ACCOUNT, "prod/api"))
+
+
+REGISTRY_WIDE = (
+    "ecr:CreatePullThroughCacheRule",
+    "ecr:CreateRepositoryCreationTemplate",
+    "ecr:DeletePullThroughCacheRule",
+    "ecr:PutRegistryScanningConfiguration",
+)
+
+
+def test_registry_wide_settings_only_for_the_owner(v: Variant) -> None:
+    owns = v.settings.account.owns
+    assert {a: allowed(v, a) for a in REGISTRY_WIDE} == {a: owns for a in REGISTRY_WIDE}
+    # Inspector is account-wide and unscoped: only for an owner that asks for ENHANCED scanning.
+    enhanced = owns and v.settings.registry.scan_type == "ENHANCED"
+    for action in ("inspector2:Enable", "inspector2:Disable"):
+        assert allowed(v, action) == enhanced, action
+    secret = (
+        names(v).secret_arn(ACCOUNT, "ecr-pullthroughcache/docker-hub").replace("??????", "AbCdEf")
+    )
+    assert allowed(v, "secretsmanager:GetSecretValue", secret) == (v.name == "prod-credentials")
+    other = names(v).secret_arn(ACCOUNT, "prod/database").replace("??????", "AbCdEf")
+    assert not allowed(v, "secretsmanager:GetSecretValue", other)
+    assert not allowed(v, "secretsmanager:PutSecretValue", other)
+
+
+def test_the_stack_key_is_created_tagged_and_no_other_key_is_claimed() -> None:
+    v = variant("prod-owner-stack-key")
+    key = names(v).key_arn(ACCOUNT, "1234abcd-0000-0000-0000-000000000000")
+    tags = {"aws:RequestTag/stack": "prod", "aws:TagKeys": ["environment", "project", "stack"]}
+    assert allowed(v, "kms:CreateKey", **tags)
+    assert not allowed(v, "kms:CreateKey")
+    assert not allowed(v, "kms:CreateKey", **{**tags, "aws:RequestTag/stack": "dev"})
+    assert not allowed(v, "kms:CreateKey", **{**tags, "aws:TagKeys": ["stack", "owner"]})
+    assert allowed(v, "kms:TagResource", key, **tags)  # during CreateKey
+    assert not allowed(v, "kms:TagResource", key, **tags, **{"aws:ResourceTag/stack": "dev"})
+    for action in ("kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"):
+        assert not allowed(v, action, key), action
+        assert not allowed(v, action, key, **{"aws:ResourceTag/stack": "dev"}), action
+    assert allowed(v, "kms:ScheduleKeyDeletion", key, **{"aws:ResourceTag/stack": "prod"})
+    assert not allowed(v, "kms:PutKeyPolicy", key, **{"aws:ResourceTag/stack": "prod"})
+    # Grants only through ECR, only for AWS resources.
+    via = {"aws:ResourceTag/stack": "prod", "kms:ViaService": f"ecr.{REGION}.amazonaws.com"}
+    assert allowed(v, "kms:CreateGrant", key, **via, **{"kms:GrantIsForAWSResource": "true"})
+    assert not allowed(v, "kms:CreateGrant", key, **{"aws:ResourceTag/stack": "prod"})
+    assert not allowed(v, "kms:CreateGrant", key, **via)
+
+
+def test_a_given_key_is_used_through_ecr_and_no_key_is_created() -> None:
+    v = variant("prod-given-key")
+    via = {"kms:ViaService": f"ecr.{REGION}.amazonaws.com", "kms:GrantIsForAWSResource": "true"}
+    assert allowed(v, "kms:CreateGrant", GIVEN_KEY, **via)
+    assert not allowed(v, "kms:CreateGrant", names(v).key_arn(ACCOUNT, "other"), **via)
+    assert not allowed(v, "kms:CreateKey", **{"aws:RequestTag/stack": "prod"})
+    assert "kms:ScheduleKeyDeletion" not in policies.actions_of([deploy(v)])
+
+
+def test_consumer_stack_gets_no_registry_wide_or_credential_rights() -> None:
+    v = variant("dev-consumer")
+    assert not v.settings.account.owns
+    granted = policies.actions_of([deploy(v)])
+    assert not {a for a in granted if a.startswith(("inspector2:", "secretsmanager:"))}
+    assert not {a for a in granted if "PullThroughCache" in a or "CreationTemplate" in a}
+    assert not {a for a in granted if a.startswith("kms:")}  # dev encrypts with AES256
+
+
+# --- escalation: every role, CI and stack ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Role:
+    name: str
+    arn: str
+    policies: list[dict[str, Any]]
+    boundary: dict[str, Any] | None
+
+
+def roles(v: Variant) -> list[Role]:
+    """The two CI roles as the bootstrap creates them, and every role the stack renders with its
+    inline policies and the boundary it carries."""
+    n = names(v)
+    found = [
+        Role("deploy", n.deploy_role_arn(ACCOUNT), [deploy(v)], None),
+        Role("preview", n.preview_role_arn(ACCOUNT), [preview(v)], None),
+    ]
+    for r in v.rendered.of_type("aws:iam/role:Role"):
+        assert r.inputs["permissionsBoundary"] == n.boundary_arn(ACCOUNT), r.name
+        inline = [
+            json.loads(p.inputs["policy"])
+            for p in v.rendered.of_type("aws:iam/rolePolicy:RolePolicy")
+            if p.inputs["role"] == r.name
+        ]
+        found.append(Role(r.name, r.state["arn"], inline, boundary(v)))
+    return found
+
+
+def escalations(v: Variant, role: Role) -> Iterator[Request]:
+    """Requests that would let a role widen its own or another principal's permissions."""
+    n = names(v)
+    targets = {
+        role.arn,
+        n.role_arn(ACCOUNT, "x"),
+        n.deploy_role_arn(ACCOUNT),
+        OTHER.role_arn(ACCOUNT, "x"),
+    }
+    for arn in sorted(targets | {f"arn:aws:iam::{ACCOUNT}:role/admin"}):
+        for action in BOUNDED_WRITES:
+            yield Request(action, arn)  # a role written without the boundary
+            yield Request(action, arn, {"iam:PermissionsBoundary": OTHER.boundary_arn(ACCOUNT)})
+        yield Request("iam:DeleteRolePermissionsBoundary", arn)
+        yield Request("iam:PassRole", arn)  # passed without naming the service
+        yield Request("iam:PassRole", arn, {"iam:PassedToService": "lambda.amazonaws.com"})
+        yield Request("sts:AssumeRole", arn)
+    for arn in (role.arn, n.deploy_role_arn(ACCOUNT), n.preview_role_arn(ACCOUNT)):
+        # Its own (or the CI roles') policies and trust, even with the stack's boundary named.
+        for action in (*BOUNDED_WRITES, "iam:DeleteRole"):
+            yield Request(action, arn, {"iam:PermissionsBoundary": n.boundary_arn(ACCOUNT)})
+    for action in POLICY_WRITES:
+        yield Request(action, n.boundary_arn(ACCOUNT))
+    for action in ("iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy"):
+        yield Request(action, f"arn:aws:iam::{ACCOUNT}:user/x")
+    yield Request("iam:CreateOpenIDConnectProvider", n.oidc_provider_arn(ACCOUNT))
+    yield Request("iam:UpdateOpenIDConnectProviderThumbprint", n.oidc_provider_arn(ACCOUNT))
+    yield Request("organizations:LeaveOrganization", "*")
+    yield Request(
+        "kms:PutKeyPolicy", n.key_arn(ACCOUNT, "k"), {"aws:ResourceTag/stack": v.settings.stack}
+    )
+    group = n.security_group_arn(ACCOUNT, "sg-1")
+    for action in ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"):
+        yield Request(action, group)  # a group the stack does not own
+
+
+def test_no_role_can_escalate(v: Variant) -> None:
+    found = [
+        f"{role.name}: {q}"
+        for role in roles(v)
+        for q in escalations(v, role)
+        if is_allowed(role.policies, q, role.boundary)
+    ]
+    assert found == []
+
+
+def test_no_statement_shape_opens_a_path(v: Variant) -> None:
+    """Structure, beyond the probes: no wildcard action, PassRole always names its services,
+    role-policy writes always require the boundary."""
+    for role in roles(v):
+        for doc in [*role.policies, *([role.boundary] if role.boundary else [])]:
+            for st in doc["Statement"]:
+                if st["Effect"] != "Allow":
+                    continue
+                actions = as_list(st["Action"])
+                condition = st.get("Condition", {})
+                assert all(a != "*" and not a.endswith(":*") for a in actions), (role.name, st)
+                assert not {
+                    a for a in actions if a.startswith(("iam:", "sts:", "organizations:"))
+                } - {
+                    *BOUNDED_WRITES,
+                    "iam:DeleteRole",
+                    "iam:UpdateRole",
+                    "iam:UpdateRoleDescription",
+                    "iam:PassRole",
+                    "iam:CreateServiceLinkedRole",
+                    "iam:GetRole",
+                    "iam:GetRolePolicy",
+                    "iam:ListAttachedRolePolicies",
+                    "iam:ListRolePolicies",
+                    "iam:ListInstanceProfilesForRole",
+                    "iam:TagRole",
+                    "iam:UntagRole",
+                }, (role.name, st)
+                if "iam:PassRole" in actions:
+                    assert condition["StringEquals"]["iam:PassedToService"], st
+                if set(actions) & set(BOUNDED_WRITES):
+                    boundary_arn = names(v).boundary_arn(ACCOUNT)
+                    assert condition["StringEquals"]["iam:PermissionsBoundary"] == boundary_arn
+                if "iam:CreateServiceLinkedRole" in actions:
+                    assert condition["StringEquals"]["iam:AWSServiceName"], st
+
+
+def test_the_boundary_caps_stack_roles_without_breaking_them(v: Variant) -> None:
+    cap = boundary(v)
+    granted = policies.actions_of([cap])
+    assert not {a for a in granted if a.startswith(("iam:", "sts:", "organizations:"))}
+    assert not granted & {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:Decrypt"}
+    tags = {"aws:ResourceTag/stack": v.settings.stack}
+    for role in roles(v)[2:]:
+        for doc in role.policies:
+            for st in doc["Statement"]:
+                for action in as_list(st["Action"]):
+                    for resource in as_list(st["Resource"]):
+                        q = Request(action, resource, tags)
+                        assert is_allowed(role.policies, q, cap), (role.name, action, resource)
+    exec_on = v.settings.fargate is not None and v.settings.fargate.enable_execute_command
+    assert ("ssmmessages:OpenDataChannel" in granted) == exec_on
+
+
+def test_the_guards_hold_even_beside_an_administrator_policy(v: Variant) -> None:
+    """The explicit Denies still win if someone attaches a broad policy to the deploy role."""
+    n = names(v)
+    admin = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    both = [deploy(v), admin]
+    guarded = [
+        Request("iam:PutRolePolicy", n.deploy_role_arn(ACCOUNT)),
+        Request("iam:UpdateAssumeRolePolicy", n.preview_role_arn(ACCOUNT)),
+        Request("iam:PutRolePolicy", OTHER.deploy_role_arn(ACCOUNT)),
+        Request("iam:CreatePolicyVersion", n.boundary_arn(ACCOUNT)),
+        Request("iam:DeletePolicy", OTHER.boundary_arn(ACCOUNT)),
+        Request("iam:UpdateOpenIDConnectProviderThumbprint", n.oidc_provider_arn(ACCOUNT)),
+        Request("iam:DeleteRolePermissionsBoundary", n.role_arn(ACCOUNT, "fargate-task")),
+        Request("sts:AssumeRole", n.role_arn(ACCOUNT, "fargate-task")),
+    ]
+    assert [q for q in guarded if is_allowed(both, q)] == []
+    assert is_allowed(both, Request("iam:PutRolePolicy", n.role_arn(ACCOUNT, "x")))
+
+
+def test_a_stack_never_reaches_a_stack_whose_name_extends_its_own() -> None:
+    """`prod` must not match `prod-eu`: every name is exact or ends at a delimiter."""
+    v = variant("prod-owner-stack-key")
+    eu = StackNames("prod-eu")
+    mine_tags = {"aws:ResourceTag/stack": "prod"}
+    theirs = [
+        ("ecs:RegisterTaskDefinition", eu.task_definition_arn(ACCOUNT, "api").replace("*", "1")),
+        ("logs:DeleteLogGroup", eu.log_group_arn(ACCOUNT, "api")),
+        ("logs:PutRetentionPolicy", eu.log_group_arn(ACCOUNT, "api") + ":*"),
+        ("ecs:DeleteCluster", eu.cluster_arn(ACCOUNT)),
+        ("ecs:UpdateService", eu.ecs_service_arn(ACCOUNT, "api")),
+        ("ecr:PutImage", eu.repository_arn(ACCOUNT, eu.default_repository("api"))),
+        ("iam:TagRole", eu.role_arn(ACCOUNT, "x")),
+    ]
+    for action, arn in theirs:
+        assert not allowed(v, action, arn, **mine_tags), (action, arn)
+    n = names(v)
+    assert allowed(v, "logs:DeleteLogGroup", n.log_group_arn(ACCOUNT, "api"))
+    assert allowed(v, "ecs:RegisterTaskDefinition", n.task_definition_arn(ACCOUNT, "api"))
+
+
+def test_every_condition_key_is_one_the_actions_carry() -> None:
+    """A key an action never sends makes `StringEquals` fail (the grant silently does nothing)
+    and a negated operator pass (the Deny silently does nothing)."""
+    unsupported = set()
+    for name in VARIANTS:
+        v = variant(name)
+        for doc in (deploy(v), preview(v), boundary(v)):
+            for st in doc["Statement"]:
+                keys = {k for block in st.get("Condition", {}).values() for k in block}
+                for action in as_list(st["Action"]):
+                    known = condition_keys(action)
+                    for key in keys:
+                        generic = key.split("/")[0] + "/${TagKey}" if "Tag/" in key else key
+                        if generic not in known:
+                            unsupported.add((st["Sid"], action, key))
+    assert unsupported == set()
