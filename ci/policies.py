@@ -23,7 +23,11 @@ import botocore.session
 
 from ecs.iam import EXEC_ACTIONS, PULL_ACTIONS
 from registry.access import PUSH_ACTIONS as REPOSITORY_PUSH_ACTIONS
-from registry.pull_through import credential_secret_name
+from registry.pull_through import (
+    TEMPLATE_KMS_ACTIONS,
+    TEMPLATE_ROLE_ACTIONS,
+    credential_secret_name,
+)
 from settings import Settings
 from settings.naming import STACK_TAG
 
@@ -50,10 +54,8 @@ ECR = "ecr.amazonaws.com"
 PULL_THROUGH_CACHE = "pullthroughcache.ecr.amazonaws.com"
 INSPECTOR = "inspector2.amazonaws.com"
 ECS = "ecs.amazonaws.com"
-# The ECR creation-template role's actions (registry.cache, which needs pulumi, grants them; the
-# boundary test checks the rendered role stays within the boundary).
-REPOSITORY_TEMPLATE_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource")
-KMS_GRANT_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant")
+# The providers ecs/service.py associates with the cluster when a service uses a strategy.
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 
 def statement(
@@ -224,10 +226,21 @@ def _read_fargate(settings: Settings, account: str) -> list[Statement]:
         names.task_definition_arn(account, fargate_service(settings)),
     ]
     log_reads = ("logs:GetDataProtectionPolicy", "logs:ListTagsForResource")
-    return [
+    found = [
         statement("ReadStackEcs", ecs_reads, ecs_arns),
         statement("ReadStackLogGroups", log_reads, log_group_arns(settings, account)),
     ]
+    if uses_capacity_strategy(settings):
+        # The cluster's capacity-provider association (Spot) describes the two Fargate providers.
+        providers = [names.capacity_provider_arn(account, p) for p in FARGATE_PROVIDERS]
+        found.append(
+            statement("ReadFargateProviders", ["ecs:DescribeCapacityProviders"], providers)
+        )
+    return found
+
+
+def uses_capacity_strategy(settings: Settings) -> bool:
+    return settings.fargate is not None and settings.fargate.capacity_provider != "FARGATE"
 
 
 def preview_policy(settings: Settings, account: str) -> dict[str, Any]:
@@ -580,14 +593,14 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
             # The Session Manager channels of ECS Exec have no resource-level form.
             found.append(statement("EcsExec", EXEC_ACTIONS, "*"))
     if creates_template_role(settings):
-        found.append(
-            statement("CreateCachedRepositories", REPOSITORY_TEMPLATE_ACTIONS, repositories)
-        )
+        found.append(statement("CreateCachedRepositories", TEMPLATE_ROLE_ACTIONS, repositories))
         registry = settings.registry
         if registry.encryption == "KMS":
             key = names.key_arn(account) if registry.create_kms_key else str(registry.kms_key_arn)
             condition = owned_by_stack(settings) if registry.create_kms_key else None
-            found.append(statement("EncryptCachedRepositories", KMS_GRANT_ACTIONS, key, condition))
+            found.append(
+                statement("EncryptCachedRepositories", TEMPLATE_KMS_ACTIONS, key, condition)
+            )
     return document(found)
 
 

@@ -18,9 +18,6 @@ from settings.cache import CacheSettings
 from settings.naming import StackNames
 from settings.registry import RegistrySettings
 
-TEMPLATE_ROLE_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource")
-TEMPLATE_KMS_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant")
-
 
 @dataclass
 class PullThroughCacheArgs:
@@ -156,7 +153,7 @@ class PullThroughCache(pulumi.ComponentResource):
                 {
                     "Sid": "CreateCachedRepositories",
                     "Effect": "Allow",
-                    "Action": list(TEMPLATE_ROLE_ACTIONS),
+                    "Action": list(pull_through.TEMPLATE_ROLE_ACTIONS),
                     "Resource": f"arn:{args.partition}:ecr:{args.region}:{account_id}:repository/*",
                 }
             ]
@@ -165,7 +162,7 @@ class PullThroughCache(pulumi.ComponentResource):
                     {
                         "Sid": "EncryptCachedRepositories",
                         "Effect": "Allow",
-                        "Action": list(TEMPLATE_KMS_ACTIONS),
+                        "Action": list(pull_through.TEMPLATE_KMS_ACTIONS),
                         "Resource": kms_arn,
                     }
                 )

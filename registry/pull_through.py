@@ -18,6 +18,11 @@ from registry.access import validate_role_arn
 from registry.reference import DEFAULT_DOMAIN, parse_image_reference
 from registry.text import one_line
 
+# What ECR's creation-template role does when it creates a cached (or replicated) repository with
+# tags and KMS encryption; the role's policy and the stack roles' permissions boundary both use it.
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates.html
+TEMPLATE_ROLE_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource")
+TEMPLATE_KMS_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant")
 MAX_RULES = 50  # "Pull through cache rules per registry", not adjustable
 # The API's PullThroughCacheRuleRepositoryPrefix pattern.
 PREFIX = re.compile(

@@ -121,7 +121,9 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         names=StackNames(raw.stack, partition.name, region or "us-east-1"),
         refused_services=refused_names(top.raw("services"), services),
     )
-    github = load_github(errors, top.raw("github"), environment=environment)
+    github = load_github(
+        errors, top.raw("github"), environment=environment, partition=partition.name
+    )
     errors.raise_if_any()
     return Settings(
         project="ecr-fargate",

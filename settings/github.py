@@ -8,7 +8,7 @@ from typing import Any
 
 from ci import oidc
 
-from .errors import Collector
+from .errors import Collector, show
 from .reader import Obj
 
 GITHUB_KEYS = (
@@ -33,21 +33,36 @@ class GithubSettings:
     deploy_subject: str
 
 
-def load_github(errors: Collector, value: Any, *, environment: str) -> GithubSettings | None:
+# A branch name as git accepts it in `refs/heads/<name>` (git check-ref-format), without the
+# characters a trust-policy subject must not hold (wildcards): no space, control character,
+# `~^:?*[\\`, `..`, `@{`, leading `-` or `/`, trailing `/` or `.lock`.
+BRANCH = re.compile(
+    r"(?!-|/)(?!.*(?:\.\.|@\{|//|/\.|\.lock$|/$|\.$))[^\x00-\x20\x7f~^:?*\[\\]{1,255}"
+)
+
+
+def load_github(
+    errors: Collector, value: Any, *, environment: str, partition: str = "aws"
+) -> GithubSettings | None:
     obj = Obj(errors, "github", value, GITHUB_KEYS)
     if not obj.value:
         return None
     repository = obj.string("repository")
     if repository is None:
-        errors.add(
-            obj.at("repository"), "is required: OWNER/REPO of the repository whose workflows deploy"
-        )
+        if not obj.has("repository"):
+            errors.add(
+                obj.at("repository"),
+                "is required: OWNER/REPO of the repository whose workflows deploy",
+            )
         return None
     provider = obj.string("oidcProviderArn")
-    if provider is not None and not PROVIDER_ARN.fullmatch(provider):
+    if provider is not None and not (
+        PROVIDER_ARN.fullmatch(provider) and provider.split(":")[1] == partition
+    ):
         errors.add(
             obj.at("oidcProviderArn"),
-            f"{provider!r} is not allowed; expected arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com",
+            f"{show(provider)} is not allowed; expected arn:{partition}:iam::ACCOUNT:"
+            "oidc-provider/token.actions.githubusercontent.com (the stack's partition)",
         )
     owner_id, repository_id = (
         obj.integer("ownerId", minimum=1),
@@ -56,8 +71,22 @@ def load_github(errors: Collector, value: Any, *, environment: str) -> GithubSet
     if (owner_id is None) != (repository_id is None):
         errors.add(obj.path, "ownerId and repositoryId go together (the ID-based subject format)")
     ids = (owner_id, repository_id) if owner_id and repository_id else None
-    branch = obj.string("branch", "main") or "main"
-    prod_environment = obj.string("prodEnvironment", "production") or "production"
+    branch = obj.string("branch", "main")
+    if not BRANCH.fullmatch(branch):
+        errors.add(
+            obj.at("branch"),
+            f"{show(branch)} is not allowed; a branch name as git accepts it, without spaces, "
+            "wildcards or control characters (e.g. main)",
+        )
+        return None
+    prod_environment = obj.string("prodEnvironment", "production")
+    if not oidc.ENVIRONMENT.fullmatch(prod_environment):
+        errors.add(
+            obj.at("prodEnvironment"),
+            f"{show(prod_environment)} is not allowed; a GitHub environment name of 1 to 255 "
+            "characters without wildcards, commas, quotes or spaces",
+        )
+        return None
     with errors.guard(obj.at("repository")):
         preview = oidc.subject("pull_request", repository, ids=ids)
         if environment == "prod":

@@ -143,6 +143,10 @@ class StackNames:
     def cluster_arn(self, account: str) -> str:
         return self._arn("ecs", account, f"cluster/{self.cluster}")
 
+    def capacity_provider_arn(self, account: str, provider: str) -> str:
+        """FARGATE and FARGATE_SPOT are AWS's own providers, named in the account's ARN space."""
+        return self._arn("ecs", account, f"capacity-provider/{provider}")
+
     def ecs_service_arn(self, account: str, service: str = "*") -> str:
         return self._arn("ecs", account, f"service/{self.cluster}/{service}")
 

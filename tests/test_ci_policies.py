@@ -86,6 +86,9 @@ TYPES: dict[str, Handlers] = {
     "aws:iam/rolePolicy:RolePolicy": Handlers((("AWS::IAM::RolePolicy", None),)),
     "aws:cloudwatch/logGroup:LogGroup": Handlers((("AWS::Logs::LogGroup", None),)),
     "aws:ecs/cluster:Cluster": Handlers((("AWS::ECS::Cluster", None),)),
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": Handlers(
+        (("AWS::ECS::ClusterCapacityProviderAssociations", None),)
+    ),
     "aws:ecs/taskDefinition:TaskDefinition": Handlers((("AWS::ECS::TaskDefinition", None),)),
     "aws:ecs/service:Service": Handlers((("AWS::ECS::Service", None),)),
     # Before deleting a group the provider waits for network interfaces that still use it.
@@ -234,6 +237,15 @@ def _service(v: Variant, r: Any) -> list[Target]:
     ]
 
 
+def _capacity_providers(v: Variant, r: Any) -> list[Target]:
+    cluster = find(v, "aws:ecs/cluster:Cluster", name=r.inputs["clusterName"])
+    providers = [names(v).capacity_provider_arn(ACCOUNT, p) for p in r.inputs["capacityProviders"]]
+    only = ("ecs:DescribeCapacityProviders",)
+    return [Target(cluster.state["arn"], tags_of(cluster))] + [
+        Target(arn, only=only) for arn in providers
+    ]
+
+
 def _security_group(v: Variant, r: Any) -> list[Target]:
     n = names(v)
     group = Target(n.security_group_arn(ACCOUNT, "sg-0123456789abcdef0"), tags_of(r), new=True)
@@ -261,6 +273,7 @@ TARGETS: dict[str, Callable[[Variant, Any], list[Target]]] = {
     "aws:iam/rolePolicy:RolePolicy": _role_policy,
     "aws:cloudwatch/logGroup:LogGroup": _own,
     "aws:ecs/cluster:Cluster": lambda v, r: [*_own(v, r), slr(v, policies.ECS)],
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": _capacity_providers,
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:ecs/service:Service": _service,
     "aws:ec2/securityGroup:SecurityGroup": _security_group,

@@ -105,3 +105,29 @@ def test_a_given_provider_is_the_output_and_bad_config_is_refused() -> None:
     ):
         with pytest.raises(ConfigErrors, match=key):
             render_stack("dev", env=GIT_ENV, overrides={"github": github})
+
+
+@pytest.mark.parametrize(
+    ("github", "key"),
+    [
+        ({"repository": "octo/app", "branch": ""}, "github.branch'"),
+        ({"repository": "octo/app", "branch": "feature/*"}, "github.branch'"),
+        ({"repository": "octo/app", "prodEnvironment": ""}, "github.prodEnvironment'"),
+        (
+            {
+                "repository": "octo/app",
+                "oidcProviderArn": "arn:aws-cn:iam::123456789012:oidc-provider/"
+                "token.actions.githubusercontent.com",
+            },
+            "github.oidcProviderArn'",
+        ),
+        ({"repository": ["octo/app"]}, "github.repository'"),
+    ],
+)
+def test_github_values_that_would_make_a_wrong_subject_are_refused(github: dict, key: str) -> None:
+    for stack in ("dev", "prod"):
+        with pytest.raises(ConfigErrors) as info:
+            render_stack(stack, env=GIT_ENV, overrides={"github": github})
+        lines = str(info.value).splitlines()
+        assert len(lines) == 1, lines
+        assert key in lines[0]
