@@ -8,8 +8,8 @@ changes what it creates):
         --capabilities CAPABILITY_NAMED_IAM
 
 It holds the account's GitHub OIDC provider (or references `github.oidcProviderArn`), and per
-stack the permissions boundary of the stack's own roles, a read-only preview role and a deploy
-role, all under the CI path `/ecr-fargate-ci/<stack>/`. Nothing a stack deploys can write them:
+stack the permissions boundary of the stack's own roles and, for stacks with `github` config, a
+read-only preview role and a deploy role, all under the CI path `/ecr-fargate-ci/<stack>/`. Nothing a stack deploys can write them:
 the deploy role's own policy denies every IAM action there.
 """
 
@@ -56,12 +56,6 @@ def load_stacks(stacks: Sequence[str], stack_dir: Path) -> list[Settings]:
             loaded = stack_settings.load(from_files(stack, stack_dir=stack_dir))
         except ConfigErrors as exc:
             problems += [f"stack {stack!r}: {e}" for e in exc.errors]
-            continue
-        if loaded.github is None:
-            problems.append(
-                f"stack {stack!r}: no CI roles without GitHub config; set "
-                "'ecr-fargate:github.repository' to OWNER/REPO in " + path.name
-            )
             continue
         found.append(loaded)
     if problems:
@@ -116,10 +110,23 @@ def logical_id(stack: str, suffix: str) -> str:
 
 
 def stack_resources(s: Settings, provider: str, depends: list[str]) -> dict[str, Any]:
-    """One stack's boundary, deploy policies, preview role and deploy role."""
+    """One stack's boundary, and with `github` its deploy policies, preview and deploy role.
+
+    Every role a stack creates carries the boundary, so a stack deployed only by hand (no
+    `github`) still needs it: it gets the boundary and no CI roles.
+    """
     names = s.names
+    boundary = {
+        logical_id(s.stack, "Boundary"): _managed(
+            names.boundary_policy_name,
+            names.ci_path,
+            f"Permissions boundary of every role stack {s.stack} creates",
+            policies.boundary_policy(s, ACCOUNT),
+        )
+    }
     github = s.github
-    assert github is not None  # load_stacks refuses stacks without it
+    if github is None:
+        return boundary
     deploy = policies.deploy_policy(s, ACCOUNT)
     chunks = pack(deploy["Statement"], MANAGED_POLICY_CHARS)
     if len(chunks) > MANAGED_POLICIES_PER_ROLE:
@@ -128,14 +135,7 @@ def stack_resources(s: Settings, provider: str, depends: list[str]) -> dict[str,
     if size(preview) > INLINE_POLICY_CHARS:
         raise BootstrapError(f"stack {s.stack!r}: the preview policy exceeds IAM's inline quota")
     deploy_ids = [logical_id(s.stack, f"DeployPolicy{i}") for i in range(1, len(chunks) + 1)]
-    resources: dict[str, Any] = {
-        logical_id(s.stack, "Boundary"): _managed(
-            names.boundary_policy_name,
-            names.ci_path,
-            f"Permissions boundary of every role stack {s.stack} creates",
-            policies.boundary_policy(s, ACCOUNT),
-        )
-    }
+    resources: dict[str, Any] = dict(boundary)
     for index, (policy_id, chunk) in enumerate(zip(deploy_ids, chunks, strict=True), start=1):
         resources[policy_id] = _managed(
             names.deploy_policy_name(index),
@@ -200,15 +200,18 @@ def template(stacks: Sequence[Settings]) -> dict[str, Any]:
     outputs: dict[str, Any] = {}
     depends: list[str] = []
     provider = given or stacks[0].names.oidc_provider_arn(ACCOUNT)
-    if given is None:
+    with_ci = [s for s in stacks if s.github is not None]
+    if given is None and with_ci:
         depends = [PROVIDER_ID]
         resources[PROVIDER_ID] = {
             "Type": "AWS::IAM::OIDCProvider",
             "Properties": {"Url": f"https://{OIDC_ISSUER}", "ClientIdList": [oidc.AUDIENCE]},
         }
-    outputs["GithubOidcProviderArn"] = {"Value": provider}
+    if with_ci:
+        outputs["GithubOidcProviderArn"] = {"Value": provider}
     for s in stacks:
         resources.update(stack_resources(s, provider, depends))
+    for s in with_ci:
         for role in ("DeployRole", "PreviewRole"):
             outputs[logical_id(s.stack, f"{role}Arn")] = {
                 "Description": f"{role} of stack {s.stack}",

@@ -222,7 +222,6 @@ def test_command_errors_are_one_line_each_without_a_traceback(tmp_path: Path) ->
     stack_file(tmp_path, "bad", {**bad, "ecr-fargate:services": [{"name": "api"}]})
     cases = {
         ("--stack-dir", str(tmp_path), "missing"): (1, ["there is no Pulumi.missing.yaml"]),
-        ("--stack-dir", str(tmp_path), "nogithub"): (1, ["no CI roles without GitHub config"]),
         ("--stack-dir", str(tmp_path), "bad"): (1, ["config 'aws:region'", "github.repository"]),
         ("--stack-dir", str(tmp_path / "nowhere"), "dev"): (2, ["is not a directory"]),
         (): (2, ["required: STACK"]),
@@ -265,3 +264,19 @@ def test_one_template_is_one_partition(tmp_path: Path) -> None:
     assert principal.startswith(f"arn:aws-cn:iam::{ACCOUNT_ID}:oidc-provider/")
     with pytest.raises(bootstrap.BootstrapError, match="partitions"):
         bootstrap.template(load("east", "china", stack_dir=tmp_path))
+
+
+def test_a_stack_without_github_gets_its_boundary_and_no_ci_roles(tmp_path: Path) -> None:
+    """Its roles carry the boundary too, so `pulumi up` by hand needs the bootstrap as well."""
+    stack_file(
+        tmp_path, "solo", {"aws:region": "us-east-1", "ecr-fargate:services": [{"name": "api"}]}
+    )
+    done = run("--stack-dir", str(tmp_path), "solo")
+    assert done.returncode == 0, done.stderr
+    resources = json.loads(done.stdout)["Resources"]
+    assert {k: v["Type"] for k, v in resources.items()} == {
+        "SoloBoundary": "AWS::IAM::ManagedPolicy"
+    }
+    assert resources["SoloBoundary"]["Properties"]["ManagedPolicyName"] == (
+        "ecr-fargate-solo-boundary"
+    )
