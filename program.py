@@ -27,55 +27,9 @@ def by_service(values: dict[str, pulumi.Output[str]]) -> pulumi.Input[object]:
 def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
     for warning in settings.warnings:
         pulumi.log.warn(warning)
-    identity = aws.get_caller_identity_output()
-    account_id = identity.account_id
-    tags = settings.tags
-    partition = settings.partition.name
-
-    registry = Registry(
-        "registry",
-        RegistryArgs(
-            settings.registry,
-            account_id,
-            settings.region,
-            partition,
-            tags,
-            owns_registry=settings.account.owns,
-            ci_push_role_arn=account_id.apply(settings.names.deploy_role_arn)
-            if settings.github is not None
-            else None,
-        ),
-    )
-    cache = PullThroughCache(
-        "pull-through",
-        PullThroughCacheArgs(
-            settings.cache,
-            registry=settings.registry,
-            kms_key_arn=registry.kms_key_arn,
-            registry_host=registry.registry_host,
-            account_id=account_id,
-            region=settings.region,
-            partition=partition,
-            tags=tags,
-            names=settings.names,
-            owns_registry=settings.account.owns,
-        ),
-    )
-
-    images: dict[str, ServiceImage] = {}
-    for service in settings.services:
-        if service.image is None:
-            continue
-        images[service.name] = ServiceImage(
-            f"image-{service.name}",
-            ServiceImageArgs(
-                service.image,
-                repository_url=registry.repository_urls[service.name],
-                registry_host=registry.registry_host,
-                registry_id=account_id,
-            ),
-        )
-
+    account_id = aws.get_caller_identity_output().account_id
+    registry, cache = _registry(settings, account_id)
+    images = _images(settings, registry, account_id)
     outputs: dict[str, pulumi.Input[object]] = {
         "ecrRegistryUrl": registry.registry_host,
         "ecrLoginCommand": registry.login_command,
@@ -93,20 +47,84 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
         commands = {k: i.build_command for k, i in images.items() if i.build_command is not None}
         if commands:
             outputs["dockerBuildCommand"] = by_service(commands)
-
     if settings.fargate is not None:
         outputs.update(_fargate(settings, registry, cache, images, account_id))
     if settings.github is not None:
-        # The CI roles and the OIDC provider belong to the one-time bootstrap (`python -m
-        # ci.bootstrap`), never to a stack CI can deploy: their ARNs follow from the names.
-        names = settings.names
-        provider = settings.github.oidc_provider_arn
-        outputs["githubOidcProviderArn"] = (
-            provider if provider is not None else account_id.apply(names.oidc_provider_arn)
-        )
-        outputs["ciRoleArn"] = account_id.apply(names.deploy_role_arn)
-        outputs["ciPreviewRoleArn"] = account_id.apply(names.preview_role_arn)
+        outputs.update(_ci_outputs(settings, account_id))
     return outputs
+
+
+def _registry(
+    settings: Settings, account_id: pulumi.Output[str]
+) -> tuple[Registry, PullThroughCache]:
+    """The stack's repositories, and the registry-wide cache (created only by the account owner)."""
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            settings.registry,
+            account_id,
+            settings.region,
+            settings.partition.name,
+            settings.tags,
+            owns_registry=settings.account.owns,
+            ci_push_role_arn=account_id.apply(settings.names.deploy_role_arn)
+            if settings.github is not None
+            else None,
+        ),
+    )
+    cache = PullThroughCache(
+        "pull-through",
+        PullThroughCacheArgs(
+            settings.cache,
+            registry=settings.registry,
+            kms_key_arn=registry.kms_key_arn,
+            registry_host=registry.registry_host,
+            account_id=account_id,
+            region=settings.region,
+            partition=settings.partition.name,
+            tags=settings.tags,
+            names=settings.names,
+            owns_registry=settings.account.owns,
+        ),
+    )
+    return registry, cache
+
+
+def _images(
+    settings: Settings, registry: Registry, account_id: pulumi.Output[str]
+) -> dict[str, ServiceImage]:
+    """One image per service with a build or a prebuilt digest."""
+    images: dict[str, ServiceImage] = {}
+    for service in settings.services:
+        if service.image is None:
+            continue
+        images[service.name] = ServiceImage(
+            f"image-{service.name}",
+            ServiceImageArgs(
+                service.image,
+                repository_url=registry.repository_urls[service.name],
+                registry_host=registry.registry_host,
+                registry_id=account_id,
+            ),
+        )
+    return images
+
+
+def _ci_outputs(
+    settings: Settings, account_id: pulumi.Output[str]
+) -> dict[str, pulumi.Input[object]]:
+    """The CI roles and the OIDC provider belong to the one-time bootstrap (`python -m
+    ci.bootstrap`), never to a stack CI can deploy: their ARNs follow from the names."""
+    assert settings.github is not None
+    names = settings.names
+    provider = settings.github.oidc_provider_arn
+    return {
+        "githubOidcProviderArn": provider
+        if provider is not None
+        else account_id.apply(names.oidc_provider_arn),
+        "ciRoleArn": account_id.apply(names.deploy_role_arn),
+        "ciPreviewRoleArn": account_id.apply(names.preview_role_arn),
+    }
 
 
 def _pull_grants(

@@ -39,24 +39,60 @@ class FargateService(pulumi.ComponentResource):
         super().__init__("ecr-fargate:ecs:FargateService", name, None, opts)
         s = args.settings
         spec = s.container
-        child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "service": spec.name}
         names = StackNames(args.stack, args.partition, args.region, args.project)
-        family = names.family(spec.name)
-        stream_prefix = spec.name
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=names.log_group(spec.name),
             retention_in_days=s.log_retention_days,
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        execution_role, task_role = self._roles(name, args, names, tags, log_group)
+        cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            name=names.cluster,
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        task_definition = self._task_definition(
+            name, args, names, tags, log_group, execution_role, task_role
+        )
+        service = self._service(name, s, tags, cluster, task_definition)
+
+        self.cluster_name = cluster.name
+        self.service_name = service.name
+        self.task_definition_arn = task_definition.arn
+        self.task_definition_family = task_definition.family
+        self.log_group_name = log_group.name
+        self.image = pulumi.Output.from_input(args.image)
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "serviceName": self.service_name,
+                "taskDefinitionArn": self.task_definition_arn,
+            }
+        )
+
+    def _roles(
+        self,
+        name: str,
+        args: FargateServiceArgs,
+        names: StackNames,
+        tags: dict[str, str],
+        log_group: aws.cloudwatch.LogGroup,
+    ) -> tuple[aws.iam.Role, aws.iam.Role]:
+        """The execution role (pull, logs, secrets) and the app's own task role, both bounded."""
+        spec = args.settings.container
+        family = names.family(spec.name)
         account = pulumi.Output.from_input(args.account_id)
         assume = account.apply(
             lambda a: json.dumps(iam.ecs_tasks_assume_role_policy(a), sort_keys=True)
         )
-
         boundary = account.apply(names.boundary_arn)
         execution_role = aws.iam.Role(
             f"{name}-execution",
@@ -65,7 +101,7 @@ class FargateService(pulumi.ComponentResource):
             path=names.role_path,
             permissions_boundary=boundary,
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         execution_policy = pulumi.Output.all(log_group.arn, *args.repository_arns).apply(
             lambda v: json.dumps(
@@ -92,7 +128,6 @@ class FargateService(pulumi.ComponentResource):
                 policy=args.pull_through_policy,
                 opts=pulumi.ResourceOptions(parent=execution_role),
             )
-
         # The app's own role: nothing by default, never the execution role.
         task_role = aws.iam.Role(
             f"{name}-task",
@@ -101,39 +136,41 @@ class FargateService(pulumi.ComponentResource):
             path=names.role_path,
             permissions_boundary=boundary,
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        if s.enable_execute_command:
+        if args.settings.enable_execute_command:
             aws.iam.RolePolicy(
                 f"{name}-exec-policy",
                 role=task_role.id,
                 policy=json.dumps(iam.ecs_exec_policy(), sort_keys=True),
                 opts=pulumi.ResourceOptions(parent=task_role),
             )
+        return execution_role, task_role
 
-        cluster = aws.ecs.Cluster(
-            f"{name}-cluster",
-            name=names.cluster,
-            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
-            tags=tags,
-            opts=child,
-        )
-
+    def _task_definition(
+        self,
+        name: str,
+        args: FargateServiceArgs,
+        names: StackNames,
+        tags: dict[str, str],
+        log_group: aws.cloudwatch.LogGroup,
+        execution_role: aws.iam.Role,
+        task_role: aws.iam.Role,
+    ) -> aws.ecs.TaskDefinition:
+        """The revision that pins the digest: a new digest is a new revision and a rollout."""
+        s = args.settings
+        spec = s.container
         definitions = pulumi.Output.all(pulumi.Output.from_input(args.image), log_group.name).apply(
             lambda v: container.container_definitions_json(
                 container.render_container_definitions(
-                    spec,
-                    image=v[0],
-                    log_group=v[1],
-                    region=args.region,
-                    stream_prefix=stream_prefix,
+                    spec, image=v[0], log_group=v[1], region=args.region, stream_prefix=spec.name
                 )
             )
         )
         self.container_definitions = definitions
-        task_definition = aws.ecs.TaskDefinition(
+        return aws.ecs.TaskDefinition(
             f"{name}-task-definition",
-            family=family,
+            family=names.family(spec.name),
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
             cpu=str(s.cpu),
@@ -155,14 +192,22 @@ class FargateService(pulumi.ComponentResource):
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        subnets, security_groups = self._network(name, s, tags, spec.port)
+    def _service(
+        self,
+        name: str,
+        s: FargateSettings,
+        tags: dict[str, str],
+        cluster: aws.ecs.Cluster,
+        task_definition: aws.ecs.TaskDefinition,
+    ) -> aws.ecs.Service:
+        subnets, security_groups = self._network(name, s, tags, s.container.port)
         strategy, association = self._capacity(name, s, cluster)
-        service = aws.ecs.Service(
+        return aws.ecs.Service(
             f"{name}-service",
-            name=spec.name,
+            name=s.container.name,
             cluster=cluster.arn,
             task_definition=task_definition.arn,
             desired_count=s.desired_count,
@@ -191,22 +236,6 @@ class FargateService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[association] if association is not None else None
             ),
-        )
-
-        self.cluster_name = cluster.name
-        self.service_name = service.name
-        self.task_definition_arn = task_definition.arn
-        self.task_definition_family = task_definition.family
-        self.log_group_name = log_group.name
-        self.image = pulumi.Output.from_input(args.image)
-        self.execution_role_arn = execution_role.arn
-        self.task_role_arn = task_role.arn
-        self.register_outputs(
-            {
-                "clusterName": self.cluster_name,
-                "serviceName": self.service_name,
-                "taskDefinitionArn": self.task_definition_arn,
-            }
         )
 
     def _capacity(

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from registry import urls
 from registry.access import repository_policy
-from settings.registry import RegistrySettings
+from settings.registry import RegistrySettings, RepositorySettings
 
 
 @dataclass
@@ -63,44 +63,7 @@ class Registry(pulumi.ComponentResource):
         self.repository_arns: dict[str, pulumi.Output[str]] = {}
         self.repository_names: dict[str, pulumi.Output[str]] = {}
         for repo in s.repositories:
-            tags = {**args.tags, "service": repo.service}
-            ecr_repo = aws.ecr.Repository(
-                f"{name}-{repo.service}",
-                name=repo.name,
-                image_tag_mutability=s.tag_mutability,
-                image_tag_mutability_exclusion_filters=[
-                    aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(
-                        filter=f, filter_type="WILDCARD"
-                    )
-                    for f in s.exclusion_filters
-                ]
-                or None,
-                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
-                    scan_on_push=True
-                ),
-                encryption_configurations=[
-                    aws.ecr.RepositoryEncryptionConfigurationArgs(
-                        encryption_type=s.encryption, kms_key=kms_key_arn
-                    )
-                ],
-                force_delete=s.force_delete,
-                tags=tags,
-                opts=child,
-            )
-            if repo.lifecycle_policy:
-                aws.ecr.LifecyclePolicy(
-                    f"{name}-{repo.service}-lifecycle",
-                    repository=ecr_repo.name,
-                    policy=repo.lifecycle_policy,
-                    opts=pulumi.ResourceOptions(parent=ecr_repo),
-                )
-            if policy is not None:
-                aws.ecr.RepositoryPolicy(
-                    f"{name}-{repo.service}-policy",
-                    repository=ecr_repo.name,
-                    policy=policy,
-                    opts=pulumi.ResourceOptions(parent=ecr_repo),
-                )
+            ecr_repo = self._repository(name, args, repo, kms_key_arn, policy)
             self.repository_urls[repo.service] = ecr_repo.repository_url
             self.repository_arns[repo.service] = ecr_repo.arn
             self.repository_names[repo.service] = ecr_repo.name
@@ -112,6 +75,55 @@ class Registry(pulumi.ComponentResource):
                 "repositoryArns": self.repository_arns,
             }
         )
+
+    def _repository(
+        self,
+        name: str,
+        args: RegistryArgs,
+        repo: RepositorySettings,
+        kms_key_arn: pulumi.Input[str] | None,
+        policy: pulumi.Output[str] | None,
+    ) -> aws.ecr.Repository:
+        """One service's repository with its lifecycle policy and, if any, repository policy."""
+        s = args.settings
+        ecr_repo = aws.ecr.Repository(
+            f"{name}-{repo.service}",
+            name=repo.name,
+            image_tag_mutability=s.tag_mutability,
+            image_tag_mutability_exclusion_filters=[
+                aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(
+                    filter=f, filter_type="WILDCARD"
+                )
+                for f in s.exclusion_filters
+            ]
+            or None,
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                scan_on_push=True
+            ),
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(
+                    encryption_type=s.encryption, kms_key=kms_key_arn
+                )
+            ],
+            force_delete=s.force_delete,
+            tags={**args.tags, "service": repo.service},
+            opts=pulumi.ResourceOptions(parent=self, protect=s.protect),
+        )
+        if repo.lifecycle_policy:
+            aws.ecr.LifecyclePolicy(
+                f"{name}-{repo.service}-lifecycle",
+                repository=ecr_repo.name,
+                policy=repo.lifecycle_policy,
+                opts=pulumi.ResourceOptions(parent=ecr_repo),
+            )
+        if policy is not None:
+            aws.ecr.RepositoryPolicy(
+                f"{name}-{repo.service}-policy",
+                repository=ecr_repo.name,
+                policy=policy,
+                opts=pulumi.ResourceOptions(parent=ecr_repo),
+            )
+        return ecr_repo
 
     @staticmethod
     def _policy(args: RegistryArgs) -> pulumi.Output[str] | None:

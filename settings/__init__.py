@@ -23,7 +23,7 @@ from .reader import Obj, string_keyed
 from .registry import RegistrySettings, load_registry
 from .schema import BY_NAME, KEYS
 from .services import ServiceSettings, load_services, refused_names
-from .source import RawConfig, StackFileError
+from .source import RawConfig
 
 __all__ = ["ConfigError", "ConfigErrors", "Settings", "load"]
 
@@ -77,13 +77,21 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     environment = top.string("environment", "dev", choices=ENVIRONMENTS)
     region, partition = _region(errors, values.get("aws:region"))
     protection = top.integer("deployProtectionCount", 10, minimum=1, maximum=1000)
+    account = load_account(
+        errors,
+        raw,
+        top,
+        environment=environment,
+        region=region or "us-east-1",
+        registry_value=top.raw("registry"),
+    )
     registry = load_registry(
         errors,
         top.raw("registry"),
         environment=environment,
         partition=partition,
         region=region,
-        enhanced_scanning=top.flag("enhancedScanning", False),
+        scan_type=account.scan_type,
         protection_count=protection,
     )
     services = load_services(
@@ -95,22 +103,9 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         build_on_preview=top.flag("buildOnPreview", False),
         env=env,
     )
-    try:
-        account = load_account(
-            errors,
-            raw,
-            top,
-            environment=environment,
-            region=region or "us-east-1",
-            registry_value=top.raw("registry"),
-        )
-    except StackFileError as exc:  # the owner's stack file, read from disk
-        errors.add("accountOwner", f"{show(top.raw('accountOwner'))} is not allowed; {exc}")
-        raise ConfigErrors(errors.errors) from None
     registry = replace(
         registry,
         repositories=tuple(s.repository for s in services),
-        scan_type=account.scan_type,
         root_creation_template=account.root_creation_template,
     )
     fargate = load_fargate(

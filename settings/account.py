@@ -21,7 +21,7 @@ from . import naming
 from .cache import CacheSettings, load_cache
 from .errors import Collector, show
 from .reader import Obj
-from .source import RawConfig, from_files, stack_file_path
+from .source import RawConfig, StackFileError, from_files, stack_file_path
 
 # Keys whose resources are registry-wide, and a test of whether a stack sets them.
 OWNER_ONLY = (
@@ -115,7 +115,11 @@ def _owner_view(
             "(name a stack of this project that shares the account and region)",
         )
         return None
-    owner_raw = from_files(owner, project_dir=raw.project_dir, stack_dir=raw.stacks_dir)
+    try:
+        owner_raw = from_files(owner, project_dir=raw.project_dir, stack_dir=raw.stacks_dir)
+    except StackFileError as exc:
+        errors.add("accountOwner", f"{show(owner)} is not allowed; {exc}")
+        return None
     inner = Collector()
     from .schema import BY_NAME
 

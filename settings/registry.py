@@ -79,7 +79,7 @@ def load_registry(
     environment: str,
     partition: Partition,
     region: str | None,
-    enhanced_scanning: bool,
+    scan_type: str,
     protection_count: int,
 ) -> RegistrySettings:
     obj = Obj(errors, "registry", value, REGISTRY_KEYS)
@@ -111,7 +111,7 @@ def load_registry(
         exclusion_filters=filters,
         encryption=encryption,
         kms_key_arn=kms_key_arn,
-        scan_type="ENHANCED" if enhanced_scanning else "BASIC",
+        scan_type=scan_type,  # the registry's: the account owner's (settings.account)
         force_delete=not prod,
         protect=prod,
         pull_account_ids=accounts,
