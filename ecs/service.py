@@ -103,31 +103,7 @@ class FargateService(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        execution_policy = pulumi.Output.all(log_group.arn, *args.repository_arns).apply(
-            lambda v: json.dumps(
-                iam.execution_role_policy(
-                    repository_arns=list(v[1:]),
-                    log_group_arn=v[0],
-                    secret_arns=[a for a in spec.secrets.values() if ":secretsmanager:" in a],
-                    parameter_arns=[a for a in spec.secrets.values() if ":ssm:" in a],
-                ),
-                sort_keys=True,
-            )
-        )
-        self.execution_policy = execution_policy
-        aws.iam.RolePolicy(
-            f"{name}-execution-policy",
-            role=execution_role.id,
-            policy=execution_policy,
-            opts=pulumi.ResourceOptions(parent=execution_role),
-        )
-        if args.pull_through_policy is not None:
-            aws.iam.RolePolicy(
-                f"{name}-pull-through-policy",
-                role=execution_role.id,
-                policy=args.pull_through_policy,
-                opts=pulumi.ResourceOptions(parent=execution_role),
-            )
+        self._execution_policies(name, args, execution_role, log_group)
         # The app's own role: nothing by default, never the execution role.
         task_role = aws.iam.Role(
             f"{name}-task",
@@ -146,6 +122,41 @@ class FargateService(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=task_role),
             )
         return execution_role, task_role
+
+    def _execution_policies(
+        self,
+        name: str,
+        args: FargateServiceArgs,
+        role: aws.iam.Role,
+        log_group: aws.cloudwatch.LogGroup,
+    ) -> None:
+        """Pull from where the image comes from, logs, the task's secrets; the cache if used."""
+        spec = args.settings.container
+        execution_policy = pulumi.Output.all(log_group.arn, *args.repository_arns).apply(
+            lambda v: json.dumps(
+                iam.execution_role_policy(
+                    repository_arns=list(v[1:]),
+                    log_group_arn=v[0],
+                    secret_arns=[a for a in spec.secrets.values() if ":secretsmanager:" in a],
+                    parameter_arns=[a for a in spec.secrets.values() if ":ssm:" in a],
+                ),
+                sort_keys=True,
+            )
+        )
+        self.execution_policy = execution_policy
+        aws.iam.RolePolicy(
+            f"{name}-execution-policy",
+            role=role.id,
+            policy=execution_policy,
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        if args.pull_through_policy is not None:
+            aws.iam.RolePolicy(
+                f"{name}-pull-through-policy",
+                role=role.id,
+                policy=args.pull_through_policy,
+                opts=pulumi.ResourceOptions(parent=role),
+            )
 
     def _task_definition(
         self,

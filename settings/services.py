@@ -229,21 +229,7 @@ def _load_image(
     with errors.guard(b.at("args")):
         args = context.validate_build_args(b.mapping("args"))
     cache_from = b.str_list("cacheFrom")
-    extra_tags = b.str_list("extraTags")
-    for i, tag in enumerate(extra_tags):
-        with errors.guard(key_path(b.path, "extraTags", i)):
-            names.validate_image_tag(tag)
-            if not registry.tag_is_mutable(tag):
-                raise ValueError(
-                    f"{tag!r} is not allowed with tagMutability {registry.tag_mutability}: every deploy "
-                    "would move it and ECR refuses; add it to registry.tagMutabilityExclusions with "
-                    "IMMUTABLE_WITH_EXCLUSION, or drop it"
-                )
-            if tag.startswith(registry.deploy_tag_prefix):
-                raise ValueError(
-                    f"{tag!r} is not allowed; tags starting with the deploy prefix "
-                    f"{registry.deploy_tag_prefix!r} are the stack's own content tags"
-                )
+    extra_tags = _extra_tags(errors, b, registry)
     tag = ""
     with errors.guard(b.path):
         digest = tags.context_hash(
@@ -260,6 +246,26 @@ def _load_image(
         extra_tags=extra_tags,
     )
     return ImageSettings(service, plat, arch, build, None, build_on_preview)
+
+
+def _extra_tags(errors: Collector, b: Obj, registry: RegistrySettings) -> tuple[str, ...]:
+    """Extra tags every push moves: only where the repository lets tags move."""
+    extra_tags = b.str_list("extraTags")
+    for i, tag in enumerate(extra_tags):
+        with errors.guard(key_path(b.path, "extraTags", i)):
+            names.validate_image_tag(tag)
+            if not registry.tag_is_mutable(tag):
+                raise ValueError(
+                    f"{tag!r} is not allowed with tagMutability {registry.tag_mutability}: every deploy "
+                    "would move it and ECR refuses; add it to registry.tagMutabilityExclusions with "
+                    "IMMUTABLE_WITH_EXCLUSION, or drop it"
+                )
+            if tag.startswith(registry.deploy_tag_prefix):
+                raise ValueError(
+                    f"{tag!r} is not allowed; tags starting with the deploy prefix "
+                    f"{registry.deploy_tag_prefix!r} are the stack's own content tags"
+                )
+    return extra_tags
 
 
 def refused_names(value: Any, services: tuple[ServiceSettings, ...]) -> set[str]:
