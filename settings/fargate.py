@@ -45,6 +45,13 @@ FARGATE_KEYS = (
     "minimumHealthyPercent",
     "maximumPercent",
 )
+# ECS Exec's managed agent (the SSM agent ECS bind-mounts at start) writes its binaries' working
+# copies, state and logs here; on a read-only root it crashes at launch. AWS documents only that a
+# read-only root is unsupported (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/
+# ecs-exec.html); these are the paths aws/containers-roadmap#1359 and aws-containers/
+# amazon-ecs-exec-checker#71 report. Each gets a task-local writable volume, so Exec works and the
+# root filesystem stays read-only.
+EXEC_AGENT_PATHS = ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm")
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -190,6 +197,8 @@ def _container(errors: Collector, obj: Obj, name: str, partition: str) -> Contai
     if not isinstance(raw_cmd, list) or len(raw_cmd) != len(health_cmd or ()):
         health_cmd = None  # absent, or refused item by item already
     paths = obj.str_list("writablePaths") if obj.has("writablePaths") else ("/tmp",)
+    if obj.flag("enableExecuteCommand", False):
+        paths = (*paths, *(p for p in EXEC_AGENT_PATHS if p not in paths))
     try:
         return ContainerSpec(
             name=name,

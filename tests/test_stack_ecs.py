@@ -238,3 +238,25 @@ def test_grace_period_is_the_container_health_checks_start_period() -> None:
             env=GIT_ENV,
             overrides={"fargate": {**fargate, "healthCheckGracePeriodSeconds": 301}},
         )
+
+
+def test_ecs_exec_keeps_the_root_filesystem_read_only() -> None:
+    """The exec agent's paths get writable volumes instead of a writable root."""
+    fargate = {
+        "service": "api",
+        "assignPublicIp": True,
+        "enableExecuteCommand": True,
+        "writablePaths": ["/tmp", "/var/log/amazon/ssm"],
+    }
+    r = render_stack("dev", env=GIT_ENV, overrides={"fargate": fargate})
+    c = container_of(r)
+    assert c["readonlyRootFilesystem"] is True
+    mounted = [m["containerPath"] for m in c["mountPoints"]]
+    assert mounted == ["/tmp", "/var/log/amazon/ssm", "/managed-agents", "/var/lib/amazon/ssm"]
+    volumes = {v["name"] for v in r.one(TASK).inputs["volumes"]}
+    assert {m["sourceVolume"] for m in c["mountPoints"]} == volumes
+    assert r.one("aws:ecs/service:Service").inputs["enableExecuteCommand"] is True
+    # Without Exec, nothing but the configured paths is writable.
+    assert [
+        m["containerPath"] for m in container_of(render_stack("dev", env=GIT_ENV))["mountPoints"]
+    ] == ["/tmp"]
