@@ -105,12 +105,10 @@ def load_fargate(
     prod = environment_name == "prod"
     warnings: list[str] = []
     service = _service(errors, obj, services, refused_services)
-    if service is None or service.image is None:
-        return None
-    name = service.name
-    arch = service.image.cpu_architecture
-    with errors.guard(obj.at("architecture")):
-        arch = platform.validate_architecture(service.image.platform, obj.string("architecture"))
+    # Without a usable service the other fields are still checked (every problem at once), as
+    # the container of a placeholder service.
+    name = service.name if service is not None else "service"
+    arch = _architecture(errors, obj, service)
     cpu, memory = _size(errors, obj)
     container = _container(errors, obj, name, names.partition)
     retention = obj.integer("logRetentionDays", 30 if prod else 7)
@@ -125,7 +123,12 @@ def load_fargate(
         warnings.append("fargate.capacityProvider FARGATE_SPOT in prod: tasks can be interrupted")
     net = _network(errors, obj, prod, warnings)
     ephemeral = obj.integer("ephemeralStorageGiB", None, minimum=21, maximum=200)
-    if container is None or cpu is None or memory is None:
+    rollout = (
+        obj.integer("desiredCount", 1, minimum=0, maximum=1000),
+        obj.integer("minimumHealthyPercent", 100, minimum=0, maximum=100),
+        obj.integer("maximumPercent", 200, minimum=100, maximum=200),
+    )
+    if service is None or container is None or cpu is None or memory is None:
         return None
     _preview_task_definition(errors, names, container, cpu, memory, arch, ephemeral)
     return FargateSettings(
@@ -134,17 +137,27 @@ def load_fargate(
         memory=memory,
         cpu_architecture=arch,
         container=container,
-        desired_count=obj.integer("desiredCount", 1, minimum=0, maximum=1000),
+        desired_count=rollout[0],
         capacity_provider=capacity,
         log_retention_days=retention,
         wait_for_steady_state=obj.flag("waitForSteadyState", prod),
-        minimum_healthy_percent=obj.integer("minimumHealthyPercent", 100, minimum=0, maximum=100),
-        maximum_percent=obj.integer("maximumPercent", 200, minimum=100, maximum=200),
+        minimum_healthy_percent=rollout[1],
+        maximum_percent=rollout[2],
         ephemeral_storage_gib=ephemeral,
         enable_execute_command=obj.flag("enableExecuteCommand", False),
         network=net,
         warnings=tuple(warnings),
     )
+
+
+def _architecture(errors: Collector, obj: Obj, service: ServiceSettings | None) -> str:
+    """The task's CPU architecture: the image's platform decides; `architecture` only checks it."""
+    if service is None or service.image is None:
+        return "X86_64"
+    arch = service.image.cpu_architecture
+    with errors.guard(obj.at("architecture")):
+        arch = platform.validate_architecture(service.image.platform, obj.string("architecture"))
+    return arch
 
 
 def _service(

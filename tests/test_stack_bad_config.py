@@ -399,3 +399,21 @@ def test_a_health_check_command_of_your_own_is_used() -> None:
     task = rendered.one("aws:ecs/taskDefinition:TaskDefinition")
     (definition,) = json.loads(task.inputs["containerDefinitions"])
     assert definition["healthCheck"]["command"] == ["CMD-SHELL", "true"]
+
+
+def test_fargate_fields_are_checked_even_when_its_service_is_refused() -> None:
+    """Every problem at once: a bad service name does not hide the container's problems."""
+    message = refused(
+        "dev",
+        {
+            "services": [{"name": "Api!", "build": {"context": "app"}}],
+            "fargate": {"service": "Api!", "user": "0", "logRetentionDays": 0, "port": 0},
+        },
+    )
+    keys = sorted(line.split("'")[1] for line in message.splitlines())
+    assert keys == [
+        "ecr-fargate:fargate.logRetentionDays",
+        "ecr-fargate:fargate.port",
+        "ecr-fargate:fargate.user",
+        "ecr-fargate:services[0].name",
+    ]
