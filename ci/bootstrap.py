@@ -334,6 +334,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--stack-dir {args.stack_dir} is not a directory")
     try:
         state = state_backend(args.state_bucket, args.state_prefix)
+    except BootstrapError as exc:
+        parser.error(str(exc))
+    try:
         text = render(load_stacks(args.stacks, args.stack_dir), state)
     except BootstrapError as exc:
         print(str(exc), file=sys.stderr)

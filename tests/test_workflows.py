@@ -21,7 +21,7 @@ from settings.naming import StackNames
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
-WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
+WORKFLOWS = sorted(p for p in (GITHUB / "workflows").iterdir() if p.suffix in (".yml", ".yaml"))
 ZIZMOR = Path(sys.executable).parent / "zizmor"
 # Events whose runs execute a pull request's code or act on its behalf.
 PR_EVENTS = {
@@ -68,9 +68,10 @@ def all_jobs() -> list[tuple[Path, str, dict[str, Any]]]:
     return [(path, name, job) for path in WORKFLOWS for name, job in load(path)["jobs"].items()]
 
 
-def test_the_workflows_are_the_two_this_file_knows() -> None:
+def test_every_file_in_the_workflows_directory_is_checked() -> None:
+    """GitHub runs `.yml` and `.yaml` alike: a workflow these tests skipped would be unchecked."""
+    assert sorted((GITHUB / "workflows").iterdir()) == WORKFLOWS
     assert [p.name for p in WORKFLOWS] == ["deploy.yml", "preview.yml"]
-    assert sorted(p.name for p in (GITHUB / "workflows").iterdir()) == ["deploy.yml", "preview.yml"]
 
 
 def test_no_long_lived_secret_in_anything_a_pull_request_triggers() -> None:
@@ -120,7 +121,8 @@ def test_every_external_action_is_pinned_to_a_commit_with_its_version() -> None:
             assert pinned, f"{path.name}: {m['ref']} is not pinned to a 40-hex commit"
             assert m["comment"] and VERSION.match(m["comment"]), f"{m['ref']} has no # vX.Y.Z"
             pins.setdefault(m["ref"].split("@")[0], set()).add((pinned["sha"], m["comment"]))
-    # One commit and one version per action across all workflows, so an update is one change.
+    # One commit and one version per action across all workflows, so an update is one change;
+    # and only these publishers run code with the jobs' tokens (a new one is a reviewed change).
     assert {action: len(p) for action, p in pins.items()} == dict.fromkeys(pins, 1)
     assert set(pins) == {
         "actions/checkout",
