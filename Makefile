@@ -15,9 +15,12 @@ $(BIN)/.installed: requirements.txt
 
 test: lint typecheck unit
 
+# zizmor audits the workflows and dependabot.yml under .github at its default persona; --offline
+# keeps `make test` reproducible (no GitHub API calls, so no online-only audits).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/zizmor --offline .github
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy .

@@ -11,12 +11,18 @@ It holds the account's GitHub OIDC provider (or references `github.oidcProviderA
 stack the permissions boundary of the stack's own roles and, for stacks with `github` config, a
 read-only preview role and a deploy role, all under the CI path `/ecr-fargate-ci/<stack>/`. Nothing a stack deploys can write them:
 the deploy role's own policy denies every IAM action there.
+
+For a self-managed state backend (`--state-bucket`, `--state-prefix`: `s3://BUCKET/PREFIX`) it
+adds per stack the KMS key of the stack's `awskms://` secrets provider, and gives each CI role
+exactly its own stack's state objects and key (`policies.state_policy`): no passphrase, and who
+may decrypt a stack's secrets is IAM's decision per stack and role.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +30,7 @@ from typing import Any, NoReturn
 
 import settings as stack_settings
 from ci import oidc, policies
+from ci.policies import StateBackend
 from settings import ConfigErrors, Settings
 from settings.naming import OIDC_ISSUER, StackNames
 from settings.source import PROJECT_DIR, from_files, stack_file_path
@@ -37,6 +44,10 @@ MANAGED_POLICY_CHARS = 6144
 MANAGED_POLICIES_PER_ROLE = 10
 INLINE_POLICY_CHARS = 10240  # all of one role's inline policies together
 SESSION_SECONDS = 3600
+# S3 general purpose bucket names; a prefix is plain path segments (no wildcard reaches an ARN).
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+BUCKET = re.compile(r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
+PREFIX_SEGMENT = re.compile(r"[A-Za-z0-9_.-]+", re.ASCII)
 
 
 class BootstrapError(Exception):
@@ -109,8 +120,45 @@ def logical_id(stack: str, suffix: str) -> str:
     return "".join(part.capitalize() for part in stack.split("-")) + suffix
 
 
-def stack_resources(s: Settings, provider: str, depends: list[str]) -> dict[str, Any]:
-    """One stack's boundary, and with `github` its deploy policies, preview and deploy role.
+def state_resources(
+    s: Settings, state: StateBackend
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stack's secrets key and its alias, and the deploy and preview roles' inline state
+    policies (none for a preview role that gets no access: `policies.previews_with_secrets`)."""
+    names = s.names
+    key_id = logical_id(s.stack, "SecretsKey")
+    key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
+    users = [names.deploy_role_arn(ACCOUNT)]
+    if policies.previews_with_secrets(s):
+        users.append(names.preview_role_arn(ACCOUNT))
+    key = {
+        "Type": "AWS::KMS::Key",
+        # Deleting the key would leave the stack's encrypted config and state unreadable.
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "Description": f"Secrets provider of Pulumi stack {s.stack} ({names.secrets_key_alias})",
+            "EnableKeyRotation": True,
+            "KeyPolicy": policies.secrets_key_policy(s, ACCOUNT, users),
+        },
+    }
+    alias = {
+        "Type": "AWS::KMS::Alias",
+        "Properties": {"AliasName": names.secrets_key_alias, "TargetKeyId": {"Ref": key_id}},
+    }
+    resources = {key_id: key, logical_id(s.stack, "SecretsKeyAlias"): alias}
+    inline: list[list[dict[str, Any]]] = []
+    for deploy in (True, False):
+        doc = policies.state_policy(s, state, key_arn, deploy=deploy)
+        inline.append([{"PolicyName": "state", "PolicyDocument": doc}] if doc else [])
+    return resources, inline[0], inline[1]
+
+
+def stack_resources(
+    s: Settings, provider: str, depends: list[str], state: StateBackend | None = None
+) -> dict[str, Any]:
+    """One stack's boundary, and with `github` its deploy policies, preview and deploy role (and
+    with a state backend, its secrets key and the roles' state policies).
 
     Every role a stack creates carries the boundary, so a stack deployed only by hand (no
     `github`) still needs it: it gets the boundary and no CI roles.
@@ -131,8 +179,12 @@ def stack_resources(s: Settings, provider: str, depends: list[str]) -> dict[str,
     chunks = pack(deploy["Statement"], MANAGED_POLICY_CHARS)
     if len(chunks) > MANAGED_POLICIES_PER_ROLE:
         raise BootstrapError(f"stack {s.stack!r}: the deploy policy needs {len(chunks)} policies")
-    preview = policies.preview_policy(s, ACCOUNT)
-    if size(preview) > INLINE_POLICY_CHARS:
+    keys, deploy_state, preview_state = state_resources(s, state) if state else ({}, [], [])
+    preview: list[dict[str, Any]] = [
+        {"PolicyName": "preview", "PolicyDocument": policies.preview_policy(s, ACCOUNT)}
+    ]
+    preview += preview_state
+    if sum(size(p["PolicyDocument"]) for p in preview) > INLINE_POLICY_CHARS:
         raise BootstrapError(f"stack {s.stack!r}: the preview policy exceeds IAM's inline quota")
     deploy_ids = [logical_id(s.stack, f"DeployPolicy{i}") for i in range(1, len(chunks) + 1)]
     resources: dict[str, Any] = dict(boundary)
@@ -148,7 +200,7 @@ def stack_resources(s: Settings, provider: str, depends: list[str]) -> dict[str,
         names,
         oidc.trust_policy(provider, [github.preview_subject]),
         depends,
-        Policies=[{"PolicyName": "preview", "PolicyDocument": preview}],
+        Policies=preview,
         Description=f"GitHub Actions: pulumi preview of stack {s.stack} (read only)",
     )
     resources[logical_id(s.stack, "DeployRole")] = _role(
@@ -158,8 +210,9 @@ def stack_resources(s: Settings, provider: str, depends: list[str]) -> dict[str,
         depends,
         ManagedPolicyArns=[{"Ref": i} for i in deploy_ids],
         Description=f"GitHub Actions: pulumi up of stack {s.stack}",
+        **({"Policies": deploy_state} if deploy_state else {}),
     )
-    return resources
+    return {**resources, **keys}
 
 
 def _managed(name: str, path: str, description: str, doc: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +241,7 @@ def _role(
     return role
 
 
-def template(stacks: Sequence[Settings]) -> dict[str, Any]:
+def template(stacks: Sequence[Settings], state: StateBackend | None = None) -> dict[str, Any]:
     """The whole CloudFormation template for these stacks (already validated)."""
     partitions = sorted({s.partition.name for s in stacks})
     if len(partitions) != 1:
@@ -210,12 +263,17 @@ def template(stacks: Sequence[Settings]) -> dict[str, Any]:
     if with_ci:
         outputs["GithubOidcProviderArn"] = {"Value": provider}
     for s in stacks:
-        resources.update(stack_resources(s, provider, depends))
+        resources.update(stack_resources(s, provider, depends, state))
     for s in with_ci:
         for role in ("DeployRole", "PreviewRole"):
             outputs[logical_id(s.stack, f"{role}Arn")] = {
                 "Description": f"{role} of stack {s.stack}",
                 "Value": {"Fn::GetAtt": [logical_id(s.stack, role), "Arn"]},
+            }
+        if state is not None:
+            outputs[logical_id(s.stack, "SecretsProvider")] = {
+                "Description": f"pulumi stack change-secrets-provider of stack {s.stack}",
+                "Value": s.names.secrets_provider,
             }
     return with_account(
         {
@@ -227,8 +285,29 @@ def template(stacks: Sequence[Settings]) -> dict[str, Any]:
     )
 
 
-def render(stacks: Sequence[Settings]) -> str:
-    return json.dumps(template(stacks), separators=(",", ":"), sort_keys=True) + "\n"
+def render(stacks: Sequence[Settings], state: StateBackend | None = None) -> str:
+    return json.dumps(template(stacks, state), separators=(",", ":"), sort_keys=True) + "\n"
+
+
+def state_backend(bucket: str | None, prefix: str | None) -> StateBackend | None:
+    """`--state-bucket` and `--state-prefix` as Pulumi lays out keys (`PREFIX/.pulumi/...`).
+
+    Both end up in IAM ARNs, where `*` and `?` are wildcards: only a valid bucket name and plain
+    path segments are accepted, so a grant never reaches past the backend."""
+    if bucket is None:
+        if prefix is not None:
+            raise BootstrapError("--state-prefix needs --state-bucket")
+        return None
+    if not BUCKET.fullmatch(bucket):
+        raise BootstrapError(f"--state-bucket {bucket!r} is not an S3 bucket name")
+    segments = (prefix or "").strip("/").split("/") if (prefix or "").strip("/") else []
+    for segment in segments:
+        if not PREFIX_SEGMENT.fullmatch(segment) or segment in (".", ".."):
+            raise BootstrapError(
+                f"--state-prefix {prefix!r} is not allowed; use path segments of letters, digits, "
+                "'.', '_' and '-' (the path of PULUMI_BACKEND_URL s3://BUCKET/PREFIX)"
+            )
+    return StateBackend(bucket, "".join(f"{segment}/" for segment in segments))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -246,11 +325,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=PROJECT_DIR,
         help="where the Pulumi.<stack>.yaml files are (default: the project directory)",
     )
+    parser.add_argument(
+        "--state-bucket",
+        metavar="BUCKET",
+        help="self-managed state backend s3://BUCKET/PREFIX: a secrets key per stack, and each "
+        "CI role's access to its own stack's state",
+    )
+    parser.add_argument("--state-prefix", metavar="PREFIX", help="the backend URL's path, if any")
     args = parser.parse_args(argv)
     if not args.stack_dir.is_dir():
         parser.error(f"--stack-dir {args.stack_dir} is not a directory")
     try:
-        text = render(load_stacks(args.stacks, args.stack_dir))
+        state = state_backend(args.state_bucket, args.state_prefix)
+    except BootstrapError as exc:
+        parser.error(str(exc))
+    try:
+        text = render(load_stacks(args.stacks, args.stack_dir), state)
     except BootstrapError as exc:
         print(str(exc), file=sys.stderr)
         return 1

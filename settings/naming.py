@@ -83,6 +83,16 @@ class StackNames:
         10,240 characters in all, a managed policy 6,144, and a role may have ten attached."""
         return f"{self.prefix}-deploy-{index}"
 
+    @property
+    def secrets_key_alias(self) -> str:
+        """The KMS key of the stack's `awskms://` secrets provider (self-managed state backend)."""
+        return f"alias/{self.prefix}-secrets"
+
+    @property
+    def secrets_provider(self) -> str:
+        """What `pulumi stack change-secrets-provider` takes to encrypt with that key."""
+        return f"awskms://{self.secrets_key_alias}?region={self.region}"
+
     def default_repository(self, service: str) -> str:
         return f"{self.stack}/{service}"
 
@@ -172,6 +182,38 @@ class StackNames:
 
     def parameter_arn(self, account: str, name: str = "*") -> str:
         return self._arn("ssm", account, f"parameter/{name}")
+
+    # --- a self-managed (S3) state backend ------------------------------------------------------
+    # Pulumi's object layout for a project-scoped stack (`.pulumi/meta.yaml` version 1), under the
+    # backend URL's path (`s3://BUCKET/PREFIX` keeps everything under `PREFIX/`):
+    # https://www.pulumi.com/docs/iac/concepts/state-and-backends/#aws-s3
+    def state_meta_key(self, prefix: str = "") -> str:
+        """The backend's format version, read by every command."""
+        return f"{prefix}.pulumi/meta.yaml"
+
+    def state_checkpoint_keys(self, prefix: str = "") -> str:
+        """The stack's checkpoint (`.json`, `.json.gz`, `.json.zst`, each with a `.bak`) and its
+        tags file (`.pulumi-tags`): what a preview reads. Stack names have no `.`, so `dev.*`
+        never reaches another stack."""
+        return f"{prefix}.pulumi/stacks/{self.project}/{self.stack}.*"
+
+    def state_stack_keys(self, prefix: str = "") -> tuple[str, ...]:
+        """Every object an update writes: checkpoint and tags, history, backups, the journal of
+        an update in progress, and the lock (always under the organization `organization`)."""
+        root, tail = f"{prefix}.pulumi", f"{self.project}/{self.stack}/*"
+        return (
+            self.state_checkpoint_keys(prefix),
+            f"{root}/history/{tail}",
+            f"{root}/backups/{tail}",
+            f"{root}/journal/{tail}",
+            f"{root}/locks/organization/{tail}",
+        )
+
+    def state_bucket_arn(self, bucket: str) -> str:
+        return f"arn:{self.partition}:s3:::{bucket}"
+
+    def state_object_arn(self, bucket: str, key: str) -> str:
+        return f"{self.state_bucket_arn(bucket)}/{key}"
 
     def secret_arn(self, account: str, name: str) -> str:
         # Secrets Manager appends `-` and six random characters to every secret's ARN.
