@@ -18,6 +18,7 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -25,6 +26,7 @@ import settings as stack_settings
 from settings.source import PROJECT_DIR, RawConfig, from_files
 
 ACCOUNT_ID = "123456789012"
+STACK_TYPE = "pulumi:pulumi:Stack"
 PROJECT = "ecr-fargate"
 
 
@@ -40,6 +42,8 @@ class RenderedResource:
     state: dict[str, Any]
     protect: bool = False
     secret_inputs: frozenset[str] = frozenset()  # top-level input names that arrived as secrets
+    urn: str = ""
+    aliases: tuple[str, ...] = ()  # the URNs given as `aliases` (what `pulumi up` moves from)
 
 
 @dataclass
@@ -67,13 +71,23 @@ class Rendered:
         raise KeyError(name)
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What the monitor saw of one RegisterResource request that the mock's arguments drop."""
+
+    protect: bool = False
+    secret_inputs: frozenset[str] = frozenset()
+    urn: str = ""
+    aliases: tuple[str, ...] = ()
+
+
 class _Mocks(pulumi.runtime.Mocks):
     def __init__(self, region: str, dns_suffix: str, partition: str) -> None:
         self.region = region
         self.dns_suffix = dns_suffix
         self.partition = partition
         self.resources: list[RenderedResource] = []
-        self.requests: dict[tuple[str, str], tuple[bool, frozenset[str]]] = {}
+        self.requests: dict[tuple[str, str], _Request] = {}
         self.invokes: list[str] = []
 
     def _arn(self, service: str, resource: str, region: bool = True) -> str:
@@ -129,8 +143,12 @@ class _Mocks(pulumi.runtime.Mocks):
                 repoDigest=f"{repo}@sha256:{_hex(image_name, str(sorted(build.items())))}",
                 baseImageName=image_name,
             )
-        protect, secret_inputs = self.requests.pop((t, name), (False, frozenset()))
-        self.resources.append(RenderedResource(t, name, inputs, state, protect, secret_inputs))
+        req = self.requests.pop((t, name), _Request())
+        self.resources.append(
+            RenderedResource(
+                t, name, inputs, state, req.protect, req.secret_inputs, req.urn, req.aliases
+            )
+        )
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
@@ -193,16 +211,31 @@ def _holds_secret(value: Any) -> bool:
 
 
 class _Monitor(mocks.MockMonitor):
-    """Records what the stock mock monitor drops: `protect`, and which inputs are secrets."""
+    """Records what the stock mock monitor drops: `protect`, which inputs are secrets, the URN and
+    the aliases (given as URNs) that let a renamed or re-parented resource keep its state."""
 
     def __init__(self, mock: _Mocks) -> None:
         super().__init__(mock)
         self.mock = mock
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives: the parent's whole type chain (the stock mock keeps only the
+        parent's last type), and nothing of the root stack's type.
+        https://www.pulumi.com/docs/iac/concepts/resources/names/#urns"""
+        qualified = parent.split("::")[2] if parent else ""
+        if qualified and qualified != STACK_TYPE:
+            type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:
         raw = json_format.MessageToDict(request.object)
         secret = frozenset(k for k, v in raw.items() if _holds_secret(v))
-        self.mock.requests[(request.type, request.name)] = (bool(request.protect), secret)
+        self.mock.requests[(request.type, request.name)] = _Request(
+            bool(request.protect),
+            secret,
+            self.make_urn(request.parent, request.type, request.name),
+            tuple(a.urn for a in request.aliases if a.urn),
+        )
         return super().RegisterResource(request)
 
 
