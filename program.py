@@ -11,7 +11,8 @@ import pulumi_aws as aws
 
 from build.image import ServiceImage, ServiceImageArgs
 from ecs import pull
-from ecs.service import FargateService, FargateServiceArgs
+from ecs.cluster import StackCluster, StackClusterArgs
+from ecs.run import ServiceRun, ServiceRunArgs
 from registry.cache import PullThroughCache, PullThroughCacheArgs
 from registry.repository import Registry, RegistryArgs
 from settings import Settings
@@ -153,30 +154,65 @@ def _fargate(
     images: dict[str, ServiceImage],
     account_id: pulumi.Output[str],
 ) -> dict[str, pulumi.Input[object]]:
+    """One cluster, and every service that runs on it; maps by service, and the primary
+    service's values under the singular names the README has always promised."""
     assert settings.fargate is not None
     f = settings.fargate
-    name = f.service.name
-    repository_arns, pull_through_policy = _pull_grants(settings, registry, cache, name)
-    service = FargateService(
-        "fargate",
-        FargateServiceArgs(
-            f,
-            stack=settings.stack,
-            project=settings.project,
-            region=settings.region,
-            partition=settings.partition.name,
-            account_id=account_id,
-            image=images[name].repo_digest,
-            repository_arns=repository_arns,
-            pull_through_policy=pull_through_policy,
+    listening = [r.container.port for r in f.runs if r.listens and r.container.port is not None]
+    cluster = StackCluster(
+        "cluster",
+        StackClusterArgs(
+            settings.names,
+            f.network,
+            uses_spot=f.uses_spot,
+            listening_ports=listening,
+            service_connect=bool(f.services),
             tags=settings.tags,
         ),
     )
-    return {
-        "ecsClusterName": service.cluster_name,
-        "ecsServiceName": service.service_name,
-        "taskDefinitionArn": service.task_definition_arn,
-        "taskDefinitionFamily": service.task_definition_family,
-        "ecsLogGroupName": service.log_group_name,
-        "ecsImageDigest": service.image,
+    runs: dict[str, ServiceRun] = {}
+    for run in f.runs:
+        name = run.service.name
+        repository_arns, pull_through_policy = _pull_grants(settings, registry, cache, name)
+        runs[name] = ServiceRun(
+            name,
+            ServiceRunArgs(
+                run,
+                settings.names,
+                f.network,
+                cluster,
+                account_id,
+                images[name].repo_digest,
+                repository_arns,
+                pull_through_policy,
+                {**settings.tags, "service": name},
+                primary=name == f.primary,
+            ),
+        )
+    return {"ecsClusterName": cluster.cluster.name, **_run_outputs(runs, f.primary)}
+
+
+def _run_outputs(
+    runs: dict[str, ServiceRun], primary: str | None
+) -> dict[str, pulumi.Input[object]]:
+    services = {k: r.service_name for k, r in runs.items() if r.service_name is not None}
+    commands = {k: r.run_command for k, r in runs.items() if r.run_command is not None}
+    found: dict[str, pulumi.Input[object]] = {
+        "ecsServiceNames": services,
+        "taskDefinitionArns": {k: r.task_definition_arn for k, r in runs.items()},
+        "taskDefinitionFamilies": {k: r.family for k, r in runs.items()},
+        "ecsLogGroupNames": {k: r.log_group_name for k, r in runs.items()},
+        "ecsImageDigests": {k: r.image for k, r in runs.items()},
+        "jobRunCommands": commands,
     }
+    if primary is not None:
+        p = runs[primary]
+        assert p.service_name is not None
+        found |= {
+            "ecsServiceName": p.service_name,
+            "taskDefinitionArn": p.task_definition_arn,
+            "taskDefinitionFamily": p.family,
+            "ecsLogGroupName": p.log_group_name,
+            "ecsImageDigest": p.image,
+        }
+    return found

@@ -56,6 +56,7 @@ ECR = "ecr.amazonaws.com"
 PULL_THROUGH_CACHE = "pullthroughcache.ecr.amazonaws.com"
 INSPECTOR = "inspector2.amazonaws.com"
 ECS = "ecs.amazonaws.com"
+SCHEDULER = "scheduler.amazonaws.com"
 # The providers ecs/service.py associates with the cluster when a service uses a strategy.
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
@@ -118,17 +119,30 @@ def credential_secrets(settings: Settings, account: str) -> list[str]:
     )
 
 
-def fargate_service(settings: Settings) -> str:
-    """The one service the stack runs: its family and log group are named for it exactly, so a
+def fargate_services(settings: Settings) -> list[str]:
+    """The services the stack runs: families and log groups are named for each exactly, so a
     stack `prod` never reaches the `ecr-fargate-prod-eu-*` names of a stack `prod-eu`."""
     assert settings.fargate is not None
-    return settings.fargate.service.name
+    return [r.service.name for r in settings.fargate.runs]
+
+
+def task_definition_arns(settings: Settings, account: str) -> list[str]:
+    return [settings.names.task_definition_arn(account, s) for s in fargate_services(settings)]
 
 
 def log_group_arns(settings: Settings, account: str) -> list[str]:
-    """The log group, in both forms IAM actions use (`log-group:NAME` and `log-group:NAME:*`)."""
-    arn = settings.names.log_group_arn(account, fargate_service(settings))
-    return [arn, f"{arn}:*"]
+    """The log groups, in both forms IAM actions use (`log-group:NAME` and `log-group:NAME:*`)."""
+    arns = [settings.names.log_group_arn(account, s) for s in fargate_services(settings)]
+    return [form for arn in arns for form in (arn, f"{arn}:*")]
+
+
+def job_names(settings: Settings) -> list[str]:
+    return [] if settings.fargate is None else [j.service.name for j in settings.fargate.jobs]
+
+
+def uses_service_connect(settings: Settings) -> bool:
+    """The Cloud Map namespace exists when some long-running service does."""
+    return settings.fargate is not None and bool(settings.fargate.services)
 
 
 def owned_by_stack(settings: Settings) -> Condition:
@@ -209,6 +223,8 @@ def unscoped_reads(settings: Settings) -> set[str]:
         # provider) still using it.
         found |= {"ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"}
         found |= {"ec2:DescribeSecurityGroups"}
+    if uses_service_connect(settings):
+        found |= {"servicediscovery:ListTagsForResource"}  # no resource-level form
     return found
 
 
@@ -225,13 +241,25 @@ def _read_fargate(settings: Settings, account: str) -> list[Statement]:
         names.cluster_arn(account),
         names.ecs_service_arn(account),
         names.ecs_service_deployment_arn(account),
-        names.task_definition_arn(account, fargate_service(settings)),
+        *task_definition_arns(settings, account),
     ]
     log_reads = ("logs:GetDataProtectionPolicy", "logs:ListTagsForResource")
     found = [
         statement("ReadStackEcs", ecs_reads, ecs_arns),
         statement("ReadStackLogGroups", log_reads, log_group_arns(settings, account)),
     ]
+    if uses_service_connect(settings):
+        found.append(
+            statement(
+                "ReadStackNamespace",
+                ["servicediscovery:GetNamespace"],
+                names.namespace_arn(account),
+                owned_by_stack(settings),
+            )
+        )
+    if job_names(settings):
+        schedules = [names.schedule_arn(account, j) for j in job_names(settings)]
+        found.append(statement("ReadStackSchedules", ["scheduler:GetSchedule"], schedules))
     if uses_capacity_strategy(settings):
         # The cluster's capacity-provider association (Spot) describes the two Fargate providers.
         providers = [names.capacity_provider_arn(account, p) for p in FARGATE_PROVIDERS]
@@ -242,7 +270,7 @@ def _read_fargate(settings: Settings, account: str) -> list[Statement]:
 
 
 def uses_capacity_strategy(settings: Settings) -> bool:
-    return settings.fargate is not None and settings.fargate.capacity_provider != "FARGATE"
+    return settings.fargate is not None and settings.fargate.uses_spot
 
 
 def preview_policy(settings: Settings, account: str) -> dict[str, Any]:
@@ -410,6 +438,7 @@ def _roles(settings: Settings, account: str) -> list[Statement]:
     services = ([ECS_TASKS] if settings.fargate is not None else []) + (
         [ECR] if creates_template_role(settings) else []
     )
+    services += [SCHEDULER] if job_names(settings) else []
     return [
         statement("ManageStackRoles", manage, roles, bounded),
         # The provider takes a role out of its instance profiles before deleting it.
@@ -464,7 +493,7 @@ def _fargate(settings: Settings, account: str) -> list[Statement]:
         statement(
             "RegisterStackTaskDefinitions",
             definitions,
-            names.task_definition_arn(account, fargate_service(settings)),
+            task_definition_arns(settings, account),
         ),
         # DeregisterTaskDefinition has no resource-level form: "*" is the only valid resource.
         # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
@@ -472,7 +501,48 @@ def _fargate(settings: Settings, account: str) -> list[Statement]:
         service_linked_role(settings, account, ECS, "EcsServiceLinkedRole"),
         statement("ManageStackLogGroups", logs, log_group_arns(settings, account)),
         *_security_group(settings, account),
+        *_namespace(settings, account),
+        *_schedules(settings, account),
     ]
+
+
+def _namespace(settings: Settings, account: str) -> list[Statement]:
+    """The stack's Cloud Map namespace: created with the stack's tag, then managed only while it
+    carries it. Cloud Map's tagging actions have no resource-level form: tags may only be the
+    stack's keys, `stack` only this stack."""
+    if not uses_service_connect(settings):
+        return []
+    names = settings.names
+    tagged: Condition = {"StringEquals": {f"aws:RequestTag/{STACK_TAG}": settings.stack}}
+    tag_keys: Condition = {"ForAllValues:StringEquals": {"aws:TagKeys": sorted(settings.tags)}}
+    retag: Condition = {
+        **tag_keys,
+        "StringEqualsIfExists": {f"aws:RequestTag/{STACK_TAG}": settings.stack},
+    }
+    manage = (
+        "servicediscovery:DeleteNamespace",
+        "servicediscovery:GetOperation",
+        "servicediscovery:UpdateHttpNamespace",
+    )
+    untag: Condition = {"ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG]}}
+    return [
+        statement("CreateStackNamespace", ["servicediscovery:CreateHttpNamespace"], "*", tagged),
+        statement("TagStackNamespace", ["servicediscovery:TagResource"], "*", retag),
+        statement("UntagStackNamespace", ["servicediscovery:UntagResource"], "*", untag),
+        statement(
+            "ManageStackNamespace", manage, names.namespace_arn(account), owned_by_stack(settings)
+        ),
+    ]
+
+
+def _schedules(settings: Settings, account: str) -> list[Statement]:
+    """The jobs' schedules, by name (schedules carry no tags)."""
+    jobs = job_names(settings)
+    if not jobs:
+        return []
+    manage = ("scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:UpdateSchedule")
+    schedules = [settings.names.schedule_arn(account, j) for j in jobs]
+    return [statement("ManageStackSchedules", manage, schedules)]
 
 
 def _security_group(settings: Settings, account: str) -> list[Statement]:
@@ -565,7 +635,9 @@ def deploy_policy(settings: Settings, account: str) -> dict[str, Any]:
 def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
     """The most any stack role may do, whatever its own policies say: the execution role's pull,
     logs and configured secrets, ECS Exec for the task role, the ECR creation-template role's
-    repository and key-grant actions. Nothing in IAM, STS, Organizations or key policies."""
+    repository and key-grant actions, a job's scheduler role running the stack's task families on
+    its cluster and passing the stack's own roles to ECS tasks. Nothing else in IAM, nothing in
+    STS, Organizations or key policies."""
     names = settings.names
     repositories = names.repository_arn(account, "*")
     found = [statement("RegistryLogin", ["ecr:GetAuthorizationToken"], "*")]
@@ -582,7 +654,7 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
             statement(
                 "WriteLogs",
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
-                f"{names.log_group_arn(account, fargate_service(settings))}:log-stream:*",
+                [f"{arn}:log-stream:*" for arn in log_group_arns(settings, account)[::2]],
             ),
             statement(
                 "ReadTaskSecrets",
@@ -591,6 +663,7 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
             ),
             statement("ReadTaskParameters", ["ssm:GetParameters"], names.parameter_arn(account)),
         ]
+        found += _job_boundary(settings, account)
         if settings.fargate.enable_execute_command:
             # The Session Manager channels of ECS Exec have no resource-level form.
             found.append(statement("EcsExec", EXEC_ACTIONS, "*"))
@@ -604,6 +677,22 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
                 statement("EncryptCachedRepositories", TEMPLATE_KMS_ACTIONS, key, condition)
             )
     return document(found)
+
+
+def _job_boundary(settings: Settings, account: str) -> list[Statement]:
+    """What EventBridge Scheduler needs to start a job's task: RunTask, and the task's roles.
+    https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html"""
+    names = settings.names
+    if not job_names(settings):
+        return []
+    on_cluster: Condition = {"ArnEquals": {"ecs:cluster": names.cluster_arn(account)}}
+    jobs = [names.task_definition_arn(account, j) for j in job_names(settings)]
+    return [
+        statement("RunJobTasks", ["ecs:RunTask"], jobs, on_cluster),
+        statement(
+            "PassRolesToJobTasks", ["iam:PassRole"], names.role_arn(account), passed_to(ECS_TASKS)
+        ),
+    ]
 
 
 # --- a self-managed state backend: the stack's objects and its secrets key ----------------------

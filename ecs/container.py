@@ -143,7 +143,7 @@ def writable_path_problems(paths: Sequence[str]) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class ContainerSpec:
     name: str
-    port: int
+    port: int | None  # None: no port mapping (a worker or a job takes no connections)
     environment: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
     user: str = "10001:10001"
@@ -157,6 +157,7 @@ class ContainerSpec:
     readonly_root_filesystem: bool = True
     writable_paths: Sequence[str] = ("/tmp",)
     init_process_enabled: bool = True
+    command: Sequence[str] | None = None  # the image's CMD unless given (one image, many roles)
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -167,7 +168,7 @@ class ContainerSpec:
         """Every problem as (config field, detail), so a caller can report each at its own key."""
         out: list[tuple[str, str]] = []
         if not ECS_NAME.fullmatch(self.name) or not PORT_MAPPING_NAME.fullmatch(
-            port_mapping_name(self.name, self.port)
+            port_mapping_name(self.name, self.port or 65535)
         ):
             out.append(("service", f"{self.name!r} is not allowed as a container name"))
         checks: list[tuple[str, Callable[[], object]]] = [
@@ -182,8 +183,9 @@ class ContainerSpec:
                 check()
             except ValueError as exc:
                 out.append((key, str(exc)))
+        ranges = [] if self.port is None else [(self.port, 1, 65535, "port")]
         for value, low, high, key in (
-            (self.port, 1, 65535, "port"),
+            *ranges,
             (self.stop_timeout, 2, 120, "stopTimeout"),
             (self.health_check_interval, 5, 300, "healthCheck.interval"),
             (self.health_check_timeout, 2, 120, "healthCheck.timeout"),
@@ -194,9 +196,12 @@ class ContainerSpec:
                 out.append((key, f"{value} is not allowed; ECS needs {low}..{high}"))
         return out + writable_path_problems(self.writable_paths)
 
-    def health_command(self) -> list[str]:
+    def health_command(self) -> list[str] | None:
+        """The container health check: given, or an HTTP probe of the port; none without either."""
         if self.health_check_command is not None:
             return list(self.health_check_command)
+        if self.port is None:
+            return None
         url = f"http://127.0.0.1:{self.port}{self.health_check_path}"
         # Slim images have no curl; the Python the app runs on has urllib.
         return [
@@ -219,7 +224,10 @@ def render_container_definitions(
         "name": spec.name,
         "image": image,
         "essential": True,
-        "portMappings": [
+        # The mapping's name is what Service Connect publishes (`services[].portName`).
+        "portMappings": []
+        if spec.port is None
+        else [
             {
                 "containerPort": spec.port,
                 "protocol": "tcp",
@@ -243,13 +251,6 @@ def render_container_definitions(
         },
         "readonlyRootFilesystem": spec.readonly_root_filesystem,
         "user": spec.user,
-        "healthCheck": {
-            "command": spec.health_command(),
-            "interval": spec.health_check_interval,
-            "timeout": spec.health_check_timeout,
-            "retries": spec.health_check_retries,
-            "startPeriod": spec.health_check_start_period,
-        },
         "stopTimeout": spec.stop_timeout,
         "linuxParameters": {"initProcessEnabled": spec.init_process_enabled},
         "mountPoints": [
@@ -257,6 +258,17 @@ def render_container_definitions(
             for p in spec.writable_paths
         ],
     }
+    health = spec.health_command()
+    if health is not None:
+        definition["healthCheck"] = {
+            "command": health,
+            "interval": spec.health_check_interval,
+            "timeout": spec.health_check_timeout,
+            "retries": spec.health_check_retries,
+            "startPeriod": spec.health_check_start_period,
+        }
+    if spec.command is not None:
+        definition["command"] = list(spec.command)
     return [definition]
 
 

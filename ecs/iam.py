@@ -82,6 +82,50 @@ def ecs_tasks_assume_role_policy(account_id: str | None = None) -> dict[str, Any
     return {"Version": VERSION, "Statement": [statement]}
 
 
+def scheduler_assume_role_policy(account_id: str) -> dict[str, Any]:
+    """EventBridge Scheduler assumes a job's role, for schedules of this account only.
+    https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
+    """
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ],
+    }
+
+
+def run_task_policy(
+    *, task_definition_arn: str, cluster_arn: str, role_arns: Sequence[str]
+) -> dict[str, Any]:
+    """A job's scheduler role: run that one task family on the stack's cluster, and hand ECS the
+    task's two roles. https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html
+    """
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "RunJobTask",
+                "Effect": "Allow",
+                "Action": ["ecs:RunTask"],
+                "Resource": [task_definition_arn],
+                "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}},
+            },
+            {
+                "Sid": "PassJobRoles",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": sorted(role_arns),
+                "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            },
+        ],
+    }
+
+
 def execution_role_policy(
     *,
     repository_arns: Sequence[str],

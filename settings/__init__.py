@@ -16,7 +16,7 @@ from registry import urls
 from .account import AccountSettings, load_account
 from .cache import CacheSettings
 from .errors import Collector, ConfigError, ConfigErrors, member_path, show
-from .fargate import FargateSettings, load_fargate
+from .fargate import FargateStack, load_fargate
 from .github import GithubSettings, load_github
 from .naming import StackNames, validate_stack_name
 from .reader import Obj, string_keyed
@@ -40,7 +40,7 @@ class Settings:
     registry: RegistrySettings
     services: tuple[ServiceSettings, ...]
     account: AccountSettings
-    fargate: FargateSettings | None
+    fargate: FargateStack | None  # every service that runs, and the stack's network
     github: GithubSettings | None
 
     @property
@@ -115,6 +115,9 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         services=services,
         names=StackNames(raw.stack, partition.name, region or "us-east-1"),
         refused_services=refused_names(top.raw("services"), services),
+        services_value=top.raw("services"),
+        network_value=top.raw("network"),
+        primary_value=top.raw("primaryService"),
     )
     github = load_github(
         errors, top.raw("github"), environment=environment, partition=partition.name

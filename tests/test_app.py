@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app import server
+from app import job, server, worker
 from ecs.container import ContainerSpec
 
 
@@ -45,10 +47,12 @@ def test_healthz_and_root(port: int) -> None:
 
 def test_the_ecs_health_command_succeeds_against_the_app(port: int) -> None:
     command = ContainerSpec(name="api", port=port).health_command()
+    assert command is not None
     assert command[:2] == ["CMD", "python"]
     done = subprocess.run([sys.executable, *command[2:]], capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr
     broken = ContainerSpec(name="api", port=port, health_check_path="/missing").health_command()
+    assert broken is not None
     assert (
         subprocess.run([sys.executable, *broken[2:]], capture_output=True, timeout=30).returncode
         != 0
@@ -63,3 +67,32 @@ def test_dockerfile_runs_as_non_root_on_slim() -> None:
     assert "USER 10001:10001" in text
     ignore = (Path(server.__file__).parent / ".dockerignore").read_text().split()
     assert ignore[ignore.index("*") :][:1] == ["*"]
+
+
+def test_the_worker_beats_until_sigterm_and_exits_cleanly() -> None:
+    code = "import sys; sys.path.insert(0, '.'); from app import worker; worker.main()"
+    env = {"HEARTBEAT_SECONDS": "0.05", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "worker heartbeat 1\n"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert out.endswith("worker stopping\n")
+
+
+def test_the_worker_loop_stops_when_told() -> None:
+    stop = threading.Event()
+    stop.set()
+    assert worker.run(stop, 0.01) == 0
+
+
+def test_the_job_reports_and_exits() -> None:
+    when = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    assert job.run(when) == {"job": "job", "ranAt": "2026-01-01T00:00:00+00:00"}
+    code = "import sys; sys.path.insert(0, '.'); from app import job; job.main()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["job"] == "job"

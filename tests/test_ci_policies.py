@@ -95,6 +95,10 @@ TYPES: dict[str, Handlers] = {
     "aws:ec2/securityGroup:SecurityGroup": Handlers(
         (("AWS::EC2::SecurityGroup", None),), (("delete", "ec2:DescribeNetworkInterfaces"),)
     ),
+    "aws:servicediscovery/httpNamespace:HttpNamespace": Handlers(
+        (("AWS::ServiceDiscovery::HttpNamespace", None),)
+    ),
+    "aws:scheduler/schedule:Schedule": Handlers((("AWS::Scheduler::Schedule", None),)),
     # Not a CloudFormation type: the registry login and the `docker push` of the built image.
     "docker:index/image:Image": Handlers(
         (), tuple(("create", a) for a in (*policies.PUSH_ACTIONS, "ecr:GetAuthorizationToken"))
@@ -253,6 +257,21 @@ def _security_group(v: Variant, r: Any) -> list[Target]:
     return [group, vpc]
 
 
+def _namespace(v: Variant, r: Any) -> list[Target]:
+    arn = names(v).namespace_arn(ACCOUNT, "ns-0123456789abcdef")
+    return [Target(arn, tags_of(r), new=True)]
+
+
+def _schedule(v: Variant, r: Any) -> list[Target]:
+    arn = (
+        names(v)
+        .schedule_arn(ACCOUNT)
+        .replace("*", r.inputs["name"].removeprefix(names(v).prefix + "-"))
+    )
+    role = role_target(v, r.inputs["target"]["roleArn"], passed_to=policies.SCHEDULER)
+    return [Target(arn, new=True), role]
+
+
 def _own(v: Variant, r: Any) -> list[Target]:
     return [Target(r.state["arn"], tags_of(r), new=True)]
 
@@ -278,6 +297,8 @@ TARGETS: dict[str, Callable[[Variant, Any], list[Target]]] = {
     "aws:ecs/service:Service": _service,
     "aws:ec2/securityGroup:SecurityGroup": _security_group,
     "docker:index/image:Image": _image,
+    "aws:servicediscovery/httpNamespace:HttpNamespace": _namespace,
+    "aws:scheduler/schedule:Schedule": _schedule,
 }
 # Tags ride along with the creating call; IAM then checks the tagging action on the new resource.
 TAG_ON_CREATE = {
@@ -288,6 +309,7 @@ TAG_ON_CREATE = {
     "kms:TagResource",
     "logs:TagResource",
     "secretsmanager:TagResource",
+    "servicediscovery:TagResource",
 }
 
 
@@ -575,9 +597,10 @@ def test_custom_repository_names_get_push_and_defaults_do_not() -> None:
     v = variant("prod-custom-repositories")
     arns = policies.repository_arns(v.settings, ACCOUNT)
     assert arns == sorted(
-        names(v).repository_arn(ACCOUNT, r) for r in ("team-a/custom-api", "worker-images")
+        names(v).repository_arn(ACCOUNT, r)
+        for r in ("team-a/custom-api", "worker-images", "prod/report")
     )
-    assert allowed(v, "ecr:PutImage", arns[0])
+    assert allowed(v, "ecr:PutImage", names(v).repository_arn(ACCOUNT, "team-a/custom-api"))
     assert not allowed(v, "ecr:PutImage", names(v).repository_arn(ACCOUNT, "prod/api"))
 
 
@@ -759,15 +782,25 @@ def test_no_statement_shape_opens_a_path(v: Variant) -> None:
 def test_the_boundary_caps_stack_roles_without_breaking_them(v: Variant) -> None:
     cap = boundary(v)
     granted = policies.actions_of([cap])
-    assert not {a for a in granted if a.startswith(("iam:", "sts:", "organizations:"))}
+    # In IAM, only a job's scheduler role handing the stack's own roles to ECS tasks.
+    iam_actions = {"iam:PassRole"} if policies.job_names(v.settings) else set()
+    assert {a for a in granted if a.startswith(("iam:", "sts:", "organizations:"))} == iam_actions
+    for st in cap["Statement"]:
+        if "iam:PassRole" in st["Action"]:
+            assert st["Resource"] == [names(v).role_arn(ACCOUNT)]
+            assert st["Condition"] == policies.passed_to(policies.ECS_TASKS)
     assert not granted & {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:Decrypt"}
     tags = {"aws:ResourceTag/stack": v.settings.stack}
     for role in roles(v)[2:]:
         for doc in role.policies:
             for st in doc["Statement"]:
+                # The request the role's own statement is written for: its conditions hold.
+                context = {
+                    k: c for block in st.get("Condition", {}).values() for k, c in block.items()
+                }
                 for action in as_list(st["Action"]):
                     for resource in as_list(st["Resource"]):
-                        q = Request(action, resource, tags)
+                        q = Request(action, resource, {**tags, **context})
                         assert is_allowed(role.policies, q, cap), (role.name, action, resource)
     exec_on = v.settings.fargate is not None and v.settings.fargate.enable_execute_command
     assert ("ssmmessages:OpenDataChannel" in granted) == exec_on

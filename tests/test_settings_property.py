@@ -22,7 +22,7 @@ from plan import engine
 from registry.lifecycle.model import ACTIONS, SELECTORS
 from registry.lifecycle.validate import SELECTION_KEYS
 from registry.pull_through import RULE_KEYS
-from settings.fargate import FARGATE_KEYS
+from settings.fargate import FARGATE_KEYS, NETWORK_KEYS, RUN_KEYS
 from settings.github import GITHUB_KEYS
 from settings.registry import LIFECYCLE_KEYS, REGISTRY_KEYS
 from settings.schema import KEYS
@@ -55,6 +55,9 @@ values = st.recursive(
 # (top-level key, the keys of one of its objects, how to reach that object)
 NESTED: tuple[tuple[str, tuple[str, ...], tuple[str | int, ...]], ...] = (
     ("fargate", FARGATE_KEYS, ()),
+    ("services", RUN_KEYS, (0, "run")),
+    ("services", RUN_KEYS, (1, "run")),
+    ("network", NETWORK_KEYS, ()),
     ("registry", REGISTRY_KEYS, ()),
     ("services", SERVICE_KEYS, (0,)),
     ("services", BUILD_KEYS, (0, "build")),
@@ -62,6 +65,7 @@ NESTED: tuple[tuple[str, tuple[str, ...], tuple[str | int, ...]], ...] = (
     ("pullThroughCache", RULE_KEYS, (0,)),
     ("github", GITHUB_KEYS, ()),
     ("fargate", ("LOG_LEVEL", "DB_PASSWORD"), ("environment",)),
+    ("services", ("LOG_LEVEL", "DB_PASSWORD"), (0, "run", "environment")),
     ("services", (*SELECTORS, *ACTIONS, "description"), (1, "lifecycle", "rules", 0)),
     ("services", ("rulePriority", "selection", "action"), (1, "lifecycle", "policy", "rules", 0)),
     ("services", SELECTION_KEYS, (1, "lifecycle", "policy", "rules", 0, "selection")),
@@ -72,6 +76,10 @@ OBJECTS: tuple[tuple[str, tuple[str | int, ...]], ...] = (
     ("fargate", ()),
     ("fargate", ("environment",)),
     ("fargate", ("secrets",)),
+    ("services", (0, "run")),
+    ("services", (0, "run", "environment")),
+    ("services", (0, "run", "secrets")),
+    ("network", ()),
     ("registry", ()),
     ("services", (0,)),
     ("services", (0, "build")),
@@ -164,12 +172,12 @@ def test_any_key_in_any_object(place: tuple[str, Any], key: Any, value: Any) -> 
 
 @settings(max_examples=15, deadline=None)
 @given(
-    key=st.sampled_from(FARGATE_KEYS),
+    key=st.sampled_from(RUN_KEYS),
     value=st.one_of(values, st.integers(0, 4000), st.sampled_from(["/x", "app", "1:1"])),
 )
 def test_accepted_settings_render_under_mocks(key: str, value: Any) -> None:
     values_ = base("dev")
-    values_["fargate"][key] = value
+    values_["services"][0]["run"][key] = value
     if load("dev", values_) is not None:
         engine.render(replace(raw_config("dev"), values=values_), env=GIT_ENV)
 
@@ -177,5 +185,5 @@ def test_accepted_settings_render_under_mocks(key: str, value: Any) -> None:
 def test_dates_count_as_values() -> None:
     """YAML turns `2024-01-01` into a date; it is refused like any other wrong type."""
     values_ = base("dev")
-    values_["fargate"] = {**values_["fargate"], "port": datetime.date(2024, 1, 1)}
+    values_["services"][0]["run"]["port"] = datetime.date(2024, 1, 1)
     assert load("dev", values_) is None

@@ -136,7 +136,7 @@ def test_build_config_errors_name_the_key(service: dict, key: str, fragment: str
         ({"securityGroupIds": ["group-1"]}, "fargate.securityGroupIds[0]'", "group-1"),
         ({"ephemeralStorageGiB": 20}, "fargate.ephemeralStorageGiB'", ">= 21"),
         ({"logRetentionDays": 10}, "fargate.logRetentionDays'", "14"),
-        ({"service": "worker"}, "fargate.service'", "api"),
+        ({"service": "nope"}, "fargate.service'", "api, worker"),
     ],
 )
 def test_fargate_config_errors_name_the_key(fargate: dict, key: str, fragment: str) -> None:
@@ -337,7 +337,7 @@ def test_an_identical_user_rule_for_the_deploy_prefix_is_accepted() -> None:
 def test_the_task_definition_is_checked_against_the_ecs_model_before_any_resource(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Whatever the ECS model would refuse is a ConfigError at `fargate`, before registration."""
+    """Whatever the ECS model would refuse is a ConfigError at the run, before registration."""
     from ecs import container
     from plan import engine
 
@@ -359,8 +359,9 @@ def test_the_task_definition_is_checked_against_the_ecs_model_before_any_resourc
     with pytest.raises(ConfigErrors) as info:
         render_stack("dev", env=GIT_ENV)
     assert [(e.path, e.detail) for e in info.value.errors] == [
-        ("fargate", "the task definition would be refused: Invalid type for parameter cpu"),
-        ("fargate", "the task definition would be refused: Unknown parameter in input: x"),
+        (f"services[{i}].run", f"the task definition would be refused: {problem}")
+        for i in (0, 1)
+        for problem in ("Invalid type for parameter cpu", "Unknown parameter in input: x")
     ]
     assert checked[0]["family"] == "ecr-fargate-dev-api" and registered == []
 

@@ -124,7 +124,7 @@ def test_pull_policy_scopes_cache_imports_to_each_prefix(owner: Rendered) -> Non
             imports.update(resources)
     assert imports == {f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/{p}/*" for p in rules(stack)}
     # The service runs its own built image: it never pulls through the cache, so no grant.
-    assert not [r for r in stack.resources if r.name == "fargate-pull-through-policy"]
+    assert not [r for r in stack.resources if r.name == "api-pull-through-policy"]
 
 
 def test_rules_output_maps_upstream_to_cache_location(stack: Rendered) -> None:

@@ -15,7 +15,7 @@ TASK = "aws:ecs/taskDefinition:TaskDefinition"
 
 
 def container_of(r: Rendered) -> dict:
-    (c,) = json.loads(r.one(TASK).inputs["containerDefinitions"])
+    (c,) = json.loads(r.named("api-task-definition").inputs["containerDefinitions"])
     return c
 
 
@@ -24,7 +24,7 @@ def role_policy(r: Rendered, name: str) -> dict:
 
 
 def test_task_definition_is_fargate_awsvpc_with_explicit_platform(stack: Rendered) -> None:
-    task = stack.one(TASK).inputs
+    task = stack.named("api-task-definition").inputs
     assert task["family"] == f"ecr-fargate-{stack.stack}-api"
     assert task["requiresCompatibilities"] == ["FARGATE"]
     assert task["networkMode"] == "awsvpc"
@@ -58,7 +58,7 @@ def test_container_definition_is_safe_by_default(stack: Rendered) -> None:
 
 
 def test_container_definitions_pass_the_ecs_api_model(stack: Rendered) -> None:
-    task = stack.one(TASK).inputs
+    task = stack.named("api-task-definition").inputs
     request = {
         "family": task["family"],
         "containerDefinitions": json.loads(task["containerDefinitions"]),
@@ -75,12 +75,12 @@ def test_container_definitions_pass_the_ecs_api_model(stack: Rendered) -> None:
 
 
 def test_log_retention_per_environment(dev: Rendered, prod: Rendered) -> None:
-    assert dev.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 7
-    assert prod.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
+    assert dev.named("api-logs").inputs["retentionInDays"] == 7
+    assert prod.named("api-logs").inputs["retentionInDays"] == 30
 
 
 def test_execution_role_is_least_privilege(stack: Rendered) -> None:
-    doc = role_policy(stack, "fargate-execution-policy")
+    doc = role_policy(stack, "api-execution-policy")
     s = stack.stack
     grants: dict[str, set[str]] = {}
     for st in doc["Statement"]:
@@ -106,14 +106,13 @@ def test_execution_role_is_least_privilege(stack: Rendered) -> None:
 
 
 def test_task_role_is_separate_and_empty_by_default(stack: Rendered) -> None:
-    task = stack.one(TASK).inputs
+    task = stack.named("api-task-definition").inputs
     assert task["taskRoleArn"] != task["executionRoleArn"]
-    assert stack.named("fargate-task").inputs["assumeRolePolicy"]
+    assert stack.named("api-task").inputs["assumeRolePolicy"]
     policies = [p.name for p in stack.of_type("aws:iam/rolePolicy:RolePolicy")]
-    assert "fargate-exec-policy" not in policies
+    assert "api-exec-policy" not in policies
     assert not any(
-        p.inputs.get("role") == "fargate-task"
-        for p in stack.of_type("aws:iam/rolePolicy:RolePolicy")
+        p.inputs.get("role") == "api-task" for p in stack.of_type("aws:iam/rolePolicy:RolePolicy")
     )
     assert stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
 
@@ -126,7 +125,7 @@ def test_cluster_has_container_insights(stack: Rendered) -> None:
 
 def test_service_rollout_settings(dev: Rendered, prod: Rendered) -> None:
     for r in (dev, prod):
-        svc = r.one("aws:ecs/service:Service").inputs
+        svc = r.named("api-service").inputs
         assert svc["launchType"] == "FARGATE"
         assert svc["platformVersion"] == "LATEST"
         assert svc["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
@@ -134,25 +133,20 @@ def test_service_rollout_settings(dev: Rendered, prod: Rendered) -> None:
         assert svc["deploymentMaximumPercent"] == 200
         # ECS refuses a grace period on a service without a load balancer.
         assert "healthCheckGracePeriodSeconds" not in svc
-        assert svc["taskDefinition"] == r.one(TASK).state["arn"]
-    assert dev.one("aws:ecs/service:Service").inputs["waitForSteadyState"] is False
-    assert prod.one("aws:ecs/service:Service").inputs["waitForSteadyState"] is True
+        assert svc["taskDefinition"] == r.named("api-task-definition").state["arn"]
+    assert dev.named("api-service").inputs["waitForSteadyState"] is False
+    assert prod.named("api-service").inputs["waitForSteadyState"] is True
 
 
 def test_networking(dev: Rendered, prod: Rendered) -> None:
-    dev_net = dev.one("aws:ecs/service:Service").inputs["networkConfiguration"]
+    dev_net = dev.named("api-service").inputs["networkConfiguration"]
     assert dev_net["assignPublicIp"] is True
     assert dev_net["subnets"] == ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
     assert any("assignPublicIp" in w for w in dev.warnings)
-    prod_net = prod.one("aws:ecs/service:Service").inputs["networkConfiguration"]
+    prod_net = prod.named("api-service").inputs["networkConfiguration"]
     assert prod_net["assignPublicIp"] is False
     assert prod_net["subnets"] == ["subnet-0f1e2d3c4b5a60001", "subnet-0f1e2d3c4b5a60002"]
-    for r in (dev, prod):
-        sg = r.one("aws:ec2/securityGroup:SecurityGroup").inputs
-        (ingress,) = sg["ingress"]
-        assert (ingress["fromPort"], ingress["toPort"], ingress["protocol"]) == (8080, 8080, "tcp")
-        assert ingress["cidrBlocks"] == ["172.31.0.0/16"]
-        assert r.one("aws:ecs/service:Service").inputs["networkConfiguration"]["securityGroups"]
+    # The security groups by kind: tests/test_stack_services.py walks their ingress rules.
 
 
 def test_ecs_outputs(stack: Rendered) -> None:
@@ -160,7 +154,7 @@ def test_ecs_outputs(stack: Rendered) -> None:
     assert out["ecsClusterName"] == f"ecr-fargate-{stack.stack}"
     assert out["ecsServiceName"] == "api"
     assert out["taskDefinitionFamily"] == f"ecr-fargate-{stack.stack}-api"
-    assert out["taskDefinitionArn"] == stack.one(TASK).state["arn"]
+    assert out["taskDefinitionArn"] == stack.named("api-task-definition").state["arn"]
     assert out["ecsLogGroupName"] == f"/ecs/ecr-fargate-{stack.stack}-api"
 
 
@@ -174,7 +168,7 @@ def test_spot_associates_both_fargate_providers_with_the_cluster() -> None:
     association = r.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders").inputs
     assert association["clusterName"] == r.one("aws:ecs/cluster:Cluster").inputs["name"]
     assert sorted(association["capacityProviders"]) == ["FARGATE", "FARGATE_SPOT"]
-    svc = r.one("aws:ecs/service:Service").inputs
+    svc = r.named("api-service").inputs
     assert "launchType" not in svc
     assert svc["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
 
@@ -186,7 +180,7 @@ def test_plain_fargate_needs_no_association(stack: Rendered) -> None:
 def execution_grants(r: Rendered) -> dict[str, set[str]]:
     grants: dict[str, set[str]] = {}
     for policy in r.of_type("aws:iam/rolePolicy:RolePolicy"):
-        if not policy.name.startswith("fargate-") or policy.name == "fargate-exec-policy":
+        if not policy.name.startswith("api-") or policy.name == "api-exec-policy":
             continue
         for st in json.loads(policy.inputs["policy"])["Statement"]:
             for a in st["Action"]:
@@ -196,7 +190,10 @@ def execution_grants(r: Rendered) -> dict[str, set[str]]:
 
 
 def run_prebuilt(image: str) -> Rendered:
-    services = [{"name": "api", "image": image}, {"name": "worker"}]
+    services = [
+        {"name": "api", "image": image, "run": {"kind": "web", "port": 8080}},
+        {"name": "worker"},
+    ]
     return render_stack("dev", env=GIT_ENV, overrides={"services": services})
 
 
@@ -207,7 +204,7 @@ def test_a_prebuilt_image_from_another_repository_is_pullable() -> None:
         f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/shared/base-api"
     }
     assert "ecr:BatchImportUpstreamImage" not in grants
-    assert not [p for p in r.resources if p.name == "fargate-pull-through-policy"]
+    assert not [p for p in r.resources if p.name == "api-pull-through-policy"]
 
 
 def test_an_image_pulled_through_the_cache_gets_that_prefix_only() -> None:
@@ -253,9 +250,9 @@ def test_ecs_exec_keeps_the_root_filesystem_read_only() -> None:
     assert c["readonlyRootFilesystem"] is True
     mounted = [m["containerPath"] for m in c["mountPoints"]]
     assert mounted == ["/tmp", "/var/log/amazon/ssm", "/managed-agents", "/var/lib/amazon/ssm"]
-    volumes = {v["name"] for v in r.one(TASK).inputs["volumes"]}
+    volumes = {v["name"] for v in r.named("api-task-definition").inputs["volumes"]}
     assert {m["sourceVolume"] for m in c["mountPoints"]} == volumes
-    assert r.one("aws:ecs/service:Service").inputs["enableExecuteCommand"] is True
+    assert r.named("api-service").inputs["enableExecuteCommand"] is True
     # Without Exec, nothing but the configured paths is writable.
     assert [
         m["containerPath"] for m in container_of(render_stack("dev", env=GIT_ENV))["mountPoints"]

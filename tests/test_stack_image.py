@@ -5,17 +5,24 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from typing import Any
 
 from plan.engine import ACCOUNT_ID, Rendered
 from tests.conftest import GIT_ENV, render_stack
 
 IMAGE = "docker:index/image:Image"
 HOST = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com"
+WEB = {"kind": "web", "port": 8080}
 DIGEST_RE = re.compile(r"^(?P<repo>[^@]+)@sha256:[0-9a-f]{64}$")
 
 
+def api_image(r: Rendered) -> Any:
+    """The api's image (every service of the fixture stacks builds its own)."""
+    return next(i for i in r.of_type(IMAGE) if i.name == "image-api")
+
+
 def test_the_built_service_gets_one_image_with_explicit_platform(stack: Rendered) -> None:
-    (image,) = stack.of_type(IMAGE)
+    image = api_image(stack)
     build = image.inputs["build"]
     assert build["context"] == "app"
     assert build["dockerfile"] == "app/Dockerfile"
@@ -29,7 +36,7 @@ def test_the_built_service_gets_one_image_with_explicit_platform(stack: Rendered
 
 
 def test_registry_credentials_are_fetched_by_the_stack_and_secret(stack: Rendered) -> None:
-    (image,) = stack.of_type(IMAGE)
+    image = api_image(stack)
     registry = image.inputs["registry"]
     assert registry["server"] == HOST
     assert registry["username"] == "AWS"
@@ -38,22 +45,23 @@ def test_registry_credentials_are_fetched_by_the_stack_and_secret(stack: Rendere
 
 
 def test_repo_digest_flows_unchanged_into_outputs_and_the_task(stack: Rendered) -> None:
-    (image,) = stack.of_type(IMAGE)
+    image = api_image(stack)
     digest = image.state["repoDigest"]
     match = DIGEST_RE.match(digest)
     assert match is not None
     assert match["repo"] == f"{HOST}/{stack.stack}/api"
-    assert stack.outputs["containerImageDigest"] == digest
+    assert stack.outputs["containerImageDigest"]["api"] == digest
+    assert stack.outputs["ecsImageDigests"]["api"] == digest
     assert stack.outputs["ecsImageDigest"] == digest
-    task = stack.one("aws:ecs/taskDefinition:TaskDefinition")
+    task = stack.named("api-task-definition")
     (container,) = json.loads(task.inputs["containerDefinitions"])
     assert container["image"] == digest
-    assert stack.outputs["containerImageRef"] == image.inputs["imageName"]
+    assert stack.outputs["containerImageRef"]["api"] == image.inputs["imageName"]
 
 
 def test_docker_build_command_reproduces_the_build(stack: Rendered) -> None:
-    (image,) = stack.of_type(IMAGE)
-    command = stack.outputs["dockerBuildCommand"]
+    image = api_image(stack)
+    command = stack.outputs["dockerBuildCommand"]["api"]
     build, push = command.split(" && ")
     argv = shlex.split(build)
     assert argv[:2] == ["docker", "build"]
@@ -75,14 +83,12 @@ def test_prebuilt_digest_registers_no_image_and_runs_as_is() -> None:
     r = render_stack(
         "dev",
         env=GIT_ENV,
-        overrides={"services": [{"name": "api", "image": digest}, {"name": "worker"}]},
+        overrides={"services": [{"name": "api", "image": digest, "run": WEB}, {"name": "worker"}]},
     )
     assert r.of_type(IMAGE) == []
     assert r.outputs["containerImageDigest"] == digest
     assert "dockerBuildCommand" not in r.outputs
-    (container,) = json.loads(
-        r.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"]
-    )
+    (container,) = json.loads(r.named("api-task-definition").inputs["containerDefinitions"])
     assert container["image"] == digest
 
 
@@ -91,11 +97,13 @@ def test_arm64_platform_sets_the_task_architecture() -> None:
         "dev",
         env=GIT_ENV,
         overrides={
-            "services": [{"name": "api", "build": {"context": "app"}, "platform": "linux/arm64"}]
+            "services": [
+                {"name": "api", "build": {"context": "app"}, "platform": "linux/arm64", "run": WEB}
+            ]
         },
     )
     assert r.one(IMAGE).inputs["build"]["platform"] == "linux/arm64"
-    task = r.one("aws:ecs/taskDefinition:TaskDefinition")
+    task = r.named("api-task-definition")
     assert task.inputs["runtimePlatform"] == {
         "cpuArchitecture": "ARM64",
         "operatingSystemFamily": "LINUX",

@@ -16,7 +16,7 @@ def repos(r: Rendered) -> dict[str, dict]:
 
 def test_one_repository_per_service_in_both_stacks(dev: Rendered, prod: Rendered) -> None:
     assert sorted(repos(dev)) == ["dev/api", "dev/worker"]
-    assert sorted(repos(prod)) == ["prod/api", "prod/worker"]
+    assert sorted(repos(prod)) == ["prod/api", "prod/report", "prod/worker"]
 
 
 def test_every_repository_scans_on_push_and_carries_tags(stack: Rendered) -> None:
@@ -25,7 +25,7 @@ def test_every_repository_scans_on_push_and_carries_tags(stack: Rendered) -> Non
         tags = res.inputs["tags"]
         assert tags["project"] == "ecr-fargate"
         assert tags["stack"] == stack.stack
-        assert tags["service"] in ("api", "worker")
+        assert tags["service"] in ("api", "worker", "report")
 
 
 def test_registry_scanning_is_basic_scan_on_push_by_default(prod: Rendered) -> None:
@@ -63,7 +63,7 @@ def test_prod_is_immutable_with_latest_excluded_kms_protected(prod: Rendered) ->
 
 def test_lifecycle_policies_are_valid_sorted_and_protect_the_deploy_prefix(stack: Rendered) -> None:
     policies = stack.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
-    assert len(policies) == 2
+    assert len(policies) == len(stack.outputs["ecrRepositoryNames"])
     prefix = f"{stack.stack}-"
     for res in policies:
         text = res.inputs["policy"]
@@ -94,8 +94,9 @@ def test_outputs_registry_url_login_and_maps_by_service(stack: Rendered) -> None
         f"--password-stdin {host}"
     )
     s = stack.stack
-    assert out["ecrRepositoryUrls"] == {"api": f"{host}/{s}/api", "worker": f"{host}/{s}/worker"}
-    assert out["ecrRepositoryNames"] == {"api": f"{s}/api", "worker": f"{s}/worker"}
+    services = ["api", "worker"] + (["report"] if s == "prod" else [])
+    assert out["ecrRepositoryUrls"] == {k: f"{host}/{s}/{k}" for k in services}
+    assert out["ecrRepositoryNames"] == {k: f"{s}/{k}" for k in services}
     assert (
         out["ecrRepositoryArns"]["api"] == f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/{s}/api"
     )

@@ -1,0 +1,88 @@
+"""The `NetworkAccess` component: a service's own security group, open only as its kind promises.
+
+- `worker`, `job`: nothing in.
+- `backend`: its port, from the stack's `services` group only (every task of the stack carries it).
+- `web`: the same, plus its port from `ingressCidrs` (default: the VPC's CIDR), the public-facing
+  contract a load balancer will take over.
+
+Egress is the `services` group's (HTTPS, and calls to the stack's own ports), not this group's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from ecs import legacy
+from settings.fargate import FargateSettings
+from settings.naming import StackNames
+
+
+@dataclass
+class NetworkAccessArgs:
+    run: FargateSettings
+    names: StackNames
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    services_group_id: pulumi.Input[str]
+    tags: dict[str, str]
+    primary: bool  # carries the old single-service group's URN as an alias
+
+
+def ingress_rules(
+    run: FargateSettings, services_group_id: pulumi.Input[str], vpc_cidr: pulumi.Input[str]
+) -> list[aws.ec2.SecurityGroupIngressArgs]:
+    """What may reach the service, by kind."""
+    port = run.container.port
+    if not run.listens or port is None:
+        return []
+    rules = [
+        aws.ec2.SecurityGroupIngressArgs(
+            protocol="tcp",
+            from_port=port,
+            to_port=port,
+            security_groups=[services_group_id],
+            description="the stack's services (Service Connect)",
+        )
+    ]
+    if run.kind == "web":
+        cidrs: pulumi.Input[list[pulumi.Input[str]]] = (
+            list(run.ingress_cidrs)
+            if run.ingress_cidrs
+            else pulumi.Output.from_input(vpc_cidr).apply(lambda c: [c])
+        )
+        rules.append(
+            aws.ec2.SecurityGroupIngressArgs(
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_blocks=cidrs,
+                description="public-facing port",
+            )
+        )
+    return rules
+
+
+class NetworkAccess(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: NetworkAccessArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ecr-fargate:ecs:NetworkAccess", name, None, opts)
+        run = args.run
+        port = run.container.port
+        what = f"port {port} ({run.kind})" if run.listens else f"nothing in ({run.kind})"
+        self.group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            name=args.names.security_group(run.service.name),
+            description=f"{run.service.name}: {what}",
+            vpc_id=args.vpc_id,
+            ingress=ingress_rules(run, args.services_group_id, args.vpc_cidr),
+            egress=[],
+            tags=args.tags,
+            opts=legacy.options(
+                args.names if args.primary else None, [legacy.SECURITY_GROUP], "sg", self
+            ),
+        )
+        self.register_outputs({"securityGroupId": self.group.id})
