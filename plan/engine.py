@@ -44,6 +44,7 @@ class RenderedResource:
     secret_inputs: frozenset[str] = frozenset()  # top-level input names that arrived as secrets
     urn: str = ""
     aliases: tuple[str, ...] = ()  # the URNs given as `aliases` (what `pulumi up` moves from)
+    id: str = ""  # the provider's ID (a security group's `sg-...`, what rules refer to)
 
 
 @dataclass
@@ -127,6 +128,9 @@ class _Mocks(pulumi.runtime.Mocks):
                 "secretsmanager", f"secret:{secret_name}-{_hex(secret_name, length=6)}"
             )
             rid = state["arn"]
+        elif t == "aws:servicediscovery/httpNamespace:HttpNamespace":
+            rid = f"ns-{_hex(name, length=16)}"
+            state["arn"] = self._arn("servicediscovery", f"namespace/{rid}")
         elif t == "aws:ec2/securityGroup:SecurityGroup":
             rid = f"sg-{_hex(name, length=17)}"
         elif t == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
@@ -146,7 +150,7 @@ class _Mocks(pulumi.runtime.Mocks):
         req = self.requests.pop((t, name), _Request())
         self.resources.append(
             RenderedResource(
-                t, name, inputs, state, req.protect, req.secret_inputs, req.urn, req.aliases
+                t, name, inputs, state, req.protect, req.secret_inputs, req.urn, req.aliases, rid
             )
         )
         return rid, state
