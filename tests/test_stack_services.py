@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+import settings as stack_settings
+from plan import engine
 from plan.engine import ACCOUNT_ID, Rendered
 from settings import ConfigErrors
 from tests.conftest import GIT_ENV, legacy, render_stack
@@ -275,3 +277,17 @@ def test_a_worker_or_job_takes_no_port_and_the_old_and_new_forms_do_not_mix() ->
                 ]
             },
         )
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_the_committed_stacks_render_every_service_they_list(name: str) -> None:
+    """The project's own stack files (users edit them, so only what holds for any edit)."""
+    r = engine.render_stack(name, env=GIT_ENV)
+    settings = stack_settings.load(engine.raw_stack_config(name), env=GIT_ENV)
+    assert settings.fargate is not None
+    listed = {run.service.name for run in settings.fargate.runs}
+    assert set(r.outputs["ecsImageDigests"]) == set(r.outputs["taskDefinitionArns"]) == listed
+    for service in listed:
+        (c,) = json.loads(r.named(f"{service}-task-definition").inputs["containerDefinitions"])
+        assert c["image"] == r.outputs["ecsImageDigests"][service]
+    assert len(set(r.outputs["ecsImageDigests"].values())) == len(listed)
