@@ -57,7 +57,7 @@ PULL_THROUGH_CACHE = "pullthroughcache.ecr.amazonaws.com"
 INSPECTOR = "inspector2.amazonaws.com"
 ECS = "ecs.amazonaws.com"
 SCHEDULER = "scheduler.amazonaws.com"
-# The providers ecs/service.py associates with the cluster when a service uses a strategy.
+# The providers ecs/cluster.py associates with the cluster when a service uses a strategy.
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 

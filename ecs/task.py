@@ -1,8 +1,8 @@
 """The `ServiceTask` component: one service's log group, its two roles and its task definition.
 
 The task definition names the image by digest, so a new digest is a new revision and a rollout.
-Its fields come from `container.task_definition_request`, the same builder `settings.fargate`
-checks against the ECS model before anything is registered.
+Its fields come from `settings.fargate.task_request`, the same request `settings.fargate` checks
+against the ECS model before anything is registered.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ecs import container, iam, legacy
-from settings.fargate import PLACEHOLDER_DIGEST, FargateSettings
+from settings.fargate import FargateSettings, task_request
 from settings.naming import StackNames
 
 
@@ -28,30 +28,6 @@ class ServiceTaskArgs:
     pull_through_policy: pulumi.Input[str] | None
     tags: dict[str, str]
     primary: bool  # carries the old single-service URNs as aliases
-
-
-def task_request(
-    run: FargateSettings,
-    names: StackNames,
-    *,
-    image: str = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/preview@{PLACEHOLDER_DIGEST}",
-    execution_role_arn: str = "arn:aws:iam::123456789012:role/preview-execution",
-    task_role_arn: str = "arn:aws:iam::123456789012:role/preview-task",
-) -> dict[str, object]:
-    """The RegisterTaskDefinition request of a run (placeholders where the provider decides)."""
-    return container.task_definition_request(
-        family=names.family(run.service.name),
-        spec=run.container,
-        image=image,
-        cpu=run.cpu,
-        memory=run.memory,
-        cpu_architecture=run.cpu_architecture,
-        log_group=names.log_group(run.service.name),
-        region=names.region,
-        execution_role_arn=execution_role_arn,
-        task_role_arn=task_role_arn,
-        ephemeral_storage_gib=run.ephemeral_storage_gib,
-    )
 
 
 class ServiceTask(pulumi.ComponentResource):
@@ -138,7 +114,7 @@ class ServiceTask(pulumi.ComponentResource):
         shape = task_request(run, names)
         definitions = pulumi.Output.from_input(args.image).apply(
             lambda image: container.container_definitions_json(
-                task_request(run, names, image=image)["containerDefinitions"]  # type: ignore[arg-type]
+                task_request(run, names, image=image)["containerDefinitions"]
             )
         )
         ephemeral = run.ephemeral_storage_gib

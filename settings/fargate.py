@@ -215,6 +215,32 @@ def _run_entries(value: Any) -> list[tuple[int, str, Any]]:
     ]
 
 
+def task_request(
+    run: FargateSettings,
+    names: StackNames,
+    *,
+    image: str | None = None,
+    execution_role_arn: str | None = None,
+    task_role_arn: str | None = None,
+) -> dict[str, Any]:
+    """The RegisterTaskDefinition request of a run (placeholders where the provider decides)."""
+    preview_role = f"arn:{names.partition}:iam::123456789012:role/preview"
+    return container.task_definition_request(
+        family=names.family(run.service.name),
+        spec=run.container,
+        image=image
+        or f"123456789012.dkr.ecr.{names.region}.amazonaws.com/preview@{PLACEHOLDER_DIGEST}",
+        cpu=run.cpu,
+        memory=run.memory,
+        cpu_architecture=run.cpu_architecture,
+        log_group=names.log_group(run.service.name),
+        region=names.region,
+        execution_role_arn=execution_role_arn or f"{preview_role}-execution",
+        task_role_arn=task_role_arn or f"{preview_role}-task",
+        ephemeral_storage_gib=run.ephemeral_storage_gib,
+    )
+
+
 def _load_run(
     errors: Collector,
     obj: Obj,
@@ -231,13 +257,7 @@ def _load_run(
     arch = _architecture(errors, obj, service)
     cpu, memory = _size(errors, obj)
     container = _container(errors, obj, name, names.partition, kind)
-    retention = obj.integer("logRetentionDays", 30 if prod else 7)
-    if retention not in LOG_RETENTION_DAYS:
-        errors.add(
-            obj.at("logRetentionDays"),
-            f"{show(retention)} is not allowed; CloudWatch Logs accepts "
-            f"{', '.join(str(d) for d in LOG_RETENTION_DAYS)}",
-        )
+    retention = _retention(errors, obj, prod)
     capacity = obj.string("capacityProvider", "FARGATE", choices=CAPACITY_PROVIDERS)
     if capacity == "FARGATE_SPOT" and prod:
         warnings.append(
@@ -253,8 +273,7 @@ def _load_run(
     expression = _schedule(errors, obj, kind, names, name)
     if service is None or container is None or cpu is None or memory is None:
         return None
-    _preview_task_definition(errors, obj.path, names, container, cpu, memory, arch, ephemeral)
-    return FargateSettings(
+    run = FargateSettings(
         service=service,
         kind=kind,
         cpu=cpu,
@@ -273,6 +292,19 @@ def _load_run(
         ingress_cidrs=cidrs,
         connect_name=_connect_name(errors, obj, kind, name),
     )
+    _preview_task_definition(errors, obj.path, run, names)
+    return run
+
+
+def _retention(errors: Collector, obj: Obj, prod: bool) -> int:
+    retention = obj.integer("logRetentionDays", 30 if prod else 7)
+    if retention not in LOG_RETENTION_DAYS:
+        errors.add(
+            obj.at("logRetentionDays"),
+            f"{show(retention)} is not allowed; CloudWatch Logs accepts "
+            f"{', '.join(str(d) for d in LOG_RETENTION_DAYS)}",
+        )
+    return retention
 
 
 def _desired_count(errors: Collector, obj: Obj, kind: str) -> int:
@@ -490,33 +522,12 @@ def _container(
 
 
 def _preview_task_definition(
-    errors: Collector,
-    path: str,
-    names: StackNames,
-    spec: ContainerSpec,
-    cpu: int,
-    memory: int,
-    arch: str,
-    ephemeral: int | None,
+    errors: Collector, path: str, run: FargateSettings, names: StackNames
 ) -> None:
-    """The RegisterTaskDefinition request, checked against the ECS model before any resource exists.
-
-    Provider-computed parts (the image digest, role ARNs) are placeholders of the right shape.
-    """
-    request = container.task_definition_request(
-        family=names.family(spec.name),
-        spec=spec,
-        image=f"123456789012.dkr.ecr.{names.region}.amazonaws.com/preview@{PLACEHOLDER_DIGEST}",
-        cpu=cpu,
-        memory=memory,
-        cpu_architecture=arch,
-        log_group=names.log_group(spec.name),
-        region=names.region,
-        execution_role_arn=f"arn:{names.partition}:iam::123456789012:role/preview-execution",
-        task_role_arn=f"arn:{names.partition}:iam::123456789012:role/preview-task",
-        ephemeral_storage_gib=ephemeral,
-    )
-    for problem in container.task_definition_problems(request):
+    """The RegisterTaskDefinition request `ecs.task` deploys, checked against the ECS model
+    before any resource exists; provider-computed parts (the digest, role ARNs) are placeholders
+    of the right shape."""
+    for problem in container.task_definition_problems(task_request(run, names)):
         errors.add(path, f"the task definition would be refused: {problem}")
 
 

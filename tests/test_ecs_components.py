@@ -10,11 +10,11 @@ import pytest
 
 from ecs.access import NetworkAccess, NetworkAccessArgs
 from ecs.container import ContainerSpec
-from ecs.task import ServiceTask, ServiceTaskArgs, task_request
+from ecs.task import ServiceTask, ServiceTaskArgs
 from plan import engine
 from plan.engine import Rendered
 from settings import Settings
-from settings.fargate import FargateSettings
+from settings.fargate import FargateSettings, task_request
 from settings.naming import StackNames
 from settings.services import ServiceSettings
 from tests.conftest import GIT_ENV, STACKS
