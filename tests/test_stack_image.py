@@ -73,8 +73,8 @@ def test_docker_build_command_reproduces_the_build(stack: Rendered) -> None:
 
 
 def test_the_same_commit_and_content_give_the_same_tag_twice() -> None:
-    first = render_stack("prod", env=GIT_ENV).of_type(IMAGE)[0].inputs["imageName"]
-    again = render_stack("prod", env=GIT_ENV).of_type(IMAGE)[0].inputs["imageName"]
+    first = api_image(render_stack("prod", env=GIT_ENV)).inputs["imageName"]
+    again = api_image(render_stack("prod", env=GIT_ENV)).inputs["imageName"]
     assert first == again
 
 

@@ -235,9 +235,14 @@ BAD = [
 ]
 
 
-def test_bad_services_are_refused_together_one_line_each_and_nothing_is_registered() -> None:
+def test_bad_services_are_refused_together_one_line_each_and_nothing_is_registered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registered: list[str] = []
+    monkeypatch.setattr(engine._Mocks, "new_resource", lambda _, args: registered.append(args.typ))
     with pytest.raises(ConfigErrors) as info:
         render_stack("dev", env=GIT_ENV, overrides={"services": BAD})
+    assert registered == []
     found = {e.path: e.detail for e in info.value.errors}
     assert "use one of web, backend, worker, job" in found["services[0].run.kind"]
     assert "cpu 256 allows memory 512, 1024, 2048" in found["services[5].run.memory"]
