@@ -179,30 +179,46 @@ def load_fargate(
         warnings.append(LEGACY_WARNING)
     elif entries:
         net = _network(errors, Obj(errors, "network", network_value, NETWORK_KEYS), prod, warnings)
-        by_name = {s.name: s for s in services}
-        for i, name, raw in entries:
-            obj = Obj(errors, f"services[{i}].run", raw, RUN_KEYS)
-            kind = obj.string("kind")
-            if kind not in KINDS:
-                errors.add(
-                    obj.at("kind"), f"{show(kind)} is not allowed; use one of {', '.join(KINDS)}"
-                )
-            if name not in by_name:
-                continue  # reported at services[i].name
-            service = by_name[name]
-            if service.image is None:
-                errors.add(obj.path, "a service that runs needs a build or an image")
-                continue
-            runs.append(
-                _load_run(errors, obj, service, kind or "worker", prod, names, net, warnings)
-            )
-        _cross_check(
-            errors, [(i, r) for (i, _, _), r in zip(entries, runs, strict=False)], warnings
-        )
+        indexed = _load_runs(errors, entries, services, prod, names, net, warnings)
+        _cross_check(errors, indexed, warnings)
+        runs += [r for _, r in indexed]
     else:
+        for key, given in (("network", network_value), ("primaryService", primary_value)):
+            if given:
+                errors.add(key, "only applies to services that run: give a service a run")
         return None
     found = tuple(r for r in runs if r is not None)
     return FargateStack(found, net, _primary(errors, primary_value, found), tuple(warnings))
+
+
+def _load_runs(
+    errors: Collector,
+    entries: list[tuple[int, str, Any]],
+    services: tuple[ServiceSettings, ...],
+    prod: bool,
+    names: StackNames,
+    net: NetworkSettings,
+    warnings: list[str],
+) -> list[tuple[int, FargateSettings | None]]:
+    """Each `services[i].run`, with its index (a refused service name is reported at its name)."""
+    by_name = {s.name: s for s in services}
+    found: list[tuple[int, FargateSettings | None]] = []
+    for i, name, raw in entries:
+        obj = Obj(errors, f"services[{i}].run", raw, RUN_KEYS)
+        kind = obj.string("kind")
+        if kind not in KINDS:
+            errors.add(
+                obj.at("kind"), f"{show(kind)} is not allowed; use one of {', '.join(KINDS)}"
+            )
+        if name not in by_name:
+            continue
+        service = by_name[name]
+        if service.image is None:
+            errors.add(obj.path, "a service that runs needs a build or an image")
+            continue
+        kind = kind if kind in KINDS else "worker"
+        found.append((i, _load_run(errors, obj, service, kind, prod, names, net, warnings)))
+    return found
 
 
 def _run_entries(value: Any) -> list[tuple[int, str, Any]]:

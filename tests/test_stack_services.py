@@ -214,7 +214,8 @@ def test_only_the_primary_service_carries_the_old_urns(prod: Rendered) -> None:
 
 
 BAD = [
-    {"name": "api", "build": {"context": "app"}, "run": {"kind": "frontend"}},
+    {"name": "api", "run": {"kind": "worker"}},  # nothing to run: every index after it still fits
+    {"name": "front", "build": {"context": "app"}, "run": {"kind": "frontend"}},
     {"name": "web", "build": {"context": "app"}, "run": {"kind": "web"}},
     {
         "name": "back",
@@ -244,17 +245,18 @@ def test_bad_services_are_refused_together_one_line_each_and_nothing_is_register
         render_stack("dev", env=GIT_ENV, overrides={"services": BAD})
     assert registered == []
     found = {e.path: e.detail for e in info.value.errors}
-    assert "use one of web, backend, worker, job" in found["services[0].run.kind"]
-    assert "cpu 256 allows memory 512, 1024, 2048" in found["services[5].run.memory"]
-    assert "is required for a web" in found["services[1].run.port"]
+    assert "needs a build or an image" in found["services[0].run"]
+    assert "use one of web, backend, worker, job" in found["services[1].run.kind"]
+    assert "cpu 256 allows memory 512, 1024, 2048" in found["services[6].run.memory"]
+    assert "is required for a web" in found["services[2].run.port"]
     assert (
-        "services[1] already has that Service Connect name"
-        in found["services[2].run.serviceConnectName"]
+        "services[2] already has that Service Connect name"
+        in found["services[3].run.serviceConnectName"]
     )
-    assert "not allowed for a job" in found["services[3].run.desiredCount"]
-    assert "is required for a job" in found["services[3].run.schedule"]
-    assert "singular for 1" in found["services[4].run.schedule"]
-    assert "day-of-month and day-of-week" in found["services[5].run.schedule"]
+    assert "not allowed for a job" in found["services[4].run.desiredCount"]
+    assert "is required for a job" in found["services[4].run.schedule"]
+    assert "singular for 1" in found["services[5].run.schedule"]
+    assert "day-of-month and day-of-week" in found["services[6].run.schedule"]
     assert all("\n" not in str(e) for e in info.value.errors)
 
 
@@ -296,3 +298,10 @@ def test_the_committed_stacks_render_every_service_they_list(name: str) -> None:
         (c,) = json.loads(r.named(f"{service}-task-definition").inputs["containerDefinitions"])
         assert c["image"] == r.outputs["ecsImageDigests"][service]
     assert len(set(r.outputs["ecsImageDigests"].values())) == len(listed)
+
+
+def test_network_and_primary_service_need_services_that_run() -> None:
+    overrides = {"services": [{"name": "api"}], "primaryService": "api"}
+    with pytest.raises(ConfigErrors) as info:
+        render_stack("dev", env=GIT_ENV, overrides=overrides)
+    assert {e.path for e in info.value.errors} == {"network", "primaryService"}
