@@ -108,17 +108,8 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         repositories=tuple(s.repository for s in services),
         root_creation_template=account.root_creation_template,
     )
-    fargate = load_fargate(
-        errors,
-        top.raw("fargate"),
-        environment_name=environment,
-        services=services,
-        names=StackNames(raw.stack, partition.name, region or "us-east-1"),
-        refused_services=refused_names(top.raw("services"), services),
-        services_value=top.raw("services"),
-        network_value=top.raw("network"),
-        primary_value=top.raw("primaryService"),
-    )
+    names = StackNames(raw.stack, partition.name, region or "us-east-1")
+    fargate = _fargate(errors, top, environment=environment, services=services, names=names)
     github = load_github(
         errors, top.raw("github"), environment=environment, partition=partition.name
     )
@@ -134,6 +125,28 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         account=account,
         fargate=fargate,
         github=github,
+    )
+
+
+def _fargate(
+    errors: Collector,
+    top: Obj,
+    *,
+    environment: str,
+    services: tuple[ServiceSettings, ...],
+    names: StackNames,
+) -> FargateStack | None:
+    """How the services run: `services[].run` with `network`, or the old `fargate` section."""
+    return load_fargate(
+        errors,
+        top.raw("fargate"),
+        environment_name=environment,
+        services=services,
+        names=names,
+        refused_services=refused_names(top.raw("services"), services),
+        services_value=top.raw("services"),
+        network_value=top.raw("network"),
+        primary_value=top.raw("primaryService"),
     )
 
 

@@ -61,7 +61,8 @@ KEYS: tuple[Key, ...] = (
         "services",
         "array<object>",
         "The services: one ECR repository each, optionally built from a Dockerfile (`build`) or "
-        "given as a prebuilt digest (`image`), with a lifecycle policy.",
+        "given as a prebuilt digest (`image`), with a lifecycle policy, and how each runs on "
+        "Fargate (`run`: kind web, backend, worker or job).",
         [],
     ),
     Key(
