@@ -305,3 +305,17 @@ def test_network_and_primary_service_need_services_that_run() -> None:
     with pytest.raises(ConfigErrors) as info:
         render_stack("dev", env=GIT_ENV, overrides=overrides)
     assert {e.path for e in info.value.errors} == {"network", "primaryService"}
+
+
+def test_ecs_exec_keeps_every_services_root_read_only() -> None:
+    """The exec agent's paths become writable volumes for any kind, not only the web service."""
+    run = {"kind": "worker", "command": ["python", "/app/worker.pyc"], "enableExecuteCommand": True}
+    services = [{"name": "worker", "build": {"context": "app"}, "run": run}]
+    r = render_stack("dev", env=GIT_ENV, overrides={"services": services})
+    c = container(r, "worker")
+    assert c["readonlyRootFilesystem"] is True
+    paths = [m["containerPath"] for m in c["mountPoints"]]
+    assert paths == ["/tmp", "/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"]
+    assert r.named("worker-service").inputs["enableExecuteCommand"] is True
+    assert r.named("worker-exec-policy").inputs["role"] == "worker-task"
+    assert "healthCheck" not in c
