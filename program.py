@@ -18,13 +18,6 @@ from registry.repository import Registry, RegistryArgs
 from settings import Settings
 
 
-def by_service(values: dict[str, pulumi.Output[str]]) -> pulumi.Input[object]:
-    """One service: the value itself; several: a map by service (what the README promises)."""
-    if len(values) == 1:
-        return next(iter(values.values()))
-    return values
-
-
 def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
     for warning in settings.warnings:
         pulumi.log.warn(warning)
@@ -42,17 +35,34 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
         "pullThroughCacheSecretArns": cache.secret_arns,
         "pullThroughPullPolicyJson": cache.pull_policy_json,
     }
-    if images:
-        outputs["containerImageDigest"] = by_service({k: i.repo_digest for k, i in images.items()})
-        outputs["containerImageRef"] = by_service({k: i.image_ref for k, i in images.items()})
-        commands = {k: i.build_command for k, i in images.items() if i.build_command is not None}
-        if commands:
-            outputs["dockerBuildCommand"] = by_service(commands)
+    outputs.update(_image_outputs(settings, images))
     if settings.fargate is not None:
         outputs.update(_fargate(settings, registry, cache, images, account_id))
     if settings.github is not None:
         outputs.update(_ci_outputs(settings, account_id))
     return outputs
+
+
+def _image_outputs(
+    settings: Settings, images: dict[str, ServiceImage]
+) -> dict[str, pulumi.Input[object]]:
+    """Maps by service whatever their number, and the primary service's values under the
+    singular names: an output's type never changes when a service is added."""
+    commands = {k: i.build_command for k, i in images.items() if i.build_command is not None}
+    found: dict[str, pulumi.Input[object]] = {
+        "containerImageDigests": {k: i.repo_digest for k, i in images.items()},
+        "containerImageRefs": {k: i.image_ref for k, i in images.items()},
+        "dockerBuildCommands": commands,
+    }
+    primary = settings.fargate.primary if settings.fargate is not None else None
+    if primary is None:  # no long-running service: the first service with an image
+        primary = next((s.name for s in settings.services if s.name in images), None)
+    if primary is not None and primary in images:
+        found["containerImageDigest"] = images[primary].repo_digest
+        found["containerImageRef"] = images[primary].image_ref
+        if primary in commands:
+            found["dockerBuildCommand"] = commands[primary]
+    return found
 
 
 def _registry(

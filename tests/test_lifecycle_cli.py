@@ -119,7 +119,7 @@ def test_deployed_digest_read_from_stack_outputs_on_stdin(ecr: Any, tmp_path: An
     code, out, _ = run(ecr, tmp_path, "--json")
     doomed = json.loads(out)[0]["imageDigest"]
     outputs = {
-        "containerImageDigest": {
+        "containerImageDigests": {
             "api": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api@{doomed}"
         }
     }

@@ -50,18 +50,21 @@ def test_repo_digest_flows_unchanged_into_outputs_and_the_task(stack: Rendered) 
     match = DIGEST_RE.match(digest)
     assert match is not None
     assert match["repo"] == f"{HOST}/{stack.stack}/api"
-    assert stack.outputs["containerImageDigest"]["api"] == digest
+    assert stack.outputs["containerImageDigests"]["api"] == digest
+    assert stack.outputs["containerImageDigest"] == digest  # api is the primary service
     assert stack.outputs["ecsImageDigests"]["api"] == digest
     assert stack.outputs["ecsImageDigest"] == digest
     task = stack.named("api-task-definition")
     (container,) = json.loads(task.inputs["containerDefinitions"])
     assert container["image"] == digest
-    assert stack.outputs["containerImageRef"]["api"] == image.inputs["imageName"]
+    assert stack.outputs["containerImageRefs"]["api"] == image.inputs["imageName"]
+    assert stack.outputs["containerImageRef"] == image.inputs["imageName"]
 
 
 def test_docker_build_command_reproduces_the_build(stack: Rendered) -> None:
     image = api_image(stack)
-    command = stack.outputs["dockerBuildCommand"]["api"]
+    command = stack.outputs["dockerBuildCommands"]["api"]
+    assert stack.outputs["dockerBuildCommand"] == command
     build, push = command.split(" && ")
     argv = shlex.split(build)
     assert argv[:2] == ["docker", "build"]
@@ -87,6 +90,8 @@ def test_prebuilt_digest_registers_no_image_and_runs_as_is() -> None:
     )
     assert r.of_type(IMAGE) == []
     assert r.outputs["containerImageDigest"] == digest
+    assert r.outputs["containerImageDigests"]["api"] == digest
+    assert "api" not in r.outputs["dockerBuildCommands"]
     assert "dockerBuildCommand" not in r.outputs
     (container,) = json.loads(r.named("api-task-definition").inputs["containerDefinitions"])
     assert container["image"] == digest
@@ -108,3 +113,18 @@ def test_arm64_platform_sets_the_task_architecture() -> None:
         "cpuArchitecture": "ARM64",
         "operatingSystemFamily": "LINUX",
     }
+
+
+def test_image_outputs_keep_their_type_whatever_the_number_of_services() -> None:
+    one = render_stack(
+        "dev",
+        env=GIT_ENV,
+        overrides={"services": [{"name": "api", "build": {"context": "app"}, "run": WEB}]},
+    )
+    two = render_stack("dev", env=GIT_ENV)
+    for key in ("containerImageDigests", "containerImageRefs", "dockerBuildCommands"):
+        assert isinstance(one.outputs[key], dict) and isinstance(two.outputs[key], dict)
+        assert set(one.outputs[key]) == {"api"}
+        assert set(two.outputs[key]) == {"api", "worker"}
+    for key in ("containerImageDigest", "containerImageRef", "dockerBuildCommand"):
+        assert isinstance(one.outputs[key], str) and isinstance(two.outputs[key], str)

@@ -29,8 +29,12 @@ class UsageError(Exception):
 def _deployed_from_outputs(outputs: Any) -> set[str]:
     if not isinstance(outputs, Mapping):
         raise UsageError("stdin is not `pulumi stack output --json` (a JSON object)")
-    value = outputs.get("containerImageDigest")
-    refs = value.values() if isinstance(value, Mapping) else [value] if value else []
+    refs: list[Any] = []
+    # Every service's image (the maps), and the singular primary one (older stacks had only it,
+    # as a map by service when several were built).
+    for key in ("containerImageDigests", "ecsImageDigests", "containerImageDigest"):
+        value = outputs.get(key)
+        refs += list(value.values()) if isinstance(value, Mapping) else [value] if value else []
     return {str(ref).rsplit("@", 1)[-1] for ref in refs}
 
 
