@@ -214,6 +214,21 @@ def _load_image(
         return None
     if not obj.has("build"):
         return None
+    build = _build(errors, obj, registry=registry, project_dir=project_dir, git_sha=git_sha)
+    if build is None:
+        return None
+    return ImageSettings(service, plat, arch, build, None, build_on_preview)
+
+
+def _build(
+    errors: Collector,
+    obj: Obj,
+    *,
+    registry: RegistrySettings,
+    project_dir: Path,
+    git_sha: str | None,
+) -> BuildSettings | None:
+    """The `build` object: context, Dockerfile, args, cache sources, extra tags, and the tag."""
     b = Obj(errors, obj.at("build"), obj.raw("build"), BUILD_KEYS)
     ctx_value = b.string("context")
     if ctx_value is None:
@@ -237,7 +252,7 @@ def _load_image(
             project_dir / build_ctx.context, project_dir / build_ctx.dockerfile
         )
         tag = tags.image_tag(registry.deploy_tag_prefix, git_sha=git_sha, content_hash=digest)
-    build = BuildSettings(
+    return BuildSettings(
         context=str(build_ctx.context),
         dockerfile=str(build_ctx.dockerfile),
         target=b.string("target"),
@@ -246,7 +261,6 @@ def _load_image(
         tag=tag,
         extra_tags=extra_tags,
     )
-    return ImageSettings(service, plat, arch, build, None, build_on_preview)
 
 
 def _extra_tags(errors: Collector, b: Obj, registry: RegistrySettings) -> tuple[str, ...]:

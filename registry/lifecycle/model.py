@@ -148,33 +148,37 @@ def rule_from_config(value: Mapping[str, Any], index: int = 0) -> LifecycleRule:
             where,
             f"{action} needs one of tagPrefix, tagPrefixes, tagPattern, tagPatterns or any: true",
         )
-    if action == "keep":
+    return _rule(action, number, prefixes, patterns, description)
+
+
+# The `selection.countType` (and action) each selecting shorthand stands for.
+_SELECTING = {
+    "keep": ("imageCountMoreThan", "expire"),
+    "expireAfterDays": ("sinceImagePushed", "expire"),
+    "archiveAfterDaysUnpulled": ("sinceImagePulled", "transition"),
+}
+
+
+def _rule(
+    action: str,
+    number: int,
+    prefixes: tuple[str, ...],
+    patterns: tuple[str, ...],
+    description: str | None,
+) -> LifecycleRule:
+    """The rule one validated shorthand (`keep: 10, tagPrefix: v`, ...) stands for."""
+    if action in _SELECTING:
+        count_type, rule_action = _SELECTING[action]
         return LifecycleRule.selecting(
-            "imageCountMoreThan",
+            count_type,
             number,
-            prefixes=prefixes,
-            patterns=patterns,
-            description=description,
-        )
-    if action == "expireAfterDays":
-        return LifecycleRule.selecting(
-            "sinceImagePushed",
-            number,
+            action=rule_action,
             prefixes=prefixes,
             patterns=patterns,
             description=description,
         )
     if action == "expireUntaggedAfterDays":
         return LifecycleRule.expire_untagged_after(number, description)
-    if action == "archiveAfterDaysUnpulled":
-        return LifecycleRule.selecting(
-            "sinceImagePulled",
-            number,
-            action="transition",
-            prefixes=prefixes,
-            patterns=patterns,
-            description=description,
-        )
     return LifecycleRule(
         "any", "sinceImageTransitioned", number, storage_class="archive", description=description
     )

@@ -137,13 +137,18 @@ class _Rule:
                     f"{show(storage)} is not allowed; use standard or archive",
                 )
             out["storageClass"] = storage
+        out.update(self._count(sel))
+        return out
+
+    def _count(self, sel: dict[str, Any]) -> dict[str, Any]:
+        """countType, countUnit (with, and only with, the age counts) and countNumber."""
         count_type = sel["countType"]
         if count_type not in COUNT_TYPES:
             raise self.fail(
                 "selection.countType",
                 f"{show(count_type)} is not allowed; use one of {', '.join(COUNT_TYPES)}",
             )
-        out["countType"] = count_type
+        out: dict[str, Any] = {"countType": count_type}
         if count_type in TIME_COUNTS:  # V9
             if sel.get("countUnit") != "days":
                 raise self.fail(
