@@ -12,6 +12,7 @@ paths `/`-delimited up to 512 characters; ECS cluster, service, family and conta
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -27,6 +28,25 @@ STACK_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
 # The longest derived IAM name is `ecr-fargate-<stack>-boundary` (managed policy names are 128),
 # and the CI role names `ecr-fargate-<stack>-preview` must fit IAM's 64 characters.
 MAX_STACK_NAME = 64 - len(f"{PROJECT}--preview")
+
+
+# Elastic Load Balancing names (load balancers, target groups): 1 to 32 letters, digits and
+# hyphens, no hyphen first or last, and a load balancer's may not start with `internal-`:
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+MAX_ELB_NAME = 32
+
+
+def elb_name(*parts: str) -> str:
+    """`parts` joined by hyphens; when longer than 32 characters, the head of it and eight hex
+    characters of the whole name's SHA-256, so that two long names never collide and the same
+    parts always give the same name."""
+    full = "-".join(parts)
+    if len(full) <= MAX_ELB_NAME:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    head = full[: MAX_ELB_NAME - len(digest) - 1].rstrip("-")
+    return f"{head}-{digest}"
 
 
 def validate_stack_name(stack: str) -> str:
@@ -66,6 +86,18 @@ class StackNames:
     @property
     def cluster(self) -> str:
         return self.prefix
+
+    @property
+    def load_balancer_name(self) -> str:
+        """The stack's one Application Load Balancer: derived from the stack alone, so adding,
+        removing or renaming a service never replaces it."""
+        return elb_name(self.prefix)
+
+    def target_group_name(self, service: str, fingerprint: str) -> str:
+        """A `web` service's target group. `fingerprint` changes whenever a property that forces
+        a new target group changes (port, protocol, target type), so Pulumi's create-before-delete
+        replacement never asks for a name that is still taken."""
+        return elb_name(self.stack, service, fingerprint)
 
     @property
     def deploy_role_name(self) -> str:
@@ -172,6 +204,22 @@ class StackNames:
 
     def cluster_arn(self, account: str) -> str:
         return self._arn("ecs", account, f"cluster/{self.cluster}")
+
+    def load_balancer_arn(self, account: str) -> str:
+        """ELB appends a generated ID to the name: `loadbalancer/app/<name>/<id>`."""
+        return self._arn(
+            "elasticloadbalancing", account, f"loadbalancer/app/{self.load_balancer_name}/*"
+        )
+
+    def listener_arn(self, account: str) -> str:
+        return self._arn(
+            "elasticloadbalancing", account, f"listener/app/{self.load_balancer_name}/*"
+        )
+
+    def listener_rule_arn(self, account: str) -> str:
+        return self._arn(
+            "elasticloadbalancing", account, f"listener-rule/app/{self.load_balancer_name}/*"
+        )
 
     def capacity_provider_arn(self, account: str, provider: str) -> str:
         """FARGATE and FARGATE_SPOT are AWS's own providers, named in the account's ARN space."""
