@@ -14,6 +14,7 @@ import pulumi
 from ecs.access import NetworkAccess, NetworkAccessArgs
 from ecs.cluster import StackCluster
 from ecs.service import EcsService, EcsServiceArgs, ScheduledJob
+from ecs.target import WebTarget
 from ecs.task import ServiceTask, ServiceTaskArgs
 from settings.fargate import FargateSettings, NetworkSettings
 from settings.naming import StackNames
@@ -31,6 +32,8 @@ class ServiceRunArgs:
     pull_through_policy: pulumi.Input[str] | None
     tags: dict[str, str]
     primary: bool
+    # A `web` service behind the stack's load balancer; None for every other kind.
+    target: WebTarget | None = None
 
 
 class ServiceRun(pulumi.ComponentResource):
@@ -65,6 +68,7 @@ class ServiceRun(pulumi.ComponentResource):
             groups,
             args.tags,
             args.primary,
+            args.target,
         )
         self.family = task.task_definition.family
         self.task_definition_arn = task.task_definition.arn

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from ecs import container, iam, legacy, schedule
 from ecs.cluster import StackCluster
+from ecs.target import WebTarget
 from ecs.task import ServiceTask
 from settings.fargate import FargateSettings, NetworkSettings
 from settings.naming import StackNames
@@ -34,6 +35,7 @@ class EcsServiceArgs:
     security_groups: pulumi.Input[Sequence[pulumi.Input[str]]]
     tags: dict[str, str]
     primary: bool  # carries the old single-service URN as an alias
+    target: WebTarget | None = None  # a web service's place behind the load balancer
 
 
 def service_connect(
