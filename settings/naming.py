@@ -37,16 +37,23 @@ MAX_STACK_NAME = 64 - len(f"{PROJECT}--preview")
 MAX_ELB_NAME = 32
 
 
-def elb_name(*parts: str) -> str:
-    """`parts` joined by hyphens; when longer than 32 characters, the head of it and eight hex
-    characters of the whole name's SHA-256, so that two long names never collide and the same
-    parts always give the same name."""
-    full = "-".join(parts)
-    if len(full) <= MAX_ELB_NAME:
+MAX_BUCKET_NAME = 63
+
+
+def bounded_name(full: str, limit: int) -> str:
+    """`full` if it fits in `limit` characters; otherwise the head of it and eight hex characters
+    of the whole name's SHA-256, so that two long names never collide and the same input always
+    gives the same name."""
+    if len(full) <= limit:
         return full
     digest = hashlib.sha256(full.encode()).hexdigest()[:8]
-    head = full[: MAX_ELB_NAME - len(digest) - 1].rstrip("-")
+    head = full[: limit - len(digest) - 1].rstrip("-")
     return f"{head}-{digest}"
+
+
+def elb_name(*parts: str) -> str:
+    """`parts` joined by hyphens, within ELB's 32 characters."""
+    return bounded_name("-".join(parts), MAX_ELB_NAME)
 
 
 def validate_stack_name(stack: str) -> str:
@@ -98,6 +105,16 @@ class StackNames:
         a new target group changes (port, protocol, target type), so Pulumi's create-before-delete
         replacement never asks for a name that is still taken."""
         return elb_name(self.stack, service, fingerprint)
+
+    def access_logs_bucket(self, account: str) -> str:
+        """The bucket the stack creates for its load balancer's access logs. S3 bucket names are
+        global: the account and region make it unique, and a name over S3's 63 characters keeps
+        its head and a hash of the whole (lowercase letters, digits and hyphens throughout).
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"""
+        return bounded_name(f"{self.prefix}-lb-logs-{account}-{self.region}", MAX_BUCKET_NAME)
+
+    def access_logs_bucket_arn(self, account: str) -> str:
+        return f"arn:{self.partition}:s3:::{self.access_logs_bucket(account)}"
 
     @property
     def deploy_role_name(self) -> str:
