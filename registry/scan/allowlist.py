@@ -98,64 +98,81 @@ def _entries(root: yaml.Node | None, path: Path, out: list[AllowEntry]) -> Itera
     if root is None:  # an empty file (or only comments): nothing is allowed
         return
     if not isinstance(root, yaml.MappingNode):
-        yield f"{path}:{root.start_mark.line + 1}: the file must be a mapping with an `allow` list"
+        yield f"{path}:{_line(root)}: the file must be a mapping with an `allow` list"
         return
     items = None
     for key, value in root.value:
         if key.value != "allow":
-            yield f"{path}:{key.start_mark.line + 1}: {show(key.value)} is not a key; the file has only `allow`"
+            yield f"{path}:{_line(key)}: {show(key.value)} is not a key; the file has only `allow`"
         elif isinstance(value, yaml.SequenceNode):
             items = value.value
         elif not (isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null")):
-            yield f"{path}:{value.start_mark.line + 1}: allow: must be a list of entries"
+            yield f"{path}:{_line(value)}: allow: must be a list of entries"
     for index, node in enumerate(items or []):
-        yield from _entry(node, f"{path}:{node.start_mark.line + 1}: allow[{index}]", out)
+        yield from _entry(node, f"allow[{index}]", path, out)
 
 
-def _entry(node: yaml.Node, where: str, out: list[AllowEntry]) -> Iterator[str]:
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _entry(node: yaml.Node, where: str, path: Path, out: list[AllowEntry]) -> Iterator[str]:
+    """One entry's problems, each on the line of the field at fault (the entry's, if missing)."""
     if not isinstance(node, yaml.MappingNode):
-        yield f"{where}: must be a mapping with {', '.join(REQUIRED)}"
+        yield f"{path}:{_line(node)}: {where}: must be a mapping with {', '.join(REQUIRED)}"
         return
-    fields: dict[str, str] = {}
+    fields: dict[str, tuple[str, int]] = {}
+    problems: list[tuple[int, str]] = []
     for key, value in node.value:
         name = str(key.value)
         if name not in REQUIRED + OPTIONAL:
-            yield f"{where}: {show(name)} is not a key; allowed: {', '.join(REQUIRED + OPTIONAL)}"
+            allowed = ", ".join(REQUIRED + OPTIONAL)
+            problems.append((_line(key), f"{where}: {show(name)} is not a key; allowed: {allowed}"))
         elif name in fields:
-            yield f"{where}.{name}: given twice"
+            problems.append((_line(key), f"{where}.{name}: given twice"))
         elif not isinstance(value, yaml.ScalarNode) or not str(value.value).strip():
-            yield f"{where}.{name}: must be a non-empty value"
+            problems.append((_line(value), f"{where}.{name}: must be a non-empty value"))
         else:
-            fields[name] = str(value.value).strip()
-    missing = [k for k in REQUIRED if k not in fields]
-    problems = [f"{where}.{k}: missing; every entry needs {', '.join(REQUIRED)}" for k in missing]
+            fields[name] = (str(value.value).strip(), _line(value))
+    needs = ", ".join(REQUIRED)
+    problems += [
+        (_line(node), f"{where}.{k}: missing; every entry needs {needs}")
+        for k in REQUIRED
+        if k not in fields
+    ]
     problems += _field_problems(fields, where)
-    yield from problems
-    if not problems and not missing:
+    yield from (f"{path}:{line}: {text}" for line, text in sorted(problems))
+    if not problems:
         out.append(
             AllowEntry(
-                id=fields["id"],
-                expires=datetime.date.fromisoformat(fields["expires"]),
-                reason=fields["reason"],
-                repository=fields.get("repository"),
-                package=fields.get("package"),
-                line=node.start_mark.line + 1,
+                id=fields["id"][0],
+                expires=datetime.date.fromisoformat(fields["expires"][0]),
+                reason=fields["reason"][0],
+                repository=fields.get("repository", (None,))[0],
+                package=fields.get("package", (None,))[0],
+                line=_line(node),
             )
         )
 
 
-def _field_problems(fields: dict[str, str], where: str) -> list[str]:
+def _field_problems(fields: dict[str, tuple[str, int]], where: str) -> list[tuple[int, str]]:
     problems = []
-    vid = fields.get("id")
-    if vid is not None and not (CVE_ID.fullmatch(vid) or GHSA_ID.fullmatch(vid)):
+    vid, line = fields.get("id", ("", 0))
+    if line and not (CVE_ID.fullmatch(vid) or GHSA_ID.fullmatch(vid)):
         problems.append(
-            f"{where}.id: {show(vid)} is not a vulnerability id; allowed: CVE-YYYY-NNNN "
-            "(four or more digits) or GHSA-xxxx-xxxx-xxxx"
+            (
+                line,
+                f"{where}.id: {show(vid)} is not a vulnerability id; allowed: "
+                "CVE-YYYY-NNNN (four or more digits) or GHSA-xxxx-xxxx-xxxx",
+            )
         )
-    expires = fields.get("expires")
-    if expires is not None and not _is_date(expires):
+    expires, line = fields.get("expires", ("", 0))
+    if line and not _is_date(expires):
         problems.append(
-            f"{where}.expires: {show(expires)} is not a date; allowed: a real YYYY-MM-DD date"
+            (
+                line,
+                f"{where}.expires: {show(expires)} is not a date; allowed: a real YYYY-MM-DD date",
+            )
         )
     return problems
 

@@ -35,7 +35,8 @@ def summary(verdict: Verdict) -> str:
     """The decision in one sentence, shared by the table and the Markdown."""
     policy = verdict.policy
     gate = f"findings at or above {policy.threshold} with a fix available"
-    parts = [f"{len(verdict.blocking)} {gate}" + (" block" if policy.environment == "prod" else "")]
+    verb = " (blocking)" if policy.environment == "prod" else " (not blocking in dev)"
+    parts = [f"{len(verdict.blocking)} {gate}" + (verb if verdict.blocking else "")]
     if verdict.allowlisted:
         parts.append(f"{len(verdict.allowlisted)} allowlisted")
     if verdict.failed:
@@ -137,7 +138,8 @@ def _md_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 def markdown(verdict: Verdict) -> str:
     policy = verdict.policy
     image = f"{policy.repository}@{verdict.digest}"
-    out = [f"### Image scan: `{image}`", "", f"**{cell(summary(verdict))}**", ""]
+    # A blank line first: what an earlier step appended may not end its last line.
+    out = ["", f"### Image scan: `{image}`", "", f"**{cell(summary(verdict))}**", ""]
     out += _md_table(
         ("Platform", "Image", "Scan status", *REPORTED),
         [
