@@ -34,9 +34,10 @@ def _columns(rows: list[tuple[str, ...]]) -> str:
 def summary(verdict: Verdict) -> str:
     """The decision in one sentence, shared by the table and the Markdown."""
     policy = verdict.policy
-    gate = f"findings at or above {policy.threshold} with a fix available"
+    n = len(verdict.blocking)
+    gate = f"{n} finding{'' if n == 1 else 's'} at or above {policy.threshold} with a fix available"
     verb = " (blocking)" if policy.environment == "prod" else " (not blocking in dev)"
-    parts = [f"{len(verdict.blocking)} {gate}" + (verb if verdict.blocking else "")]
+    parts = [gate + (verb if n else "")]
     if verdict.allowlisted:
         parts.append(f"{len(verdict.allowlisted)} allowlisted")
     if verdict.failed:
