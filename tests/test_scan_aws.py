@@ -364,3 +364,52 @@ def test_moto_enhanced_result_with_untriaged_finding(ecr: Any, capsys: Any) -> N
     assert (code, data["counts"]["UNTRIAGED"], data["blocking"][0]["id"]) == (1, 1, "CVE-2024-0007")
     code, out, _ = run(client, capsys, "--digest", digest, "--threshold", "CRITICAL")
     assert code == 0
+
+
+def test_registry_id_is_sent_with_every_call(stub: Any, capsys: Any) -> None:
+    client, stubber = stub
+    account = {"registryId": "123456789012"}
+    stubber.add_response(
+        "batch_get_image",
+        {"images": [{"imageManifest": manifest(), "imageId": {"imageDigest": AMD64}}]},
+        {
+            **account,
+            "repositoryName": REPO,
+            "imageIds": [{"imageDigest": AMD64}],
+            "acceptedMediaTypes": MEDIA_TYPES,
+        },
+    )
+    done = {"imageScanStatus": {"status": "COMPLETE"}}
+    stubber.add_response(
+        "describe_image_scan_findings", done, {**account, **image_id(AMD64), "maxResults": 1}
+    )
+    stubber.add_response(
+        "describe_image_scan_findings", done, {**account, **image_id(AMD64), "maxResults": 1000}
+    )
+    code, _, _ = run(client, capsys, "--digest", AMD64, "--registry-id", "123456789012")
+    assert code == 0
+
+
+def test_a_missing_image_exits_three(stub: Any, capsys: Any) -> None:
+    client, stubber = stub
+    stubber.add_response(
+        "batch_get_image",
+        {"images": [], "failures": [{"failureCode": "ImageNotFound", "failureReason": "gone"}]},
+        {
+            "repositoryName": REPO,
+            "imageIds": [{"imageDigest": AMD64}],
+            "acceptedMediaTypes": MEDIA_TYPES,
+        },
+    )
+    code, out, err = run(client, capsys, "--digest", AMD64)
+    assert (code, out) == (3, "")
+    assert err == f"error: image {REPO}@{AMD64}: gone\n"
+
+
+def test_an_index_with_a_malformed_child_digest_is_refused(stub: Any, capsys: Any) -> None:
+    client, stubber = stub
+    body = index(("sha256:not-hex`", {"os": "linux", "architecture": "amd64"}))
+    expect_image(stubber, INDEX, body, "application/vnd.oci.image.index.v1+json")
+    code, _, err = run(client, capsys, "--digest", INDEX)
+    assert code == 3
+    assert "lists a malformed digest 'sha256:not-hex`'" in err

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from registry.text import bounded, one_line
 
 from .findings import findings_of
 from .gate import DONE, NOT_FOUND, TIMED_OUT, WAITING, PlatformScan
@@ -34,6 +37,7 @@ ATTESTATION = "attestation-manifest"
 # The ImageScanComplete waiter of the botocore ECR model polls every 5 s; back off from there.
 FIRST_DELAY, MAX_DELAY = 5.0, 60.0
 PAGE_SIZE = 1000  # the model's MaxResults maximum for DescribeImageScanFindings
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
 
 
 class ImageMissing(Exception):
@@ -46,7 +50,7 @@ class Clock:
 
     now: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    random: Callable[[], float] = field(default=random.random)
+    random: Callable[[], float] = random.random
 
 
 def backoff(attempt: int, rnd: Callable[[], float]) -> float:
@@ -85,6 +89,9 @@ def image_platforms(
     ]
     if not children:
         raise ImageMissing(f"image index {repository}@{digest} lists no platform image")
+    bad = [child for _, child in children if not DIGEST.fullmatch(str(child))]
+    if bad:
+        raise ImageMissing(f"image index {repository}@{digest} lists a malformed digest {bad[0]!r}")
     return children
 
 
@@ -99,11 +106,16 @@ def _is_attestation(entry: dict[str, Any]) -> bool:
 
 def _platform_name(platform: dict[str, Any]) -> str:
     parts = (platform.get("os"), platform.get("architecture"), platform.get("variant"))
-    return "/".join(str(p) for p in parts if p) or "(unknown platform)"
+    return bounded(one_line("/".join(str(p) for p in parts if p))) or "(unknown platform)"
 
 
 def wait_for_status(
-    client: Any, image: dict[str, Any], deadline: float, clock: Clock, log: Callable[[str], None]
+    client: Any,
+    image: dict[str, Any],
+    label: str,
+    deadline: float,
+    clock: Clock,
+    log: Callable[[str], None],
 ) -> tuple[str, str]:
     """Poll until the scan leaves IN_PROGRESS/PENDING, or the deadline passes.
 
@@ -123,7 +135,7 @@ def wait_for_status(
                 raise
             status, description = NOT_FOUND, str(exc.response["Error"].get("Message", ""))
         if status != last:
-            log(f"{image['imageId']['imageDigest'][:19]}: {status}")
+            log(f"{label}: {status}")
             last = status
         if status not in WAITING and status != NOT_FOUND:
             return status, description
@@ -174,7 +186,8 @@ def scan_platforms(
             "imageId": {"imageDigest": child},
             **_registry(registry_id),
         }
-        status, description = wait_for_status(client, image, deadline, clock, log)
+        label = f"{platform or 'image'} {child[:19]}"
+        status, description = wait_for_status(client, image, label, deadline, clock, log)
         found = findings_of(all_findings(client, image), platform) if status in DONE else []
         scans.append(PlatformScan(platform, child, status, description, tuple(found)))
     return scans
