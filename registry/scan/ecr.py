@@ -1,7 +1,8 @@
 """The only module that calls ECR: resolve an image index to its platforms, wait, read findings.
 
-An image index (multi-architecture image) is not scanned itself: ECR scans image manifests, so
-each platform's manifest has its own scan and findings, and each is waited for and reported.
+An image index (multi-architecture image) has no layers of its own: ECR scans image manifests,
+so each platform's manifest has its own scan, status and findings (all keyed by that manifest's
+digest in DescribeImageScanFindings), and each is waited for and reported.
 https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html
 https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-push-multi-architecture-image.html
 """
@@ -55,7 +56,7 @@ class Clock:
 
 def backoff(attempt: int, rnd: Callable[[], float]) -> float:
     """Exponential delay with equal jitter: half fixed, half random, so polls never bunch up."""
-    delay = min(MAX_DELAY, FIRST_DELAY * 2**attempt)
+    delay = min(MAX_DELAY, FIRST_DELAY * 2 ** min(attempt, 8))  # 5 * 2**4 already passes 60
     return delay / 2 + rnd() * delay / 2
 
 
