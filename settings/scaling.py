@@ -91,7 +91,7 @@ def load_scaling(errors: Collector, run: Obj, kind: str) -> ScalingSettings | No
     low, high = _bounds(errors, obj, _least(kind), max(1, _least(kind)))
     targets = _targets(errors, obj, kind, low)
     scheduled = _scheduled(errors, obj, kind)
-    if not any(targets) and not obj.has("scheduled"):
+    if not any(obj.has(k) for k in (*TRACKING, "scheduled")):
         errors.add(
             obj.path,
             f"gives nothing to scale on; give at least one of {', '.join(TRACKING)} or scheduled",
@@ -167,21 +167,23 @@ def _scheduled(errors: Collector, obj: Obj, kind: str) -> tuple[ScheduledScaling
 def _action(errors: Collector, path: str, item: Any, kind: str) -> ScheduledScaling | None:
     """One scheduled action: an `at(...)`, `rate(...)` or `cron(...)` expression (the same forms
     as EventBridge Scheduler's, checked by `ecs.schedule`), its range and its time zone."""
+    before = len(errors.errors)
     obj = Obj(errors, path, item, SCHEDULED_KEYS)
     if not isinstance(item, dict):
         return None
     expression = obj.string("schedule")
+    checked: str | None = None
     if expression is None:
         errors.add(obj.at("schedule"), f"is required; use {schedule.FORMS}")
     else:
         with errors.guard(obj.at("schedule")):
-            expression = schedule.validate_schedule_expression(expression)
+            checked = schedule.validate_schedule_expression(expression)
     # A scheduled action may stop a backend or worker (0 and 0) for the night.
     low, high = _bounds(errors, obj, _least(kind), _least(kind))
     zone = _timezone(errors, obj, expression)
-    if expression is None or low is None or high is None:
+    if checked is None or low is None or high is None or len(errors.errors) > before:
         return None
-    return ScheduledScaling(expression, low, high, zone)
+    return ScheduledScaling(checked, low, high, zone)
 
 
 def _timezone(errors: Collector, obj: Obj, expression: str | None) -> str | None:
