@@ -76,7 +76,7 @@ class AlarmSettings:
 
 def load_scaling(errors: Collector, run: Obj, kind: str) -> ScalingSettings | None:
     """`scaling` of a run, or None. Refused for a job; `requestsPerTarget` only for a web."""
-    if not run.has("scaling"):
+    if run.raw("scaling") is None:  # absent, or `scaling:` left empty
         return None
     obj = Obj(errors, run.at("scaling"), run.raw("scaling"), SCALING_KEYS)
     if kind == "job":

@@ -74,6 +74,7 @@ def test_a_full_scaling_block_is_read_as_given() -> None:
 
 def test_no_scaling_block_is_no_scaling() -> None:
     assert scaling({"desiredCount": 3}) == (None, {})
+    assert scaling({"desiredCount": 3, "scaling": None}) == (None, {})  # `scaling:` left empty
 
 
 @pytest.mark.parametrize(
