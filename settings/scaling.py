@@ -79,6 +79,8 @@ def load_scaling(errors: Collector, run: Obj, kind: str) -> ScalingSettings | No
     if run.raw("scaling") is None:  # absent, or `scaling:` left empty
         return None
     obj = Obj(errors, run.at("scaling"), run.raw("scaling"), SCALING_KEYS)
+    if not isinstance(run.raw("scaling"), dict):
+        return None  # refused as a whole by Obj
     if kind == "job":
         errors.add(obj.path, "is not allowed for a job: it runs on its schedule, not as a service")
         return None

@@ -158,6 +158,13 @@ def test_scaling_and_desired_count_together_are_refused_at_desired_count() -> No
     assert "scaling.min and scaling.max" in problems[f"{PATH}.desiredCount"]
 
 
+def test_a_scaling_value_that_is_not_an_object_is_one_problem() -> None:
+    assert scaling({"scaling": 3}) == (
+        None,
+        {f"{PATH}.scaling": "3 is not allowed; expected an object"},
+    )
+
+
 def test_a_job_has_no_scaling() -> None:
     found, problems = scaling({"scaling": {"min": 1, "max": 2, "cpuPercent": 50}}, "job")
     assert found is None and "not allowed for a job" in problems[f"{PATH}.scaling"]
