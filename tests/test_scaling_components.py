@@ -290,7 +290,11 @@ def test_an_update_after_the_scaler_moved_the_count_changes_nothing() -> None:
     again = render_runs(overrides, TARGET).one(SERVICE)
     assert again.inputs == first.inputs
     assert update_diff(scaled, again.inputs, again.ignore_changes) == set()
-    # Switching scaling off hands the count back: the update sets desiredCount again.
+    # Switching scaling on leaves a running service's count as it is (the scalable target then
+    # moves it into min..max); switching it off hands the count back to desiredCount.
+    fixed = render_runs(api_with({"scaling": None, "desiredCount": 3}), TARGET).one(SERVICE)
+    assert update_diff(fixed.inputs, again.inputs, again.ignore_changes) == set()
+    assert update_diff(fixed.inputs, again.inputs, ()) == {"desiredCount"}  # without the option
     off = render_runs(api_with({"scaling": None, "desiredCount": 2}), TARGET).one(SERVICE)
     assert update_diff(scaled, off.inputs, off.ignore_changes) == {"desiredCount"}
 
