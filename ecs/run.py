@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import pulumi
 
 from ecs.access import NetworkAccess, NetworkAccessArgs
+from ecs.alarms import ServiceAlarms, ServiceAlarmsArgs
 from ecs.cluster import StackCluster
+from ecs.scaling import ServiceScaling, ServiceScalingArgs
 from ecs.service import EcsService, EcsServiceArgs, ScheduledJob
 from ecs.target import WebTarget
 from ecs.task import ServiceTask, ServiceTaskArgs
@@ -69,6 +71,7 @@ class ServiceRun(pulumi.ComponentResource):
             args.tags,
             args.primary,
             args.target,
+            self._alarm_names(name, args),
         )
         self.family = task.task_definition.family
         self.task_definition_arn = task.task_definition.arn
@@ -79,8 +82,40 @@ class ServiceRun(pulumi.ComponentResource):
         if run.kind == "job":
             self.run_command = ScheduledJob(name, service_args, child).run_command
         else:
-            self.service_name = EcsService(name, service_args, child).service.name
+            service = EcsService(name, service_args, child).service
+            self.service_name = service.name
+            self._scaling(name, args, service)
         self.register_outputs({"taskDefinitionArn": self.task_definition_arn})
+
+    def _alarm_names(self, name: str, args: ServiceRunArgs) -> list[pulumi.Output[str]]:
+        """A web service behind the load balancer gets the alarms its deployments roll back on."""
+        if args.target is None or args.run.alarms is None:
+            return []
+        alarms = ServiceAlarms(
+            name,
+            ServiceAlarmsArgs(
+                args.run.service.name, args.run.alarms, args.names, args.target, args.tags
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        return alarms.alarm_names
+
+    def _scaling(self, name: str, args: ServiceRunArgs, service: pulumi.Resource) -> None:
+        """Application Auto Scaling of the service's task count, once the service exists."""
+        if args.run.scaling is None:
+            return
+        ServiceScaling(
+            name,
+            ServiceScalingArgs(
+                args.run.service.name,
+                args.run.scaling,
+                args.names,
+                service,
+                args.target,
+                args.tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
 
     def _groups(self, name: str, args: ServiceRunArgs) -> pulumi.Input[Sequence[pulumi.Input[str]]]:
         """The stack's given groups, or the `services` group and the service's own."""

@@ -36,6 +36,8 @@ class EcsServiceArgs:
     tags: dict[str, str]
     primary: bool  # carries the old single-service URN as an alias
     target: WebTarget | None = None  # a web service's place behind the load balancer
+    # The CloudWatch alarms a deployment rolls back on (`ecs.alarms`); empty: none.
+    alarm_names: Sequence[pulumi.Input[str]] = ()
 
 
 def service_connect(
@@ -59,6 +61,22 @@ def service_connect(
     return aws.ecs.ServiceServiceConnectConfigurationArgs(
         enabled=True, namespace=namespace_arn, services=published
     )
+
+
+def deployment_alarms(names: Sequence[pulumi.Input[str]]) -> aws.ecs.ServiceAlarmsArgs | None:
+    """Roll back a deployment when one of the service's alarms goes to ALARM during it. ECS
+    reads the alarms' state through its service-linked role (AWSServiceRoleForECS)."""
+    if not names:
+        return None
+    return aws.ecs.ServiceAlarmsArgs(alarm_names=list(names), enable=True, rollback=True)
+
+
+def count_options(run: FargateSettings) -> pulumi.ResourceOptions:
+    """With scaling, Application Auto Scaling owns the running count: the service is created at
+    `scaling.min` and `pulumi up` ignores `desiredCount` from then on, so an update never resets
+    what the scaler set (otherwise each deploy undoes the scaler's last move). Switching scaling off
+    drops the option: the next update sets the count to `desiredCount` again."""
+    return pulumi.ResourceOptions(ignore_changes=["desiredCount"] if run.scaling else None)
 
 
 def capacity(run: FargateSettings) -> list[aws.ecs.ServiceCapacityProviderStrategyArgs] | None:
@@ -108,14 +126,18 @@ class EcsService(pulumi.ComponentResource):
             service_connect_configuration=service_connect(run, cluster.namespace_arn)
             if cluster.namespace_arn is not None
             else None,
+            alarms=deployment_alarms(args.alarm_names),
             tags=args.tags,
             # CreateService refuses a strategy whose providers the cluster has not associated.
-            opts=legacy.options(
-                args.names if args.primary else None,
-                [legacy.SERVICE],
-                "service",
-                self,
-                depends_on=association,
+            opts=pulumi.ResourceOptions.merge(
+                legacy.options(
+                    args.names if args.primary else None,
+                    [legacy.SERVICE],
+                    "service",
+                    self,
+                    depends_on=association,
+                ),
+                count_options(run),
             ),
         )
         self.register_outputs({"serviceName": self.service.name})

@@ -45,6 +45,7 @@ class RenderedResource:
     urn: str = ""
     aliases: tuple[str, ...] = ()  # the URNs given as `aliases` (what `pulumi up` moves from)
     id: str = ""  # the provider's ID (a security group's `sg-...`, what rules refer to)
+    ignore_changes: tuple[str, ...] = ()  # inputs `pulumi up` keeps as they are in the state
 
 
 @dataclass
@@ -80,6 +81,7 @@ class _Request:
     secret_inputs: frozenset[str] = frozenset()
     urn: str = ""
     aliases: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -150,7 +152,16 @@ class _Mocks(pulumi.runtime.Mocks):
         req = self.requests.pop((t, name), _Request())
         self.resources.append(
             RenderedResource(
-                t, name, inputs, state, req.protect, req.secret_inputs, req.urn, req.aliases, rid
+                t,
+                name,
+                inputs,
+                state,
+                req.protect,
+                req.secret_inputs,
+                req.urn,
+                req.aliases,
+                rid,
+                req.ignore_changes,
             )
         )
         return rid, state
@@ -215,8 +226,9 @@ def _holds_secret(value: Any) -> bool:
 
 
 class _Monitor(mocks.MockMonitor):
-    """Records what the stock mock monitor drops: `protect`, which inputs are secrets, the URN and
-    the aliases (given as URNs) that let a renamed or re-parented resource keep its state."""
+    """Records what the stock mock monitor drops: `protect`, which inputs are secrets, the URN,
+    the aliases (given as URNs) that let a renamed or re-parented resource keep its state, and the
+    inputs `ignoreChanges` keeps out of updates."""
 
     def __init__(self, mock: _Mocks) -> None:
         super().__init__(mock)
@@ -239,6 +251,7 @@ class _Monitor(mocks.MockMonitor):
             secret,
             self.make_urn(request.parent, request.type, request.name),
             tuple(a.urn for a in request.aliases if a.urn),
+            tuple(request.ignoreChanges),
         )
         return super().RegisterResource(request)
 

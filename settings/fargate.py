@@ -19,6 +19,7 @@ from ecs.iam import validate_secret_reference_arn
 from .errors import Collector, key_path, member_path, show
 from .naming import StackNames
 from .reader import Obj
+from .scaling import AlarmSettings, ScalingSettings, load_alarms, load_scaling
 from .services import SERVICE_NAME, ServiceSettings
 
 FARGATE_KEYS = (
@@ -56,6 +57,8 @@ RUN_KEYS = (
     "command",
     "schedule",
     "serviceConnectName",
+    "scaling",
+    "alarms",
     *(k for k in FARGATE_KEYS if k not in ("service", "subnetIds", "securityGroupIds")),
 )
 NETWORK_KEYS = ("subnetIds", "securityGroupIds", "assignPublicIp")
@@ -111,6 +114,11 @@ class FargateSettings:
     schedule: str | None  # a job's EventBridge Scheduler expression
     connect_name: str  # web, backend: the Service Connect name (`http://<connect_name>:<port>`)
     ingress_cidrs: tuple[str, ...]  # web: who else may reach the port (empty: the VPC's CIDR)
+    # Application Auto Scaling owns the task count (`desired_count` is then scaling.min, the
+    # count the service is created with); None: the count is `desired_count`, always.
+    scaling: ScalingSettings | None = None
+    # web: the alarms a deployment rolls back on (None: `alarms.enabled: false`, or not a web).
+    alarms: AlarmSettings | None = None
 
     @property
     def listens(self) -> bool:
@@ -287,6 +295,8 @@ def _load_run(
     )
     cidrs = _ingress(errors, obj, kind, net)
     expression = _schedule(errors, obj, kind, names, name)
+    scaling = load_scaling(errors, obj, kind)
+    alarms = load_alarms(errors, obj, kind)
     if service is None or container is None or cpu is None or memory is None:
         return None
     run = FargateSettings(
@@ -296,7 +306,7 @@ def _load_run(
         memory=memory,
         cpu_architecture=arch,
         container=container,
-        desired_count=rollout[0],
+        desired_count=rollout[0] if scaling is None else scaling.min,
         capacity_provider=capacity,
         log_retention_days=retention,
         wait_for_steady_state=obj.flag("waitForSteadyState", prod),
@@ -307,6 +317,8 @@ def _load_run(
         schedule=expression,
         ingress_cidrs=cidrs,
         connect_name=_connect_name(errors, obj, kind, name),
+        scaling=scaling,
+        alarms=alarms,
     )
     _preview_task_definition(errors, obj.path, run, names)
     return run

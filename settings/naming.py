@@ -177,6 +177,27 @@ class StackNames:
         """A job's EventBridge Scheduler schedule (in the `default` group)."""
         return f"{self.prefix}-{service}"
 
+    def alarm_name(self, service: str, what: str) -> str:
+        """A CloudWatch alarm of a service (`what`: `5xx-rate`, `unhealthy-hosts`). Alarm names
+        are unique per account and region, at most 255 characters (PutMetricAlarm); the stack's
+        prefix keeps the deploy role's `alarm:<prefix>-*` grant to this stack's alarms."""
+        return f"{self.prefix}-{service}-{what}"
+
+    def scalable_target_resource_id(self, service: str) -> str:
+        """Application Auto Scaling's ID of an ECS service: `service/<cluster>/<service>`
+        (RegisterScalableTarget's ResourceId)."""
+        return f"service/{self.cluster}/{self.ecs_service(service)}"
+
+    def scaling_policy_name(self, service: str, metric: str) -> str:
+        """A target-tracking policy (`metric`: `cpu`, `memory`, `requests`); PutScalingPolicy
+        names are 1 to 256 printable characters, unique per scalable target."""
+        return f"{self.prefix}-{service}-{metric}"
+
+    def scheduled_action_name(self, service: str, index: int) -> str:
+        """The `index`-th scheduled action of a service; PutScheduledAction names are 1 to 256
+        characters without `:`, `/` or `|`, unique per scalable target."""
+        return f"{self.prefix}-{service}-scheduled-{index}"
+
     # --- ARNs --------------------------------------------------------------------------------
     def _arn(self, service: str, account: str, resource: str, *, regional: bool = True) -> str:
         region = self.region if regional else ""
@@ -255,6 +276,11 @@ class StackNames:
     def log_group_arn(self, account: str, service: str = "*") -> str:
         name = self.log_group(service) if service != "*" else f"/ecs/{self.prefix}-*"
         return self._arn("logs", account, f"log-group:{name}")
+
+    def alarm_arn(self, account: str, service: str = "*") -> str:
+        """A service's alarms (`*`: every alarm of the stack): `alarm:<prefix>-<service>-*`."""
+        name = f"{self.prefix}-{service}-*" if service != "*" else f"{self.prefix}-*"
+        return self._arn("cloudwatch", account, f"alarm:{name}")
 
     def schedule_arn(self, account: str, service: str = "*") -> str:
         name = self.schedule(service) if service != "*" else f"{self.prefix}-*"
