@@ -36,6 +36,7 @@ GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\
 ESCAPED = frozenset(".+()|{}$")
 # fsutil's `patternChars`: an exception holding one of these may match inside any directory.
 PATTERN_CHARS = frozenset("*[]?^\\")
+POSIX_CLASS = re.compile(r"\[:[a-z]+:\]")
 
 
 class IgnoreFileError(ValueError):
@@ -84,7 +85,9 @@ def ignore_file(context: Path, dockerfile: Path) -> Path | None:
 def read_patterns(text: str, source: str = ".dockerignore") -> list[Pattern]:
     """`ignorefile.ReadAll` then `patternmatcher.New`: the patterns in file order."""
     patterns: list[Pattern] = []
-    for number, line in enumerate(text.removeprefix(BOM).splitlines(), start=1):
+    # bufio.ScanLines: lines end at "\n" and lose one "\r" before it; nothing else ends a line.
+    lines = (line.removesuffix("\r") for line in text.removeprefix(BOM).split("\n"))
+    for number, line in enumerate(lines, start=1):
         if line.startswith("#"):
             continue
         pattern = line.strip(GO_SPACE)
@@ -160,7 +163,7 @@ def check_go_syntax(text: str) -> None:
     """What Go's `filepath.Match` refuses (patternmatcher.New calls it): a trailing `\\`, an
     unclosed or empty class, a class range bound that is `-` or `]`. POSIX classes (`[:alpha:]`)
     mean something to Go's regexp and nothing to Python's, so they are refused as unportable."""
-    if "[:" in text:
+    if POSIX_CLASS.search(text):
         raise ValueError("POSIX character classes such as [:alpha:] are not supported")
     i = 0
     while i < len(text):
