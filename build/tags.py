@@ -31,7 +31,10 @@ from . import dockerignore
 
 DEPLOY_PREFIX = re.compile(r"[a-z0-9][a-z0-9._-]{0,30}[-._]", re.ASCII)
 GIT_SHA = re.compile(r"[0-9a-f]{7,40}", re.ASCII)
-HASH_LENGTH = 16  # hex digits in the tag: 64 bits, far from a collision within one repository
+# Hex digits of the hash in the tag: 64 bits, far from a collision within one repository. With a
+# deploy prefix of at most 32 characters a tag is at most 48: ECR takes 300 (the `ImageTag` shape
+# of the ECR API model) and Docker clients 128 (registry/names.py checks the stricter rule).
+HASH_LENGTH = 16
 COMMIT_VARIABLES = ("GITHUB_SHA", "GIT_SHA")
 
 
