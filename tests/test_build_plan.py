@@ -100,3 +100,12 @@ def test_a_missing_stack_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_pa
     assert plan.main(["nope", "--stack-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: Pulumi.nope.yaml: no such stack file") and err.count("\n") == 1
+
+
+def test_a_single_platform_plan_tag_is_the_tag_a_local_build_pushes() -> None:
+    rendered = render_stack("dev", env=GIT_ENV)
+    for entry in plan.load_plan("dev", stack_dir=STACKS):
+        assert entry["platforms"] == ["linux/amd64"]
+        ref = rendered.outputs["containerImageRefs"][entry["service"]]
+        assert ref.endswith(f"/{entry['repository']}:{entry['tag']}")
+        assert rendered.outputs["imageSources"][entry["service"]]["source"] == "local"

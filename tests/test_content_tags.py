@@ -402,3 +402,20 @@ def test_a_ci_digest_is_pulled_from_the_service_repository_only() -> None:
             )
         }
         assert resources == {repository_arn}
+
+
+PLAIN = st.sampled_from(["a", "b", "d", "d/a", "d/e", "d/e/a", "e"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(PLAIN, max_size=4))
+def test_plain_patterns_exclude_a_path_and_everything_below_it(patterns: list[str]) -> None:
+    """Without wildcards or exceptions the rule is simple: an entry is sent unless a pattern
+    names it or a directory above it."""
+    files = ["a", "b", "d/a", "d/b", "d/e/a", "e/c"]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_tree(root, dict.fromkeys(files, b""), files)
+        every = {"a", "b", "d", "d/a", "d/b", "d/e", "d/e/a", "e", "e/c"}
+        expected = {p for p in every if not any(p == q or p.startswith(q + "/") for q in patterns)}
+        assert set(sent(root, "\n".join(patterns))) == expected
