@@ -241,8 +241,9 @@ def _check_digest_names(
     services: list[ServiceSettings],
 ) -> None:
     """Every name in ECR_FARGATE_IMAGE_DIGESTS is a service the stack builds."""
-    given = {i.get("name") for i in items if isinstance(i, dict)}
-    with_build = {i.get("name") for i in items if isinstance(i, dict) and "build" in i}
+    named = [i for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)]
+    given = {i["name"] for i in named}
+    with_build = {i["name"] for i in named if "build" in i}
     built = {s.name for s in services if s.image is not None and s.image.build is not None}
     for name in sorted(found, key=str):
         if name in with_build:  # taken, or its build section's own problems are reported

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from build import dockerignore, tags
-from plan.engine import ACCOUNT_ID, Rendered
-from settings import ConfigErrors
-from tests.conftest import GIT_ENV, render_stack
+from plan.engine import ACCOUNT_ID, Rendered, raw_stack_config
+from settings import ConfigErrors, load
+from tests.conftest import GIT_ENV, STACKS, render_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "docker:index/image:Image"
@@ -419,3 +419,26 @@ def test_plain_patterns_exclude_a_path_and_everything_below_it(patterns: list[st
         every = {"a", "b", "d", "d/a", "d/b", "d/e", "d/e/a", "e", "e/c"}
         expected = {p for p in every if not any(p == q or p.startswith(q + "/") for q in patterns)}
         assert set(sent(root, "\n".join(patterns))) == expected
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=70),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(st.text(max_size=40), JSON_VALUES.map(json.dumps)))
+def test_any_digests_value_is_taken_or_refused_in_lines(value: str) -> None:
+    raw = raw_stack_config("dev", stack_dir=STACKS)
+    try:
+        loaded = load(raw, env={"ECR_FARGATE_IMAGE_DIGESTS": value})
+    except ConfigErrors as exc:
+        assert all(e.path.startswith("env:ECR_FARGATE_IMAGE_DIGESTS") for e in exc.errors)
+        assert all("\n" not in str(e) for e in exc.errors)
+    else:
+        taken = {s.name: s.image.ci_digest for s in loaded.services if s.image is not None}
+        assert set(json.loads(value) if value.strip() else {}) <= set(taken)
