@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from build.image import ServiceImage, ServiceImageArgs
+from build.platform import platform_for
 from ecs import pull
 from ecs.cluster import StackCluster, StackClusterArgs
 from ecs.run import ServiceRun, ServiceRunArgs
@@ -53,6 +54,7 @@ def _image_outputs(
         "containerImageDigests": {k: i.repo_digest for k, i in images.items()},
         "containerImageRefs": {k: i.image_ref for k, i in images.items()},
         "dockerBuildCommands": commands,
+        "imageSources": _image_sources(settings, images),
     }
     primary = settings.fargate.primary if settings.fargate is not None else None
     if primary is None:  # no long-running service: the first service with an image
@@ -63,6 +65,25 @@ def _image_outputs(
         if primary in commands:
             found["dockerBuildCommand"] = commands[primary]
     return found
+
+
+def _image_sources(
+    settings: Settings, images: dict[str, ServiceImage]
+) -> dict[str, dict[str, object]]:
+    """Service -> the content tag it runs and the commit that deployed it (`GITHUB_SHA` or
+    `GIT_SHA`, else null). An output, never a resource input: the commit changes at every deploy
+    and a task definition input that did would make a revision for every commit."""
+    sources: dict[str, dict[str, object]] = {}
+    for service in settings.services:
+        image = images.get(service.name)
+        if image is None or service.image is None or image.tag is None:
+            continue
+        sources[service.name] = {
+            "tag": image.tag,
+            "commit": service.image.commit,
+            "source": "ci" if service.image.ci_digest is not None else "local",
+        }
+    return sources
 
 
 def _registry(
@@ -104,11 +125,18 @@ def _registry(
 def _images(
     settings: Settings, registry: Registry, account_id: pulumi.Output[str]
 ) -> dict[str, ServiceImage]:
-    """One image per service with a build or a prebuilt digest."""
+    """One image per service with a build or a prebuilt digest; a local build builds the
+    platform of the task that runs it."""
+    architectures = (
+        {r.service.name: r.cpu_architecture for r in settings.fargate.runs}
+        if settings.fargate is not None
+        else {}
+    )
     images: dict[str, ServiceImage] = {}
     for service in settings.services:
         if service.image is None:
             continue
+        arch = architectures.get(service.name)
         images[service.name] = ServiceImage(
             f"image-{service.name}",
             ServiceImageArgs(
@@ -116,6 +144,7 @@ def _images(
                 repository_url=registry.repository_urls[service.name],
                 registry_host=registry.registry_host,
                 registry_id=account_id,
+                platform=platform_for(arch) if arch is not None else None,
             ),
         )
     return images

@@ -1,9 +1,16 @@
-"""Build platforms Fargate runs, and the task architecture each one needs."""
+"""Build platforms Fargate runs, and the task architecture each one needs.
+
+Fargate Linux tasks run `runtimePlatform.cpuArchitecture` X86_64 or ARM64 (the `CPUArchitecture`
+enum of the ECS API model; https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#runtime-platform):
+an amd64 image needs X86_64 tasks, an arm64 image ARM64 (Graviton).
+"""
 
 from __future__ import annotations
 
-# Fargate Linux: amd64 images need X86_64 tasks, arm64 images need ARM64 (Graviton).
+from collections.abc import Sequence
+
 PLATFORM_ARCHITECTURES = {"linux/amd64": "X86_64", "linux/arm64": "ARM64"}
+ARCHITECTURE_PLATFORMS = {arch: plat for plat, arch in PLATFORM_ARCHITECTURES.items()}
 # Docker spells 64-bit ARM's only variant out sometimes; it is the same platform.
 ALIASES = {"linux/arm64/v8": "linux/arm64"}
 
@@ -21,12 +28,24 @@ def cpu_architecture(platform: str) -> str:
     return PLATFORM_ARCHITECTURES[validate_platform(platform)]
 
 
-def validate_architecture(platform: str, architecture: str | None) -> str:
-    """The architecture the platform needs; a hand-set one that disagrees is refused here."""
-    derived = cpu_architecture(platform)
-    if architecture is not None and architecture != derived:
+def platform_for(architecture: str) -> str:
+    """The platform a task of this (already validated) architecture runs."""
+    return ARCHITECTURE_PLATFORMS[architecture]
+
+
+def validate_architecture(platforms: Sequence[str], architecture: str | None) -> str:
+    """The task's architecture: the first platform's unless set, and then one the image has.
+
+    A mismatch would fail only at run time, with 'exec format error' or 'CannotPullContainerError:
+    no matching manifest', so it is refused before anything is registered.
+    """
+    allowed = [PLATFORM_ARCHITECTURES[validate_platform(p)] for p in platforms]
+    if architecture is None:
+        return allowed[0]
+    if architecture not in allowed:
         raise ValueError(
-            f"{architecture!r} is not allowed; images built for {platform} need {derived} "
-            "(a mismatch fails at run time with 'exec format error')"
+            f"{architecture!r} is not allowed; the image is built for "
+            f"{', '.join(platforms)}, so the task architecture is one of {', '.join(allowed)} "
+            "(or add the platform to the service's build.platforms)"
         )
-    return derived
+    return architecture

@@ -446,12 +446,13 @@ def _primary(errors: Collector, value: Any, runs: tuple[FargateSettings, ...]) -
 
 
 def _architecture(errors: Collector, obj: Obj, service: ServiceSettings | None) -> str:
-    """The task's CPU architecture: the image's platform decides; `architecture` only checks it."""
+    """The task's CPU architecture: the image's first platform unless `architecture` picks
+    another of the image's platforms."""
     if service is None or service.image is None:
         return "X86_64"
     arch = service.image.cpu_architecture
     with errors.guard(obj.at("architecture")):
-        arch = platform.validate_architecture(service.image.platform, obj.string("architecture"))
+        arch = platform.validate_architecture(service.image.platforms, obj.string("architecture"))
     return arch
 
 

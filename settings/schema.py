@@ -60,9 +60,10 @@ KEYS: tuple[Key, ...] = (
     Key(
         "services",
         "array<object>",
-        "The services: one ECR repository each, optionally built from a Dockerfile (`build`) or "
-        "given as a prebuilt digest (`image`), with a lifecycle policy, and how each runs on "
-        "Fargate (`run`: kind web, backend, worker or job).",
+        "The services: one ECR repository each, optionally built from a Dockerfile (`build`, "
+        "pushed under a tag hashed from its build inputs, for one or more `platforms`) or given "
+        "as a prebuilt digest (`image`), with a lifecycle policy, and how each runs on Fargate "
+        "(`run`: kind web, backend, worker or job).",
         [],
     ),
     Key(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import Any
 
 import botocore.session
 
-from build import command, context, platform, prebuilt, tags
+from build import command, context, digests, platform, prebuilt, tags
 from ecs.container import ECS_NAME, PORT_MAPPING_NAME, port_mapping_name
 from registry import names
 
@@ -23,7 +23,7 @@ from .registry import RegistrySettings, RepositorySettings, load_repository
 
 # `run` (how the service runs on Fargate) is read by settings.fargate.
 SERVICE_KEYS = ("name", "repository", "lifecycle", "build", "image", "platform", "run")
-BUILD_KEYS = ("context", "dockerfile", "target", "args", "cacheFrom", "extraTags")
+BUILD_KEYS = ("context", "dockerfile", "target", "args", "cacheFrom", "extraTags", "platforms")
 DEFAULT_PLATFORM = "linux/amd64"
 
 
@@ -88,26 +88,52 @@ class BuildSettings:
     target: str | None
     args: Mapping[str, str]
     cache_from: tuple[str, ...]
-    tag: str  # deploy prefix + git sha + content hash: a new content never reuses a tag
     extra_tags: tuple[str, ...]
+    context_digest: str  # sha256 of the files Docker sends, the Dockerfile and the ignore file
+    deploy_prefix: str
+
+    def tag_for(self, platforms: Sequence[str]) -> str:
+        """The content tag of these inputs built for exactly these platforms."""
+        return tags.image_tag(
+            self.deploy_prefix,
+            context_digest=self.context_digest,
+            target=self.target,
+            args=self.args,
+            platforms=platforms,
+        )
 
 
 @dataclass(frozen=True)
 class ImageSettings:
     service: str
-    platform: str
-    cpu_architecture: str
+    platforms: tuple[str, ...]  # the service's platforms: what CI builds into one image index
     build: BuildSettings | None
     prebuilt: str | None  # `<repo>@sha256:...` used as is; no build happens
     build_on_preview: bool
+    ci_digest: str | None = None  # from ECR_FARGATE_IMAGE_DIGESTS: CI's index in the own repository
+    commit: str | None = None  # GITHUB_SHA / GIT_SHA: the `imageSources` output only
 
-    def build_command(self, repository_url: str) -> str | None:
+    @property
+    def platform(self) -> str:
+        """The platform a task runs unless its `architecture` picks another of `platforms`."""
+        return self.platforms[0]
+
+    @property
+    def cpu_architecture(self) -> str:
+        return platform.cpu_architecture(self.platform)
+
+    @property
+    def index_tag(self) -> str | None:
+        """The tag CI pushes the multi-platform index under (what `python -m build.plan` prints)."""
+        return None if self.build is None else self.build.tag_for(self.platforms)
+
+    def build_command(self, repository_url: str, built: str) -> str | None:
         """The shell command a person can run to do the same build and push by hand."""
         if self.build is None:
             return None
         return command.docker_build_command(
-            platform=self.platform,
-            image_ref=f"{repository_url}:{self.build.tag}",
+            platform=built,
+            image_ref=f"{repository_url}:{self.build.tag_for([built])}",
             context=self.build.context,
             dockerfile=self.build.dockerfile,
             target=self.build.target,
@@ -123,6 +149,17 @@ class ServiceSettings:
     image: ImageSettings | None
 
 
+@dataclass(frozen=True)
+class _ImageContext:
+    """What every service's image reads besides its own entry."""
+
+    registry: RegistrySettings
+    project_dir: Path
+    build_on_preview: bool
+    digests: Mapping[object, object]  # ECR_FARGATE_IMAGE_DIGESTS, decoded
+    commit: str | None
+
+
 def load_services(
     errors: Collector,
     value: Any,
@@ -136,9 +173,14 @@ def load_services(
     items = as_list(errors, "services", value)
     if not items:
         errors.add("services", f"{show(value)} is not allowed; list at least one service")
-    git_sha: str | None = None
-    with errors.guard("services"):
-        git_sha = tags.git_sha_from_env(os.environ if env is None else env)
+    environ = os.environ if env is None else env
+    shared = _ImageContext(
+        registry,
+        project_dir,
+        build_on_preview,
+        _env_digests(errors, environ),
+        _commit(errors, environ),
+    )
     seen_names: dict[str, int] = {}
     seen_repos: dict[str, int] = {}
     out: list[ServiceSettings] = []
@@ -171,53 +213,114 @@ def load_services(
         repository = load_repository(
             errors, path, name, repo_name, obj.raw("lifecycle"), registry=registry
         )
-        image = _load_image(
-            errors,
-            obj,
-            name,
-            registry=registry,
-            project_dir=project_dir,
-            git_sha=git_sha,
-            build_on_preview=build_on_preview,
-        )
+        image = _load_image(errors, obj, name, shared)
         out.append(ServiceSettings(name, repository, image))
+    _check_digest_names(errors, shared.digests, items, out)
     return tuple(out)
 
 
-def _load_image(
+def _env_digests(errors: Collector, env: Mapping[str, str]) -> Mapping[object, object]:
+    with errors.guard(f"env:{digests.VARIABLE}"):
+        return digests.parse_image_digests(env.get(digests.VARIABLE, ""))
+    return {}
+
+
+def _commit(errors: Collector, env: Mapping[str, str]) -> str | None:
+    variable = tags.commit_variable(env)
+    if variable is None:
+        return None
+    with errors.guard(f"env:{variable}"):
+        return tags.validate_commit(env[variable])
+    return None
+
+
+def _check_digest_names(
     errors: Collector,
-    obj: Obj,
-    service: str,
-    *,
-    registry: RegistrySettings,
-    project_dir: Path,
-    git_sha: str | None,
-    build_on_preview: bool,
+    found: Mapping[object, object],
+    items: list[Any],
+    services: list[ServiceSettings],
+) -> None:
+    """Every name in ECR_FARGATE_IMAGE_DIGESTS is a service the stack builds."""
+    named = [i for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)]
+    given = {i["name"] for i in named}
+    with_build = {i["name"] for i in named if "build" in i}
+    built = {s.name for s in services if s.image is not None and s.image.build is not None}
+    for name in sorted(found, key=str):
+        if name in with_build:  # taken, or its build section's own problems are reported
+            continue
+        key = digests.member_key(str(name))
+        if name in given:
+            errors.add(
+                key,
+                "is not allowed; only a service with a build section takes CI's digest "
+                "(a prebuilt service names its digest in services[i].image)",
+            )
+        else:
+            known = ", ".join(sorted(built)) or "none"
+            errors.add(key, f"is not allowed; no such service with a build (services: {known})")
+
+
+def _load_image(
+    errors: Collector, obj: Obj, service: str, shared: _ImageContext
 ) -> ImageSettings | None:
     if obj.has("build") and obj.has("image"):
         errors.add(
             obj.path, "give either build (the stack builds) or image (a prebuilt digest), not both"
         )
         return None
-    plat = obj.string("platform", DEFAULT_PLATFORM)
-    arch = "X86_64"
-    with errors.guard(obj.at("platform")):
-        plat = platform.validate_platform(plat)
-        arch = platform.cpu_architecture(plat)
+    plats = _platforms(errors, obj)
     if obj.has("image"):
         ref = obj.string("image")
         if ref is None:
             return None
         with errors.guard(obj.at("image")):
             pinned = prebuilt.validate_prebuilt_image(ref)
-            return ImageSettings(service, plat, arch, None, pinned, build_on_preview)
+            return ImageSettings(service, plats, None, pinned, shared.build_on_preview)
         return None
     if not obj.has("build"):
         return None
-    build = _build(errors, obj, registry=registry, project_dir=project_dir, git_sha=git_sha)
+    build = _build(errors, obj, registry=shared.registry, project_dir=shared.project_dir)
     if build is None:
         return None
-    return ImageSettings(service, plat, arch, build, None, build_on_preview)
+    ci_digest = None
+    if service in shared.digests:
+        with errors.guard(digests.member_key(service)):
+            ci_digest = digests.validate_digest(shared.digests[service])
+    return ImageSettings(
+        service, plats, build, None, shared.build_on_preview, ci_digest, shared.commit
+    )
+
+
+def _platforms(errors: Collector, obj: Obj) -> tuple[str, ...]:
+    """`build.platforms` (a list), or the older single `platform`; never both."""
+    build = obj.raw("build")
+    listed = build.get("platforms") if isinstance(build, dict) else None
+    if listed is None:
+        plat = obj.string("platform", DEFAULT_PLATFORM)
+        with errors.guard(obj.at("platform")):
+            return (platform.validate_platform(plat),)
+        return (DEFAULT_PLATFORM,)
+    at = key_path(obj.path, "build", "platforms")
+    if obj.has("platform"):
+        errors.add(
+            at,
+            "is not allowed together with "
+            f"{obj.at('platform')}; list every platform in build.platforms and drop platform",
+        )
+    if not isinstance(listed, list) or not listed:
+        allowed = ", ".join(platform.PLATFORM_ARCHITECTURES)
+        errors.add(at, f"{show(listed)} is not allowed; expected a non-empty list of {allowed}")
+        return (DEFAULT_PLATFORM,)
+    found: list[str] = []
+    for i, item in enumerate(listed):
+        with errors.guard(key_path(at, i)):
+            if not isinstance(item, str):
+                raise ValueError(f"{show(item)} is not allowed; expected a string")
+            plat = platform.validate_platform(item)
+            if plat in found:
+                raise ValueError(f"{show(item)} is not allowed; {plat} is listed twice")
+            found.append(plat)
+    return tuple(found) or (DEFAULT_PLATFORM,)
 
 
 def _build(
@@ -226,9 +329,8 @@ def _build(
     *,
     registry: RegistrySettings,
     project_dir: Path,
-    git_sha: str | None,
 ) -> BuildSettings | None:
-    """The `build` object: context, Dockerfile, args, cache sources, extra tags, and the tag."""
+    """The `build` object: context, Dockerfile, args, cache sources, extra tags, content digest."""
     b = Obj(errors, obj.at("build"), obj.raw("build"), BUILD_KEYS)
     ctx_value = b.string("context")
     if ctx_value is None:
@@ -246,20 +348,22 @@ def _build(
         args = context.validate_build_args(b.mapping("args"))
     cache_from = b.str_list("cacheFrom")
     extra_tags = _extra_tags(errors, b, registry)
-    tag = ""
-    with errors.guard(b.path):
-        digest = tags.context_hash(
+    digest = None
+    with errors.guard(b.at("context")):
+        digest = tags.context_digest(
             project_dir / build_ctx.context, project_dir / build_ctx.dockerfile
         )
-        tag = tags.image_tag(registry.deploy_tag_prefix, git_sha=git_sha, content_hash=digest)
+    if digest is None:
+        return None
     return BuildSettings(
         context=str(build_ctx.context),
         dockerfile=str(build_ctx.dockerfile),
         target=b.string("target"),
         args=args,
         cache_from=cache_from,
-        tag=tag,
         extra_tags=extra_tags,
+        context_digest=digest,
+        deploy_prefix=registry.deploy_tag_prefix,
     )
 
 

@@ -17,11 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_platform_decides_the_architecture() -> None:
     assert platform.cpu_architecture("linux/amd64") == "X86_64"
     assert platform.cpu_architecture("linux/arm64/v8") == "ARM64"
-    assert platform.validate_architecture("linux/arm64", None) == "ARM64"
-    with pytest.raises(ValueError, match="exec format error"):
-        platform.validate_architecture("linux/amd64", "ARM64")
+    assert platform.validate_architecture(["linux/arm64"], None) == "ARM64"
+    assert platform.validate_architecture(["linux/amd64", "linux/arm64"], None) == "X86_64"
+    assert platform.validate_architecture(["linux/amd64", "linux/arm64"], "ARM64") == "ARM64"
+    with pytest.raises(ValueError, match="architecture is one of X86_64 "):
+        platform.validate_architecture(["linux/amd64"], "ARM64")
     with pytest.raises(ValueError, match="linux/amd64, linux/arm64"):
         platform.validate_platform("windows/amd64")
+    assert platform.platform_for("ARM64") == "linux/arm64"
 
 
 def test_context_paths_are_relative_and_checked(tmp_path: Path) -> None:
@@ -60,31 +63,43 @@ def make_context(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_context_hash_follows_what_docker_sends(tmp_path: Path) -> None:
+def test_context_digest_follows_what_docker_sends(tmp_path: Path) -> None:
     ctx = make_context(tmp_path)
-    first = tags.context_hash(ctx, ctx / "Dockerfile")
-    assert len(first) == 12 and first == tags.context_hash(ctx, ctx / "Dockerfile")
+    first = tags.context_digest(ctx, ctx / "Dockerfile")
+    assert len(first) == 64 and first == tags.context_digest(ctx, ctx / "Dockerfile")
     (ctx / "notes.md").write_text("changed but ignored\n")
-    assert tags.context_hash(ctx, ctx / "Dockerfile") == first
+    assert tags.context_digest(ctx, ctx / "Dockerfile") == first
     (ctx / "src" / "app.py").write_text("print('changed')\n")
-    second = tags.context_hash(ctx, ctx / "Dockerfile")
+    second = tags.context_digest(ctx, ctx / "Dockerfile")
     assert second != first
     os.chmod(ctx / "src" / "app.py", 0o755)
-    assert tags.context_hash(ctx, ctx / "Dockerfile") != second
+    assert tags.context_digest(ctx, ctx / "Dockerfile") != second
 
 
-def test_tags_identify_commit_and_content() -> None:
-    sha = "0123456789abcdef0123456789abcdef01234567"
-    assert (
-        tags.image_tag("prod-", git_sha=sha, content_hash="9f8e7d6c5b4a")
-        == "prod-0123456-9f8e7d6c5b4a"
+def test_tags_hold_the_prefix_and_the_content_only() -> None:
+    digest = "a" * 64
+    tag = tags.image_tag(
+        "prod-", context_digest=digest, target=None, args={}, platforms=["linux/amd64"]
     )
-    assert tags.image_tag("dev-", git_sha=None, content_hash="9f8e7d6c5b4a") == "dev-9f8e7d6c5b4a"
-    assert tags.git_sha_from_env({"GIT_SHA": sha.upper()}) == sha
-    assert tags.git_sha_from_env({"GITHUB_SHA": sha, "GIT_SHA": "ignored"}) == sha
-    assert tags.git_sha_from_env({}) is None
-    with pytest.raises(ValueError, match="GITHUB_SHA"):
-        tags.git_sha_from_env({"GITHUB_SHA": "not-a-sha"})
+    assert tag.startswith("prod-") and len(tag) == len("prod-") + tags.HASH_LENGTH
+    same = tags.image_tag(
+        "prod-", context_digest=digest, target=None, args={}, platforms=["linux/amd64"] * 2
+    )
+    assert same == tag
+    changed = [
+        tags.image_tag("prod-", context_digest="b" * 64, target=None, args={}, platforms=["x"]),
+        tags.image_tag("prod-", context_digest=digest, target="t", args={}, platforms=["x"]),
+        tags.image_tag("prod-", context_digest=digest, target=None, args={"A": "1"}, platforms=[]),
+        tags.image_tag("prod-", context_digest=digest, target=None, args={}, platforms=["x", "y"]),
+    ]
+    assert len({tag, *changed}) == 5
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert tags.commit_variable({"GIT_SHA": sha}) == "GIT_SHA"
+    assert tags.commit_variable({"GITHUB_SHA": sha, "GIT_SHA": "ignored"}) == "GITHUB_SHA"
+    assert tags.commit_variable({"GITHUB_SHA": ""}) is None
+    assert tags.validate_commit(sha.upper()) == sha
+    with pytest.raises(ValueError, match="7 to 40 hex"):
+        tags.validate_commit("not-a-sha")
     for bad in ("Prod-", "dev", "-dev-", "x" * 40 + "-"):
         with pytest.raises(ValueError):
             tags.validate_deploy_prefix(bad)
@@ -93,7 +108,9 @@ def test_tags_identify_commit_and_content() -> None:
 @pytest.mark.parametrize("preset", sorted(lifecycle.PRESETS))
 @pytest.mark.parametrize("prefix", ["dev-", "prod-"])
 def test_pushed_tags_are_kept_by_the_protection_rule(preset: str, prefix: str) -> None:
-    tag = tags.image_tag(prefix, git_sha="0123456", content_hash="9f8e7d6c5b4a")
+    tag = tags.image_tag(
+        prefix, context_digest="0" * 64, target=None, args={}, platforms=["linux/amd64"]
+    )
     policy, _ = lifecycle.protect_deploy_prefix(lifecycle.preset_policy(preset), prefix, 10)
     first = policy["rules"][0]["selection"]
     assert all(tag.startswith(p) for p in first["tagPrefixList"])
