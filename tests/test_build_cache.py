@@ -87,6 +87,15 @@ def test_five_filters_leave_no_room_for_the_cache_tag() -> None:
     assert filters(repositories(r)[0]) == [*five[:4], "build*"]
 
 
+def test_no_service_pushes_an_image_over_the_cache() -> None:
+    """`buildcache` is mutable now, which `extraTags` would otherwise accept in prod."""
+    services = [{"name": "api", "build": {"context": "app", "extraTags": [BUILD_CACHE_TAG]}}]
+    with pytest.raises(ConfigErrors) as info:
+        render_stack("prod", env=GIT_ENV, overrides={"services": services, "fargate": {}})
+    assert "services[0].build.extraTags[0]'" in str(info.value)
+    assert "'buildcache' is not allowed; it is the tag CI's Buildx" in str(info.value)
+
+
 def test_every_rendered_policy_keeps_the_cache_right_after_the_deploy_protection(
     stack: Rendered,
 ) -> None:

@@ -137,7 +137,12 @@ def test_buildx_pushes_an_index_with_the_ecr_registry_cache() -> None:
     assert words[words.index("--cache-from") + 1] == f"type=registry,ref=$uri:{BUILD_CACHE_TAG}"
     cache_to = words[words.index("--cache-to") + 1].split(",")
     assert cache_to[:2] == ["type=registry", f"ref=$uri:{BUILD_CACHE_TAG}"]
-    assert {"mode=max", "image-manifest=true", "oci-mediatypes=true"} <= set(cache_to)
+    assert set(cache_to[2:]) == {
+        "mode=max",
+        "image-manifest=true",
+        "oci-mediatypes=true",
+        "ignore-error=true",  # a refused cache push never fails the build
+    }
     # The skip-existing check precedes the build.
     assert script.index("aws ecr describe-images") < script.index("docker buildx build")
 
@@ -296,7 +301,8 @@ def test_an_existing_tag_is_reused_and_a_missing_one_built_and_pushed(tmp_path: 
     assert args[args.index("--tag") + 1] == f"{uri}:prod-wrk222"
     assert args[args.index("--cache-from") + 1] == f"type=registry,ref={uri}:{BUILD_CACHE_TAG}"
     assert args[args.index("--cache-to") + 1] == (
-        f"type=registry,ref={uri}:{BUILD_CACHE_TAG},mode=max,image-manifest=true,oci-mediatypes=true"
+        f"type=registry,ref={uri}:{BUILD_CACHE_TAG},mode=max,image-manifest=true,"
+        "oci-mediatypes=true,ignore-error=true"
     )
     assert args[args.index("--target") + 1] == "worker"
     assert args[args.index("--build-arg") + 1] == "MODE=a b"
