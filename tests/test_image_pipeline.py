@@ -214,7 +214,9 @@ echo "python $* (in $PWD)" >> "$CALLS"
 case "$2" in
   build.plan)
     if [ "$PWD" = "$RUNNER_TEMP/base" ]; then cat "$BASE_PLANS/$3.json"; else cat "$PLANS/$3.json"; fi ;;
-  registry.scan) case " $* " in *" $BLOCKED "*) exit 1 ;; esac ;;
+  registry.scan)
+    cat > /dev/null  # reads its stdin to the end: the loop must not feed it the next rows
+    case " $* " in *" $BLOCKED "*) exit 1 ;; esac ;;
   *) exit 99 ;;
 esac
 """,
@@ -265,6 +267,7 @@ class Sandbox:
             ["bash", "-c", script],
             cwd=self.root,
             env={**self.env, **env},
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=60,
