@@ -41,8 +41,12 @@ Condition = dict[str, dict[str, Any]]
 PUSH_ACTIONS = tuple(
     sorted({*REPOSITORY_PUSH_ACTIONS, "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"})
 )
-# What CI adds around a push: the digest of a pushed tag, for a prebuilt `services[].image`.
-IMAGE_READ_ACTIONS = ("ecr:DescribeImages",)
+# What CI adds around a push: the digest of a pushed tag (a prebuilt `services[].image`, and the
+# image pipeline's skip-existing check) and the scan gate's findings (`python -m registry.scan`).
+IMAGE_READ_ACTIONS = ("ecr:DescribeImageScanFindings", "ecr:DescribeImages")
+# With ENHANCED scanning the scan gate also reads Amazon Inspector's findings; ListFindings has no
+# resource-level form. https://docs.aws.amazon.com/inspector/latest/user/security-iam.html
+ENHANCED_FINDINGS_ACTIONS = ("inspector2:ListFindings",)
 # Actions IAM knows that no API operation carries (botocore has no model for them).
 PERMISSION_ONLY = (
     "ecr:BatchImportUpstreamImage",
@@ -295,10 +299,13 @@ def _repositories(settings: Settings, account: str) -> list[Statement]:
         "ecr:TagResource",
         "ecr:UntagResource",
     )
-    return [
+    found = [
         statement("ManageStackRepositories", manage, repositories),
         statement("PushStackImages", PUSH_ACTIONS + IMAGE_READ_ACTIONS, repositories),
     ]
+    if settings.registry.scan_type == "ENHANCED":
+        found.append(statement("ReadImageFindings", ENHANCED_FINDINGS_ACTIONS, "*"))
+    return found
 
 
 def _registry(settings: Settings, account: str) -> list[Statement]:

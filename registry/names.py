@@ -11,6 +11,10 @@ REPOSITORY_NAME = re.compile(
 # ECR allows 300-character tags but Docker and OCI clients stop at 128: the usable rule.
 IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}", re.ASCII)
 EXCLUSION_FILTER = re.compile(r"[0-9a-zA-Z._*-]{1,128}", re.ASCII)
+# The tag CI's buildx keeps each repository's registry build cache under (`--cache-to
+# type=registry,ref=<repository>:buildcache`). Every build moves it, so the stack keeps it out of
+# tag immutability (settings.registry) and out of lifecycle expiry (lifecycle.keep_build_cache).
+BUILD_CACHE_TAG = "buildcache"
 
 
 def validate_repository_name(name: str) -> str:

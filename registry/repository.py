@@ -89,12 +89,12 @@ class Registry(pulumi.ComponentResource):
         ecr_repo = aws.ecr.Repository(
             f"{name}-{repo.service}",
             name=repo.name,
-            image_tag_mutability=s.tag_mutability,
+            image_tag_mutability=s.repository_tag_mutability,
             image_tag_mutability_exclusion_filters=[
                 aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(
                     filter=f, filter_type="WILDCARD"
                 )
-                for f in s.exclusion_filters
+                for f in s.repository_exclusion_filters
             ]
             or None,
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(

@@ -28,6 +28,9 @@ REGISTRY_KEYS = (
 )
 LIFECYCLE_KEYS = ("preset", "rules", "policy")
 DEFAULT_PRESET = "env-prefixes"
+# ECR's `ImageTagMutabilityExclusionFilters`: 1 to 5 filters (the ECR API model's list limits).
+# https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageTagMutabilityExclusionFilter.html
+MAX_EXCLUSIONS = 5
 # A KMS key's resource: a key ID is a UUID, or `mrk-` and 32 hex digits for a multi-Region key.
 KMS_KEY_RESOURCE = re.compile(
     r"key/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})",
@@ -63,13 +66,35 @@ class RegistrySettings:
     def create_kms_key(self) -> bool:
         return self.encryption == "KMS" and self.kms_key_arn is None
 
+    @property
+    def repository_tag_mutability(self) -> str:
+        """What the repositories get: immutable tags always leave the build cache tag mutable.
+
+        CI's buildx rewrites `<repository>:buildcache` after every build, which an immutable tag
+        refuses. So IMMUTABLE is created as IMMUTABLE_WITH_EXCLUSION with that one exclusion:
+        every other tag stays immutable, which is what ECR.2 (and the user) asked for.
+        """
+        return "MUTABLE" if self.tag_mutability == "MUTABLE" else "IMMUTABLE_WITH_EXCLUSION"
+
+    @property
+    def repository_exclusion_filters(self) -> tuple[str, ...]:
+        """The user's filters, plus the build cache tag unless one of them already covers it."""
+        if self.tag_mutability == "MUTABLE":
+            return ()
+        if _covers(self.exclusion_filters, names.BUILD_CACHE_TAG):
+            return self.exclusion_filters
+        return (*self.exclusion_filters, names.BUILD_CACHE_TAG)
+
     def tag_is_mutable(self, tag: str) -> bool:
         """Whether ECR lets a push move `tag` (so an extra tag such as `latest` is allowed)."""
-        if self.tag_mutability == "MUTABLE":
+        if self.repository_tag_mutability == "MUTABLE":
             return True
-        return self.tag_mutability == "IMMUTABLE_WITH_EXCLUSION" and any(
-            fnmatch.fnmatchcase(tag, f) for f in self.exclusion_filters
-        )
+        return _covers(self.repository_exclusion_filters, tag)
+
+
+def _covers(filters: tuple[str, ...], tag: str) -> bool:
+    """ECR's WILDCARD filters: `*` is the only wildcard (the filter pattern admits no `?` or `[`)."""
+    return any(fnmatch.fnmatchcase(tag, f) for f in filters)
 
 
 def load_registry(
@@ -127,7 +152,7 @@ def load_registry(
 def _exclusion_filters(errors: Collector, obj: Obj, mutability: str) -> tuple[str, ...]:
     filters = obj.str_list("tagMutabilityExclusions")
     if mutability == "IMMUTABLE_WITH_EXCLUSION":
-        if not 1 <= len(filters) <= 5:
+        if not 1 <= len(filters) <= MAX_EXCLUSIONS:
             errors.add(
                 obj.at("tagMutabilityExclusions"),
                 f"{show(list(filters))} is not allowed; IMMUTABLE_WITH_EXCLUSION needs 1 to 5 "
@@ -136,6 +161,13 @@ def _exclusion_filters(errors: Collector, obj: Obj, mutability: str) -> tuple[st
         for i, f in enumerate(filters):
             with errors.guard(key_path(obj.path, "tagMutabilityExclusions", i)):
                 names.validate_tag_exclusion_filter(f)
+        if len(filters) == MAX_EXCLUSIONS and not _covers(filters, names.BUILD_CACHE_TAG):
+            errors.add(
+                obj.at("tagMutabilityExclusions"),
+                f"{show(list(filters))} is not allowed; the stack adds {names.BUILD_CACHE_TAG!r} "
+                f"(CI's build cache tag) and ECR takes at most {MAX_EXCLUSIONS} filters: give at "
+                f"most {MAX_EXCLUSIONS - 1}, or one that matches {names.BUILD_CACHE_TAG!r}",
+            )
     elif filters:
         errors.add(
             obj.at("tagMutabilityExclusions"),
@@ -222,6 +254,8 @@ def load_repository(
         protected, changes = lifecycle.protect_deploy_prefix(
             policy, prefix, registry.deploy_protection_count
         )
+        protected, cache_changes = lifecycle.keep_build_cache(protected, names.BUILD_CACHE_TAG)
+        changes += cache_changes
         if raw_policy:
             warnings.extend(f"repository {name!r}: {c}" for c in changes)
         warnings.extend(

@@ -373,6 +373,10 @@ def _extra_tags(errors: Collector, b: Obj, registry: RegistrySettings) -> tuple[
     for i, tag in enumerate(extra_tags):
         with errors.guard(key_path(b.path, "extraTags", i)):
             names.validate_image_tag(tag)
+            if tag == names.BUILD_CACHE_TAG:
+                raise ValueError(
+                    f"{tag!r} is not allowed; it is the tag CI's Buildx keeps the build cache under"
+                )
             if not registry.tag_is_mutable(tag):
                 raise ValueError(
                     f"{tag!r} is not allowed with tagMutability {registry.tag_mutability}: every deploy "

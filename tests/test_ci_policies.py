@@ -465,6 +465,8 @@ def test_every_exclusion_is_needed_and_never_granted() -> None:
 def expected_actions(v: Variant) -> set[str]:
     """What the rendered types' handlers list, the provider's extra calls, push and invokes."""
     found = set(policies.PUSH_ACTIONS + policies.IMAGE_READ_ACTIONS) | invoke_actions(v)
+    if v.settings.registry.scan_type == "ENHANCED":  # the image pipeline's scan gate
+        found |= set(policies.ENHANCED_FINDINGS_ACTIONS)
     found |= {action for _, _, action, _ in calls(v)}
     return found
 
@@ -657,6 +659,20 @@ def test_a_given_key_is_used_through_ecr_and_no_key_is_created() -> None:
     assert not allowed(v, "kms:CreateGrant", names(v).key_arn(ACCOUNT, "other"), **via)
     assert not allowed(v, "kms:CreateKey", **{"aws:RequestTag/stack": "prod"})
     assert "kms:ScheduleKeyDeletion" not in policies.actions_of([deploy(v)])
+
+
+def test_the_image_pipeline_checks_tags_and_reads_findings_in_stack_repositories(
+    v: Variant,
+) -> None:
+    """Skip-existing (DescribeImages) and the scan gate, on the stack's repositories only."""
+    for repo in v.settings.registry.repositories:
+        arn = names(v).repository_arn(ACCOUNT, repo.name)
+        for action in ("ecr:DescribeImages", "ecr:DescribeImageScanFindings", "ecr:PutImage"):
+            assert allowed(v, action, arn), (action, repo.name)
+    other = names(v).repository_arn(ACCOUNT, "someone-else/api")
+    assert not allowed(v, "ecr:DescribeImageScanFindings", other)
+    enhanced = v.settings.registry.scan_type == "ENHANCED"
+    assert allowed(v, "inspector2:ListFindings") == enhanced
 
 
 def test_consumer_stack_gets_no_registry_wide_or_credential_rights() -> None:

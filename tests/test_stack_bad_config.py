@@ -331,7 +331,7 @@ def test_an_identical_user_rule_for_the_deploy_prefix_is_accepted() -> None:
     )  # fmt: skip
     (policy,) = rendered.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     counts = [r["selection"]["countNumber"] for r in json.loads(policy.inputs["policy"])["rules"]]
-    assert counts == [10, 3]
+    assert counts == [10, 1, 3]  # the protection, the build cache (lifecycle.keep_build_cache)
 
 
 def test_the_task_definition_is_checked_against_the_ecs_model_before_any_resource(

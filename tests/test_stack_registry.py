@@ -52,7 +52,8 @@ def test_prod_is_immutable_with_latest_excluded_kms_protected(prod: Rendered) ->
     for res in prod.of_type(REPO):
         assert res.inputs["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
         assert res.inputs["imageTagMutabilityExclusionFilters"] == [
-            {"filter": "latest", "filterType": "WILDCARD"}
+            {"filter": "latest", "filterType": "WILDCARD"},
+            {"filter": "buildcache", "filterType": "WILDCARD"},  # CI's build cache (names.py)
         ]
         assert res.inputs["encryptionConfigurations"] == [
             {"encryptionType": "KMS", "kmsKey": key.state["arn"]}

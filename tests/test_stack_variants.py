@@ -60,7 +60,11 @@ def test_given_kms_key_is_used_and_none_created() -> None:
     assert r.of_type("aws:kms/key:Key") == []
     for repo in r.of_type("aws:ecr/repository:Repository"):
         assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key}]
-        assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
+        # IMMUTABLE leaves only CI's build cache tag mutable (settings.registry).
+        assert repo.inputs["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+        assert repo.inputs["imageTagMutabilityExclusionFilters"] == [
+            {"filter": "buildcache", "filterType": "WILDCARD"}
+        ]
 
 
 def test_china_region_uses_the_cn_dns_suffix() -> None:

@@ -71,7 +71,7 @@ def all_jobs() -> list[tuple[Path, str, dict[str, Any]]]:
 def test_every_file_in_the_workflows_directory_is_checked() -> None:
     """GitHub runs `.yml` and `.yaml` alike: a workflow these tests skipped would be unchecked."""
     assert sorted((GITHUB / "workflows").iterdir()) == WORKFLOWS
-    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "preview.yml"]
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "images.yml", "preview.yml"]
 
 
 def test_no_long_lived_secret_in_anything_a_pull_request_triggers() -> None:
@@ -125,6 +125,7 @@ def test_every_external_action_is_pinned_to_a_commit_with_its_version() -> None:
     # and only these publishers run code with the jobs' tokens (a new one is a reviewed change).
     assert {action: len(p) for action, p in pins.items()} == dict.fromkeys(pins, 1)
     assert set(pins) == {
+        "actions/cache",
         "actions/checkout",
         "actions/setup-python",
         "aws-actions/configure-aws-credentials",
@@ -184,7 +185,9 @@ def test_main_deploys_dev_then_previews_and_deploys_prod_behind_the_environment(
     assert doc["on"] == {"push": {"branches": ["main"]}}
     jobs = doc["jobs"]
     assert "make test" in runs(jobs["test"])
-    assert jobs["dev"]["needs"] == "test" and jobs["prod"]["needs"] == "dev"
+    # Each stack's deploy waits for its images (test_image_pipeline.py); dev's images for the tests.
+    assert jobs["images-dev"]["needs"] == "test" and jobs["dev"]["needs"] == "images-dev"
+    assert jobs["images-prod"]["needs"] == "dev" and jobs["prod"]["needs"] == ["dev", "images-prod"]
     assert "environment" not in jobs["dev"] and jobs["prod"]["environment"] == "production"
     for stack, commands in (("dev", ["up"]), ("prod", ["preview", "up"])):
         job = jobs[stack]

@@ -11,8 +11,10 @@ from .model import (
     rule_from_config,
 )
 from .protect import (
+    build_cache_rule,
     deploy_prefix_conflict,
     deployed_image_expiring_rule,
+    keep_build_cache,
     multi_entry_warnings,
     protect_deploy_prefix,
     protection_rule,
@@ -23,8 +25,10 @@ __all__ = [
     "PRESETS",
     "LifecyclePolicyError",
     "LifecycleRule",
+    "build_cache_rule",
     "deploy_prefix_conflict",
     "deployed_image_expiring_rule",
+    "keep_build_cache",
     "multi_entry_warnings",
     "policy_from_config",
     "policy_from_rules",

@@ -102,6 +102,47 @@ def protect_deploy_prefix(
     return validate_lifecycle_policy({"rules": shifted}), changes
 
 
+def build_cache_rule(tag: str, priority: int = 2) -> dict[str, Any]:
+    """Keep the one image tagged `tag`: a tag names at most one image, so a count of 1 never
+    expires it, and being selected here shields it from every lower (age- or count-based) rule."""
+    return {
+        "rulePriority": priority,
+        "description": f"keep the build cache ({tag}): CI's buildx --cache-from",
+        "selection": {
+            "tagStatus": "tagged",
+            "tagPatternList": [tag],
+            "countType": "imageCountMoreThan",
+            "countNumber": 1,
+        },
+        "action": {"type": "expire"},
+    }
+
+
+def keep_build_cache(policy: dict[str, Any] | str, tag: str) -> tuple[dict[str, Any], list[str]]:
+    """The policy with `build_cache_rule(tag)` second, right after the deploy protection (which
+    stays first), later rules shifted by one; and what changed.
+
+    A rule of the user's for exactly the pattern set `[tag]` is replaced (ECR takes one rule per
+    set, and the cache is the stack's own). Applying it twice changes nothing.
+    """
+    rules = validate_lifecycle_policy(policy)["rules"]
+    keep = build_cache_rule(tag)
+    if len(rules) > 1 and rules[1] == keep:
+        return {"rules": rules}, []
+    changes = [
+        f"inserted rule 2 keeping the build cache image (tag {tag!r}) so no rule expires it; "
+        "later rules shifted by one priority"
+    ]
+    rest = []
+    for rule in rules[1:]:
+        if rule["selection"].get("tagPatternList") == [tag]:
+            changes.append(f"rule {rule['rulePriority']} (pattern {tag!r}) replaced by it")
+            continue
+        rest.append(rule)
+    shifted = [rules[0], keep] + [{**r, "rulePriority": i} for i, r in enumerate(rest, 3)]
+    return validate_lifecycle_policy({"rules": shifted}), changes
+
+
 def multi_entry_warnings(policy: dict[str, Any] | str) -> list[str]:
     """ECR's lists are AND: say what a multi-entry list really selects."""
     warnings = []
