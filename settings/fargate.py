@@ -20,6 +20,7 @@ from .errors import Collector, key_path, member_path, show
 from .naming import StackNames
 from .reader import Obj
 from .services import SERVICE_NAME, ServiceSettings
+from .web import ROUTE_KEYS, LoadBalancerSettings, WebRoute, load_load_balancer, load_route
 
 FARGATE_KEYS = (
     "service",
@@ -56,6 +57,7 @@ RUN_KEYS = (
     "command",
     "schedule",
     "serviceConnectName",
+    *ROUTE_KEYS,
     *(k for k in FARGATE_KEYS if k not in ("service", "subnetIds", "securityGroupIds")),
 )
 NETWORK_KEYS = ("subnetIds", "securityGroupIds", "assignPublicIp")
@@ -110,7 +112,8 @@ class FargateSettings:
     enable_execute_command: bool
     schedule: str | None  # a job's EventBridge Scheduler expression
     connect_name: str  # web, backend: the Service Connect name (`http://<connect_name>:<port>`)
-    ingress_cidrs: tuple[str, ...]  # web: who else may reach the port (empty: the VPC's CIDR)
+    ingress_cidrs: tuple[str, ...]  # web: who besides the load balancer may reach the port
+    route: WebRoute | None = None  # web: its place behind the stack's load balancer
 
     @property
     def listens(self) -> bool:
@@ -125,6 +128,7 @@ class FargateStack:
     network: NetworkSettings
     primary: str | None  # the service behind the singular outputs (`ecsServiceName`, ...)
     warnings: tuple[str, ...]
+    load_balancer: LoadBalancerSettings | None = None  # when some service is a web service
 
     @property
     def services(self) -> tuple[FargateSettings, ...]:
@@ -162,6 +166,7 @@ def load_fargate(
     services_value: Any = None,
     network_value: Any = None,
     primary_value: Any = None,
+    load_balancer_value: Any = None,
 ) -> FargateStack | None:
     """Every run, from `services[i].run` and `network`, or from the old `fargate` section."""
     legacy = Obj(errors, "fargate", value, FARGATE_KEYS)
@@ -183,12 +188,49 @@ def load_fargate(
         _cross_check(errors, indexed, warnings)
         runs += [r for _, r in indexed]
     else:
-        for key, given in (("network", network_value), ("primaryService", primary_value)):
+        for key, given in (
+            ("network", network_value),
+            ("primaryService", primary_value),
+            ("loadBalancer", load_balancer_value),
+        ):
             if given:
                 errors.add(key, "only applies to services that run: give a service a run")
         return None
     found = tuple(r for r in runs if r is not None)
-    return FargateStack(found, net, _primary(errors, primary_value, found), tuple(warnings))
+    balancer = _load_balancer(
+        errors, load_balancer_value, entries, found, prod, names, net, warnings
+    )
+    return FargateStack(
+        found, net, _primary(errors, primary_value, found), tuple(warnings), balancer
+    )
+
+
+def _load_balancer(
+    errors: Collector,
+    value: Any,
+    entries: list[tuple[int, str, Any]],
+    runs: tuple[FargateSettings, ...],
+    prod: bool,
+    names: StackNames,
+    net: NetworkSettings,
+    warnings: list[str],
+) -> LoadBalancerSettings | None:
+    """The load balancer of the web services, each with the `services[i]` index of its entry."""
+    index = {name: i for i, name, _ in entries}
+    routes = [
+        (index.get(r.service.name, 0), r.service.name, r.route)
+        for r in runs
+        if r.route is not None
+    ]
+    return load_load_balancer(
+        errors,
+        value,
+        routes=routes,
+        prod=prod,
+        names=names,
+        given_subnets=bool(net.subnet_ids),
+        warnings=warnings,
+    )
 
 
 def _load_runs(
@@ -287,6 +329,7 @@ def _load_run(
     )
     cidrs = _ingress(errors, obj, kind, net)
     expression = _schedule(errors, obj, kind, names, name)
+    route = load_route(errors, obj, kind)
     if service is None or container is None or cpu is None or memory is None:
         return None
     run = FargateSettings(
@@ -307,6 +350,7 @@ def _load_run(
         schedule=expression,
         ingress_cidrs=cidrs,
         connect_name=_connect_name(errors, obj, kind, name),
+        route=route,
     )
     _preview_task_definition(errors, obj.path, run, names)
     return run
