@@ -28,6 +28,9 @@ from settings.source import PROJECT_DIR, RawConfig, from_files
 ACCOUNT_ID = "123456789012"
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROJECT = "ecr-fargate"
+# The Route 53 zone of Application Load Balancers' DNS names, by region (what `zoneId` returns):
+# https://docs.aws.amazon.com/general/latest/gr/elb.html
+ALB_ZONES = {"us-east-1": "Z35SXDOTRQ7X7K", "eu-west-1": "Z32O12XQLNTSW2"}
 
 
 def _hex(*parts: str, length: int = 64) -> str:
@@ -133,6 +136,8 @@ class _Mocks(pulumi.runtime.Mocks):
             state["arn"] = self._arn("servicediscovery", f"namespace/{rid}")
         elif t == "aws:ec2/securityGroup:SecurityGroup":
             rid = f"sg-{_hex(name, length=17)}"
+        elif t.startswith(("aws:lb/", "aws:acm/", "aws:route53/", "aws:s3/bucket:")):
+            rid = self._web_state(t, name, inputs, state) or rid
         elif t == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             state["arn"] = self._arn(
                 "iam",
@@ -154,6 +159,51 @@ class _Mocks(pulumi.runtime.Mocks):
             )
         )
         return rid, state
+
+    def _web_state(
+        self, t: str, name: str, inputs: dict[str, Any], state: dict[str, Any]
+    ) -> str | None:
+        """The load balancer, its target groups, listeners and rules, the certificate, records
+        and the logs bucket: ARNs shaped as ELB, ACM and S3 give them, IDs from the name."""
+        rid = _hex(name, length=16)
+        elb = "elasticloadbalancing"
+        if t == "aws:lb/loadBalancer:LoadBalancer":
+            suffix = f"app/{inputs['name']}/{rid}"
+            state.update(
+                arn=self._arn(elb, f"loadbalancer/{suffix}"),
+                arnSuffix=suffix,
+                dnsName=f"{inputs['name']}-{int(rid[:8], 16)}.{self.region}.elb.{self.dns_suffix}",
+                zoneId=ALB_ZONES.get(self.region, "Z" + rid[:13].upper()),
+            )
+        elif t == "aws:lb/targetGroup:TargetGroup":
+            suffix = f"targetgroup/{inputs['name']}/{rid}"
+            state.update(arn=self._arn(elb, suffix), arnSuffix=suffix)
+        elif t == "aws:lb/listener:Listener":
+            state["arn"] = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/") + f"/{rid}"
+        elif t == "aws:lb/listenerRule:ListenerRule":
+            state["arn"] = inputs["listenerArn"].replace(":listener/", ":listener-rule/") + f"/{rid}"
+        elif t == "aws:acm/certificate:Certificate":
+            uuid = f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{_hex(name, 'b', length=4)}-{_hex(name, 'c', length=12)}"
+            domain = inputs["domainName"]
+            state.update(
+                arn=self._arn("acm", f"certificate/{uuid}"),
+                domainValidationOptions=[
+                    {
+                        "domainName": domain,
+                        "resourceRecordName": f"_{_hex(domain, length=32)}.{domain}.",
+                        "resourceRecordType": "CNAME",
+                        "resourceRecordValue": f"_{_hex(domain, 'v', length=32)}.acm-validations.aws.",
+                    }
+                ],
+            )
+        elif t == "aws:route53/record:Record":
+            state["fqdn"] = inputs["name"].rstrip(".")
+        elif t == "aws:s3/bucket:Bucket":
+            state.update(arn=f"arn:{self.partition}:s3:::{inputs['bucket']}")
+            return str(inputs["bucket"])
+        else:
+            return None
+        return state.get("arn") if t != "aws:route53/record:Record" else None
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         token = args.token
