@@ -222,6 +222,12 @@ def _load_balancer(
         for r in runs
         if r.route is not None
     ]
+    if routes and net.security_group_ids:
+        warnings.append(
+            f"network.securityGroupIds: the stack creates no task groups, so yours must admit "
+            f"each web service's port from the load balancer's group "
+            f"{names.load_balancer_security_group}"
+        )
     return load_load_balancer(
         errors,
         value,
