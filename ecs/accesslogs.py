@@ -147,9 +147,7 @@ class AccessLogsBucket(pulumi.ComponentResource):
             f"{name}-policy",
             bucket=self.bucket.id,
             policy=pulumi.Output.all(account, self.bucket.bucket).apply(
-                lambda v: json.dumps(
-                    bucket_policy(names, v[1], args.prefix, v[0]), sort_keys=True
-                )
+                lambda v: json.dumps(bucket_policy(names, v[1], args.prefix, v[0]), sort_keys=True)
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
         )

@@ -120,21 +120,20 @@ class StackLoadBalancer(pulumi.ComponentResource):
 
     def _security_group(self, name: str, args: StackLoadBalancerArgs) -> aws.ec2.SecurityGroup:
         lb = args.settings
-        v4 = [c for c in lb.allowed_cidrs if not is_ipv6(c)]
-        v6 = [c for c in lb.allowed_cidrs if is_ipv6(c)]
-        sources: dict[str, pulumi.Input[Sequence[pulumi.Input[str]]] | None] = {
-            "cidr_blocks": v4 or None,
-            "ipv6_cidr_blocks": v6 or None,
-        }
+        v4: pulumi.Input[Sequence[pulumi.Input[str]]] | None = [
+            c for c in lb.allowed_cidrs if not is_ipv6(c)
+        ] or None
+        v6 = [c for c in lb.allowed_cidrs if is_ipv6(c)] or None
         if not lb.allowed_cidrs:  # internal: the VPC's own range
-            sources["cidr_blocks"] = pulumi.Output.from_input(self.vpc_cidr).apply(lambda c: [c])
+            v4 = pulumi.Output.from_input(self.vpc_cidr).apply(lambda c: [c])
         ingress = [
             aws.ec2.SecurityGroupIngressArgs(
                 protocol="tcp",
                 from_port=port,
                 to_port=port,
                 description="HTTPS" if port == 443 else "HTTP",
-                **sources,
+                cidr_blocks=v4,
+                ipv6_cidr_blocks=v6,
             )
             for port in lb.ports
         ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -29,13 +30,18 @@ from settings.web import LoadBalancerSettings, WebRoute
 
 PROTOCOL = "HTTP"
 TARGET_TYPE = "ip"
-HEALTH_CHECK = {
-    "interval": 15,
-    "timeout": 5,
-    "healthy_threshold": 2,
-    "unhealthy_threshold": 3,
-    "matcher": "200-399",
-}
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    interval: int = 15
+    timeout: int = 5
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 3
+    matcher: str = "200-399"
+
+
+HEALTH_CHECK = HealthCheck()
 
 
 def fingerprint(port: int) -> str:
@@ -103,7 +109,11 @@ def target_group(
             path=run.container.health_check_path,
             port="traffic-port",
             protocol=PROTOCOL,
-            **HEALTH_CHECK,
+            interval=HEALTH_CHECK.interval,
+            timeout=HEALTH_CHECK.timeout,
+            healthy_threshold=HEALTH_CHECK.healthy_threshold,
+            unhealthy_threshold=HEALTH_CHECK.unhealthy_threshold,
+            matcher=HEALTH_CHECK.matcher,
         ),
         tags={**tags, "service": run.service.name},
         opts=pulumi.ResourceOptions(parent=parent),

@@ -179,9 +179,13 @@ class _Mocks(pulumi.runtime.Mocks):
             suffix = f"targetgroup/{inputs['name']}/{rid}"
             state.update(arn=self._arn(elb, suffix), arnSuffix=suffix)
         elif t == "aws:lb/listener:Listener":
-            state["arn"] = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/") + f"/{rid}"
+            state["arn"] = (
+                inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/") + f"/{rid}"
+            )
         elif t == "aws:lb/listenerRule:ListenerRule":
-            state["arn"] = inputs["listenerArn"].replace(":listener/", ":listener-rule/") + f"/{rid}"
+            state["arn"] = (
+                inputs["listenerArn"].replace(":listener/", ":listener-rule/") + f"/{rid}"
+            )
         elif t == "aws:acm/certificate:Certificate":
             uuid = f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{_hex(name, 'b', length=4)}-{_hex(name, 'c', length=12)}"
             domain = inputs["domainName"]

@@ -218,9 +218,7 @@ def _load_balancer(
     """The load balancer of the web services, each with the `services[i]` index of its entry."""
     index = {name: i for i, name, _ in entries}
     routes = [
-        (index.get(r.service.name, 0), r.service.name, r.route)
-        for r in runs
-        if r.route is not None
+        (index.get(r.service.name, 0), r.service.name, r.route) for r in runs if r.route is not None
     ]
     if routes and net.security_group_ids:
         warnings.append(

@@ -150,7 +150,9 @@ def load_route(errors: Collector, obj: Obj, kind: str) -> WebRoute | None:
     if kind != "web":
         for key in ROUTE_KEYS:
             if obj.has(key):
-                errors.add(obj.at(key), f"is not allowed for a {kind}; only a web service has a route")
+                errors.add(
+                    obj.at(key), f"is not allowed for a {kind}; only a web service has a route"
+                )
         return None
     paths = _values(errors, obj, "paths", PATH_PATTERN, "path pattern", PATH_CHARS)
     hosts = _values(errors, obj, "hosts", HOST_PATTERN, "host header", HOST_CHARS)
