@@ -5,6 +5,8 @@ groups from the internet to the container port. The component alone too."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,6 +190,17 @@ def test_every_load_balancer_resource_carries_the_stack_tag(stack: Rendered) -> 
     for res in stack.resources:
         if res.type in taggable:
             assert res.inputs["tags"]["stack"] == stack.stack, res.name
+
+
+def test_the_quick_start_ends_with_curl_on_the_dev_service_url(dev: Rendered) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    last = [line for line in quick.strip().splitlines() if line and line != "```"][-1]
+    match = re.fullmatch(
+        r"curl \$\(pulumi stack output serviceUrls --stack dev --json \| jq -r \.(\w+)\)", last
+    )
+    assert match is not None, last
+    assert dev.outputs["serviceUrls"][match[1]].startswith("http://")
 
 
 def test_names_fit_elb_and_differ_between_stacks(dev: Rendered, prod: Rendered) -> None:
