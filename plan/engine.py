@@ -48,6 +48,7 @@ class RenderedResource:
     urn: str = ""
     aliases: tuple[str, ...] = ()  # the URNs given as `aliases` (what `pulumi up` moves from)
     id: str = ""  # the provider's ID (a security group's `sg-...`, what rules refer to)
+    dependencies: tuple[str, ...] = ()  # URNs it waits for: its inputs' resources, `depends_on`
 
 
 @dataclass
@@ -83,6 +84,7 @@ class _Request:
     secret_inputs: frozenset[str] = frozenset()
     urn: str = ""
     aliases: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -155,7 +157,16 @@ class _Mocks(pulumi.runtime.Mocks):
         req = self.requests.pop((t, name), _Request())
         self.resources.append(
             RenderedResource(
-                t, name, inputs, state, req.protect, req.secret_inputs, req.urn, req.aliases, rid
+                t,
+                name,
+                inputs,
+                state,
+                req.protect,
+                req.secret_inputs,
+                req.urn,
+                req.aliases,
+                rid,
+                req.dependencies,
             )
         )
         return rid, state
@@ -293,6 +304,7 @@ class _Monitor(mocks.MockMonitor):
             secret,
             self.make_urn(request.parent, request.type, request.name),
             tuple(a.urn for a in request.aliases if a.urn),
+            tuple(sorted(request.dependencies)),
         )
         return super().RegisterResource(request)
 

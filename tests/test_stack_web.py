@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ecs import accesslogs, routing
+from ecs.access import NetworkAccess, NetworkAccessArgs
 from ecs.loadbalancer import StackLoadBalancer, StackLoadBalancerArgs
 from plan.engine import Rendered
 from settings import web
@@ -66,6 +67,8 @@ def test_a_request_reaches_the_api_container(stack: Rendered) -> None:
     assert group.inputs["deregistrationDelay"] == 30
     assert group.inputs["vpcId"] == stack.named("cluster-services-sg").inputs["vpcId"]
     assert service["healthCheckGracePeriodSeconds"] == c["healthCheck"]["startPeriod"] == 60
+    # ECS refuses a target group no listener uses: the service waits for its rule.
+    assert rule.urn in stack.named("api-service").dependencies
 
 
 def test_the_security_groups_chain_the_internet_to_the_container_port(stack: Rendered) -> None:
@@ -314,6 +317,25 @@ def test_the_component_alone_with_given_groups_and_internal_scheme() -> None:
     assert sg["egress"][0]["cidrBlocks"] == ["172.31.0.0/16"]
     assert all(rule["cidrBlocks"] == ["172.31.0.0/16"] for rule in sg["ingress"])
     assert r.one(LB).inputs["internal"] is True
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "sources"),
+    [
+        ((), [["sg-shared"], ["sg-lb"]]),
+        (("192.0.2.0/24",), [["sg-shared"], ["sg-lb"], ["192.0.2.0/24"]]),
+    ],
+)
+def test_a_web_task_admits_the_load_balancer_and_only_the_cidrs_given(
+    cidrs: tuple[str, ...], sources: list[list[str]]
+) -> None:
+    run = minimal_run("web", 9000, ingress_cidrs=cidrs)
+    args = NetworkAccessArgs(
+        run, StackNames("dev"), "vpc-1", "10.0.0.0/16", "sg-shared", {}, False, "sg-lb"
+    )
+    group = alone(lambda: NetworkAccess("svc", args)).one(GROUP)
+    found = [r.get("securityGroups") or r.get("cidrBlocks") for r in group.inputs["ingress"]]
+    assert found == sources
 
 
 @pytest.mark.parametrize(
