@@ -154,6 +154,13 @@ class _Mocks(pulumi.runtime.Mocks):
                 repoDigest=f"{repo}@sha256:{_hex(image_name, str(sorted(build.items())))}",
                 baseImageName=image_name,
             )
+        self._record(t, name, inputs, state, rid)
+        return rid, state
+
+    def _record(
+        self, t: str, name: str, inputs: dict[str, Any], state: dict[str, Any], rid: str
+    ) -> None:
+        """The resource as rendered, with what the monitor saw of its request."""
         req = self.requests.pop((t, name), _Request())
         self.resources.append(
             RenderedResource(
@@ -169,7 +176,6 @@ class _Mocks(pulumi.runtime.Mocks):
                 req.dependencies,
             )
         )
-        return rid, state
 
     def _web_state(
         self, t: str, name: str, inputs: dict[str, Any], state: dict[str, Any]

@@ -64,6 +64,11 @@ SSL_POLICIES = (
 MAX_CONDITION_VALUE = 128
 PATH_PATTERN = re.compile(r"[/*][A-Za-z0-9_\-.$/~\"'@:+&*?]*", re.ASCII)
 HOST_PATTERN = re.compile(r"[A-Za-z0-9\-.*?]+", re.ASCII)
+PATH_CHARS = (
+    "starts with / or *, at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & "
+    "and the wildcards * and ?"
+)
+HOST_CHARS = "at most 128 characters of A-Z a-z 0-9 - . and the wildcards * and ?"
 # "Condition values per rule: 5" and "Rules per Application Load Balancer: 100" (defaults not
 # counted); a stack that deploys everywhere keeps to the default quotas.
 MAX_CONDITION_VALUES = 5
@@ -171,13 +176,6 @@ def load_route(errors: Collector, obj: Obj, kind: str) -> WebRoute | None:
     if not paths and not hosts:
         paths = (CATCH_ALL,)
     return WebRoute(paths, hosts, obj.flag("default", False), delay)
-
-
-PATH_CHARS = (
-    "starts with / or *, at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & "
-    "and the wildcards * and ?"
-)
-HOST_CHARS = "at most 128 characters of A-Z a-z 0-9 - . and the wildcards * and ?"
 
 
 def _values(
