@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecs import accesslogs, routing
 from ecs.access import NetworkAccess, NetworkAccessArgs
@@ -18,6 +20,7 @@ from plan.engine import Rendered
 from settings import web
 from settings.fargate import NetworkSettings
 from settings.naming import StackNames
+from settings.services import SERVICE_NAME
 from tests.conftest import GIT_ENV, render_stack
 from tests.test_ecs_components import alone, minimal_run
 
@@ -211,6 +214,17 @@ def test_names_fit_elb_and_differ_between_stacks(dev: Rendered, prod: Rendered) 
         d, p = dev.one(type_).inputs["name"], prod.one(type_).inputs["name"]
         assert d != p and len(d) <= 32 and len(p) <= 32
     assert dev.one(LB).inputs["name"] == StackNames("dev").load_balancer_name
+
+
+@given(st.from_regex(SERVICE_NAME, fullmatch=True).filter(lambda n: len(n) <= 58))
+def test_target_group_names_are_valid_elb_names_for_any_service(service: str) -> None:
+    """1 to 32 letters, digits and hyphens, no hyphen first or last; distinct per service."""
+    name = StackNames("a-long-stack-name").target_group_name(service, routing.fingerprint(8080))
+    assert re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?", name), name
+    other = StackNames("a-long-stack-name").target_group_name(
+        service + "x", routing.fingerprint(8080)
+    )
+    assert other != name
 
 
 def test_services_share_one_load_balancer_by_path_and_host() -> None:
