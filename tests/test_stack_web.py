@@ -176,6 +176,20 @@ def test_prod_access_logs_go_to_the_bucket_the_stack_creates(prod: Rendered) -> 
     assert allow["Resource"].endswith(f"{bucket.inputs['bucket']}/alb/AWSLogs/123456789012/*")
 
 
+def test_a_given_logs_bucket_is_used_as_is_and_none_is_created() -> None:
+    overrides = {
+        "loadBalancer": {"accessLogs": {"bucket": "my-logs"}, "ipAddressType": "dualstack"}
+    }
+    r = render_stack("dev", env=GIT_ENV, overrides=overrides)
+    lb = r.one(LB).inputs
+    assert lb["accessLogs"] == {"bucket": "my-logs", "enabled": True}
+    assert lb["ipAddressType"] == "dualstack"
+    assert (
+        r.of_type("aws:s3/bucket:Bucket") == []
+        and r.of_type("aws:s3/bucketPolicy:BucketPolicy") == []
+    )
+
+
 def test_newer_regions_write_logs_through_the_service_principal() -> None:
     policy = accesslogs.bucket_policy(StackNames("dev", "aws", "ap-southeast-5"), "b", "", "1" * 12)
     allow = policy["Statement"][0]
