@@ -13,6 +13,7 @@ from build.image import ServiceImage, ServiceImageArgs
 from build.platform import platform_for
 from ecs import pull
 from ecs.cluster import StackCluster, StackClusterArgs
+from ecs.loadbalancer import StackLoadBalancer, StackLoadBalancerArgs
 from ecs.run import ServiceRun, ServiceRunArgs
 from registry.cache import PullThroughCache, PullThroughCacheArgs
 from registry.repository import Registry, RegistryArgs
@@ -209,6 +210,7 @@ def _fargate(
             tags=settings.tags,
         ),
     )
+    balancer = _load_balancer(settings, cluster, account_id)
     runs: dict[str, ServiceRun] = {}
     for run in f.runs:
         name = run.service.name
@@ -226,9 +228,45 @@ def _fargate(
                 pull_through_policy,
                 {**settings.tags, "service": name},
                 primary=name == f.primary,
+                target=balancer.targets.get(name) if balancer is not None else None,
             ),
         )
-    return {"ecsClusterName": cluster.cluster.name, **_run_outputs(runs, f.primary)}
+    outputs = {"ecsClusterName": cluster.cluster.name, **_run_outputs(runs, f.primary)}
+    if balancer is not None:
+        outputs |= {
+            "serviceUrls": balancer.service_urls,
+            "loadBalancerDnsName": balancer.load_balancer.dns_name,
+            "loadBalancerArn": balancer.load_balancer.arn,
+            "loadBalancerZoneId": balancer.load_balancer.zone_id,
+        }
+    return outputs
+
+
+def _load_balancer(
+    settings: Settings, cluster: StackCluster, account_id: pulumi.Output[str]
+) -> StackLoadBalancer | None:
+    """The web services' shared load balancer, in the tasks' VPC."""
+    assert settings.fargate is not None
+    f = settings.fargate
+    if f.load_balancer is None:
+        return None
+    group = cluster.services_group
+    return StackLoadBalancer(
+        "load-balancer",
+        StackLoadBalancerArgs(
+            f.load_balancer,
+            [r for r in f.runs if r.route is not None],
+            settings.names,
+            f.network,
+            account_id,
+            cluster.subnets,
+            group.id if group is not None else None,
+            cluster.vpc_id if group is not None else None,
+            cluster.vpc_cidr if group is not None else None,
+            settings.tags,
+            protect=settings.environment == "prod",
+        ),
+    )
 
 
 def _run_outputs(

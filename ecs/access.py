@@ -2,8 +2,11 @@
 
 - `worker`, `job`: nothing in.
 - `backend`: its port, from the stack's `services` group only (every task of the stack carries it).
-- `web`: the same, plus its port from `ingressCidrs` (default: the VPC's CIDR), the public-facing
-  contract a load balancer will take over.
+- `web`: the same, plus its port from the stack's load balancer's group (its public front
+  door), and from `ingressCidrs` only when they are given: an explicit list is a contract the
+  user wrote (a VPN or a peered network that calls the tasks directly), so it stays; the old
+  default (the VPC's CIDR) does not, since everything outside the stack now comes through the
+  load balancer. Without a load balancer (a component used alone), the VPC's CIDR as before.
 
 Egress is the `services` group's (HTTPS, and calls to the stack's own ports), not this group's.
 """
@@ -29,10 +32,14 @@ class NetworkAccessArgs:
     services_group_id: pulumi.Input[str]
     tags: dict[str, str]
     primary: bool  # carries the old single-service group's URN as an alias
+    load_balancer_group_id: pulumi.Input[str] | None = None  # a web service behind the stack's
 
 
 def ingress_rules(
-    run: FargateSettings, services_group_id: pulumi.Input[str], vpc_cidr: pulumi.Input[str]
+    run: FargateSettings,
+    services_group_id: pulumi.Input[str],
+    vpc_cidr: pulumi.Input[str],
+    load_balancer_group_id: pulumi.Input[str] | None = None,
 ) -> list[aws.ec2.SecurityGroupIngressArgs]:
     """What may reach the service, by kind."""
     port = run.container.port
@@ -47,7 +54,17 @@ def ingress_rules(
             description="the stack's services (Service Connect)",
         )
     ]
-    if run.kind == "web":
+    if run.kind == "web" and load_balancer_group_id is not None:
+        rules.append(
+            aws.ec2.SecurityGroupIngressArgs(
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                security_groups=[load_balancer_group_id],
+                description="the stack's load balancer",
+            )
+        )
+    if run.kind == "web" and (run.ingress_cidrs or load_balancer_group_id is None):
         cidrs: pulumi.Input[list[pulumi.Input[str]]] = (
             list(run.ingress_cidrs)
             if run.ingress_cidrs
@@ -78,7 +95,9 @@ class NetworkAccess(pulumi.ComponentResource):
             name=args.names.security_group(run.service.name),
             description=f"{run.service.name}: {what}",
             vpc_id=args.vpc_id,
-            ingress=ingress_rules(run, args.services_group_id, args.vpc_cidr),
+            ingress=ingress_rules(
+                run, args.services_group_id, args.vpc_cidr, args.load_balancer_group_id
+            ),
             egress=[],
             tags=args.tags,
             opts=legacy.options(

@@ -13,12 +13,12 @@ _GROUP = re.compile(r"sg-(?:[0-9a-f]{8}|[0-9a-f]{17})", re.ASCII)
 # groups" (tests/test_container_validation.py reads both sentences from botocore).
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
-# A web service's group has two inbound rules for its port: one from the stack's services group, and
-# one with an entry per CIDR;
+# A web service's group has three inbound rules for its port: one from the stack's services group,
+# one from the load balancer's group, and one with an entry per CIDR;
 # each entry counts as a rule against "Inbound or outbound rules per security group", 60 by default
 # (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups).
 # The quota can be raised, but a stack that deploys everywhere keeps to the default.
-MAX_INGRESS_CIDRS = 60 - 1
+MAX_INGRESS_CIDRS = 60 - 2
 
 
 def validate_subnet_id(value: str) -> str:

@@ -132,6 +132,7 @@ class ServiceRun(pulumi.ComponentResource):
                 cluster.services_group.id,
                 args.tags,
                 args.primary,
+                args.target.load_balancer_security_group_id if args.target else None,
             ),
             pulumi.ResourceOptions(parent=self),
         )

@@ -79,6 +79,20 @@ def count_options(run: FargateSettings) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(ignore_changes=["desiredCount"] if run.scaling else None)
 
 
+def _load_balancers(args: EcsServiceArgs) -> list[aws.ecs.ServiceLoadBalancerArgs] | None:
+    """A web service's container port, registered in its target group."""
+    run, target = args.run, args.target
+    if target is None or run.container.port is None:
+        return None
+    return [
+        aws.ecs.ServiceLoadBalancerArgs(
+            target_group_arn=target.target_group_arn,
+            container_name=args.names.container(run.service.name),
+            container_port=run.container.port,
+        )
+    ]
+
+
 def capacity(run: FargateSettings) -> list[aws.ecs.ServiceCapacityProviderStrategyArgs] | None:
     """The plain FARGATE launch type, or a strategy on the provider the run asks for."""
     if run.capacity_provider == "FARGATE":
@@ -113,8 +127,14 @@ class EcsService(pulumi.ComponentResource):
             ),
             deployment_minimum_healthy_percent=run.minimum_healthy_percent,
             deployment_maximum_percent=run.maximum_percent,
-            # No load balancer: ECS refuses healthCheckGracePeriodSeconds on such a service; the
-            # grace period is the container health check's startPeriod instead (settings.fargate).
+            load_balancers=_load_balancers(args),
+            # ECS refuses healthCheckGracePeriodSeconds on a service without a load balancer; there
+            # the grace period is the container health check's startPeriod alone (settings.fargate).
+            # Behind the load balancer the same number also holds off its health checks while
+            # the container starts (the sample app's start plus a few checks fits in 60 s).
+            health_check_grace_period_seconds=run.container.health_check_start_period
+            if args.target is not None
+            else None,
             wait_for_steady_state=run.wait_for_steady_state,
             enable_execute_command=run.enable_execute_command,
             propagate_tags="SERVICE",
@@ -135,7 +155,8 @@ class EcsService(pulumi.ComponentResource):
                     [legacy.SERVICE],
                     "service",
                     self,
-                    depends_on=association,
+                    # ECS refuses a target group that no listener uses: the rules come first.
+                    depends_on=[*association, *(args.target.depends_on if args.target else ())],
                 ),
                 count_options(run),
             ),

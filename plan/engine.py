@@ -28,6 +28,9 @@ from settings.source import PROJECT_DIR, RawConfig, from_files
 ACCOUNT_ID = "123456789012"
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROJECT = "ecr-fargate"
+# The Route 53 zone of Application Load Balancers' DNS names, by region (what `zoneId` returns):
+# https://docs.aws.amazon.com/general/latest/gr/elb.html
+ALB_ZONES = {"us-east-1": "Z35SXDOTRQ7X7K", "eu-west-1": "Z32O12XQLNTSW2"}
 
 
 def _hex(*parts: str, length: int = 64) -> str:
@@ -46,6 +49,7 @@ class RenderedResource:
     aliases: tuple[str, ...] = ()  # the URNs given as `aliases` (what `pulumi up` moves from)
     id: str = ""  # the provider's ID (a security group's `sg-...`, what rules refer to)
     ignore_changes: tuple[str, ...] = ()  # inputs `pulumi up` keeps as they are in the state
+    dependencies: tuple[str, ...] = ()  # URNs it waits for: its inputs' resources, `depends_on`
 
 
 @dataclass
@@ -82,6 +86,7 @@ class _Request:
     urn: str = ""
     aliases: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -135,6 +140,8 @@ class _Mocks(pulumi.runtime.Mocks):
             state["arn"] = self._arn("servicediscovery", f"namespace/{rid}")
         elif t == "aws:ec2/securityGroup:SecurityGroup":
             rid = f"sg-{_hex(name, length=17)}"
+        elif t.startswith(("aws:lb/", "aws:acm/", "aws:route53/", "aws:s3/bucket:")):
+            rid = self._web_state(t, name, inputs, state) or rid
         elif t == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             state["arn"] = self._arn(
                 "iam",
@@ -149,6 +156,13 @@ class _Mocks(pulumi.runtime.Mocks):
                 repoDigest=f"{repo}@sha256:{_hex(image_name, str(sorted(build.items())))}",
                 baseImageName=image_name,
             )
+        self._record(t, name, inputs, state, rid)
+        return rid, state
+
+    def _record(
+        self, t: str, name: str, inputs: dict[str, Any], state: dict[str, Any], rid: str
+    ) -> None:
+        """The resource as rendered, with what the monitor saw of its request."""
         req = self.requests.pop((t, name), _Request())
         self.resources.append(
             RenderedResource(
@@ -162,9 +176,58 @@ class _Mocks(pulumi.runtime.Mocks):
                 req.aliases,
                 rid,
                 req.ignore_changes,
+                req.dependencies,
             )
         )
-        return rid, state
+
+    def _web_state(
+        self, t: str, name: str, inputs: dict[str, Any], state: dict[str, Any]
+    ) -> str | None:
+        """The load balancer, its target groups, listeners and rules, the certificate, records
+        and the logs bucket: ARNs shaped as ELB, ACM and S3 give them, IDs from the name."""
+        rid = _hex(name, length=16)
+        elb = "elasticloadbalancing"
+        if t == "aws:lb/loadBalancer:LoadBalancer":
+            suffix = f"app/{inputs['name']}/{rid}"
+            state.update(
+                arn=self._arn(elb, f"loadbalancer/{suffix}"),
+                arnSuffix=suffix,
+                dnsName=f"{inputs['name']}-{int(rid[:8], 16)}.{self.region}.elb.{self.dns_suffix}",
+                zoneId=ALB_ZONES.get(self.region, "Z" + rid[:13].upper()),
+            )
+        elif t == "aws:lb/targetGroup:TargetGroup":
+            suffix = f"targetgroup/{inputs['name']}/{rid}"
+            state.update(arn=self._arn(elb, suffix), arnSuffix=suffix)
+        elif t == "aws:lb/listener:Listener":
+            state["arn"] = (
+                inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/") + f"/{rid}"
+            )
+        elif t == "aws:lb/listenerRule:ListenerRule":
+            state["arn"] = (
+                inputs["listenerArn"].replace(":listener/", ":listener-rule/") + f"/{rid}"
+            )
+        elif t == "aws:acm/certificate:Certificate":
+            uuid = f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{_hex(name, 'b', length=4)}-{_hex(name, 'c', length=12)}"
+            domain = inputs["domainName"]
+            state.update(
+                arn=self._arn("acm", f"certificate/{uuid}"),
+                domainValidationOptions=[
+                    {
+                        "domainName": domain,
+                        "resourceRecordName": f"_{_hex(domain, length=32)}.{domain}.",
+                        "resourceRecordType": "CNAME",
+                        "resourceRecordValue": f"_{_hex(domain, 'v', length=32)}.acm-validations.aws.",
+                    }
+                ],
+            )
+        elif t == "aws:route53/record:Record":
+            state["fqdn"] = inputs["name"].rstrip(".")
+        elif t == "aws:s3/bucket:Bucket":
+            state.update(arn=f"arn:{self.partition}:s3:::{inputs['bucket']}")
+            return str(inputs["bucket"])
+        else:
+            return None
+        return state.get("arn") if t != "aws:route53/record:Record" else None
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         token = args.token
@@ -252,6 +315,7 @@ class _Monitor(mocks.MockMonitor):
             self.make_urn(request.parent, request.type, request.name),
             tuple(a.urn for a in request.aliases if a.urn),
             tuple(request.ignoreChanges),
+            tuple(sorted(request.dependencies)),
         )
         return super().RegisterResource(request)
 

@@ -147,6 +147,7 @@ def _fargate(
         services_value=top.raw("services"),
         network_value=top.raw("network"),
         primary_value=top.raw("primaryService"),
+        load_balancer_value=top.raw("loadBalancer"),
     )
 
 

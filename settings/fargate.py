@@ -21,6 +21,7 @@ from .naming import StackNames
 from .reader import Obj
 from .scaling import AlarmSettings, ScalingSettings, load_alarms, load_scaling
 from .services import SERVICE_NAME, ServiceSettings
+from .web import ROUTE_KEYS, LoadBalancerSettings, WebRoute, load_load_balancer, load_route
 
 FARGATE_KEYS = (
     "service",
@@ -59,6 +60,7 @@ RUN_KEYS = (
     "serviceConnectName",
     "scaling",
     "alarms",
+    *ROUTE_KEYS,
     *(k for k in FARGATE_KEYS if k not in ("service", "subnetIds", "securityGroupIds")),
 )
 NETWORK_KEYS = ("subnetIds", "securityGroupIds", "assignPublicIp")
@@ -113,12 +115,13 @@ class FargateSettings:
     enable_execute_command: bool
     schedule: str | None  # a job's EventBridge Scheduler expression
     connect_name: str  # web, backend: the Service Connect name (`http://<connect_name>:<port>`)
-    ingress_cidrs: tuple[str, ...]  # web: who else may reach the port (empty: the VPC's CIDR)
+    ingress_cidrs: tuple[str, ...]  # web: who besides the load balancer may reach the port
     # Application Auto Scaling owns the task count (`desired_count` is then scaling.min, the
     # count the service is created with); None: the count is `desired_count`, always.
     scaling: ScalingSettings | None = None
     # web: the alarms a deployment rolls back on (None: `alarms.enabled: false`, or not a web).
     alarms: AlarmSettings | None = None
+    route: WebRoute | None = None  # web: its place behind the stack's load balancer
 
     @property
     def listens(self) -> bool:
@@ -133,6 +136,7 @@ class FargateStack:
     network: NetworkSettings
     primary: str | None  # the service behind the singular outputs (`ecsServiceName`, ...)
     warnings: tuple[str, ...]
+    load_balancer: LoadBalancerSettings | None = None  # when some service is a web service
 
     @property
     def services(self) -> tuple[FargateSettings, ...]:
@@ -170,6 +174,7 @@ def load_fargate(
     services_value: Any = None,
     network_value: Any = None,
     primary_value: Any = None,
+    load_balancer_value: Any = None,
 ) -> FargateStack | None:
     """Every run, from `services[i].run` and `network`, or from the old `fargate` section."""
     legacy = Obj(errors, "fargate", value, FARGATE_KEYS)
@@ -191,12 +196,53 @@ def load_fargate(
         _cross_check(errors, indexed, warnings)
         runs += [r for _, r in indexed]
     else:
-        for key, given in (("network", network_value), ("primaryService", primary_value)):
+        for key, given in (
+            ("network", network_value),
+            ("primaryService", primary_value),
+            ("loadBalancer", load_balancer_value),
+        ):
             if given:
                 errors.add(key, "only applies to services that run: give a service a run")
         return None
     found = tuple(r for r in runs if r is not None)
-    return FargateStack(found, net, _primary(errors, primary_value, found), tuple(warnings))
+    balancer = _load_balancer(
+        errors, load_balancer_value, entries, found, prod, names, net, warnings
+    )
+    return FargateStack(
+        found, net, _primary(errors, primary_value, found), tuple(warnings), balancer
+    )
+
+
+def _load_balancer(
+    errors: Collector,
+    value: Any,
+    entries: list[tuple[int, str, Any]],
+    runs: tuple[FargateSettings, ...],
+    prod: bool,
+    names: StackNames,
+    net: NetworkSettings,
+    warnings: list[str],
+) -> LoadBalancerSettings | None:
+    """The load balancer of the web services, each with the `services[i]` index of its entry."""
+    index = {name: i for i, name, _ in entries}
+    routes = [
+        (index.get(r.service.name, 0), r.service.name, r.route) for r in runs if r.route is not None
+    ]
+    if routes and net.security_group_ids:
+        warnings.append(
+            f"network.securityGroupIds: the stack creates no task groups, so yours must admit "
+            f"each web service's port from the load balancer's group "
+            f"{names.load_balancer_security_group}"
+        )
+    return load_load_balancer(
+        errors,
+        value,
+        routes=routes,
+        prod=prod,
+        names=names,
+        given_subnets=bool(net.subnet_ids),
+        warnings=warnings,
+    )
 
 
 def _load_runs(
@@ -297,6 +343,7 @@ def _load_run(
     expression = _schedule(errors, obj, kind, names, name)
     scaling = load_scaling(errors, obj, kind)
     alarms = load_alarms(errors, obj, kind)
+    route = load_route(errors, obj, kind)
     if service is None or container is None or cpu is None or memory is None:
         return None
     run = FargateSettings(
@@ -319,6 +366,7 @@ def _load_run(
         connect_name=_connect_name(errors, obj, kind, name),
         scaling=scaling,
         alarms=alarms,
+        route=route,
     )
     _preview_task_definition(errors, obj.path, run, names)
     return run

@@ -100,6 +100,11 @@ class StackNames:
         removing or renaming a service never replaces it."""
         return elb_name(self.prefix)
 
+    @property
+    def load_balancer_security_group(self) -> str:
+        """The load balancer's group: its listeners open to `allowedCidrs`, out to the tasks."""
+        return f"{self.prefix}-lb"
+
     def target_group_name(self, service: str, fingerprint: str) -> str:
         """A `web` service's target group. `fingerprint` changes whenever a property that forces
         a new target group changes (port, protocol, target type), so Pulumi's create-before-delete

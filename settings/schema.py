@@ -81,6 +81,15 @@ KEYS: tuple[Key, ...] = (
         {},
     ),
     Key(
+        "loadBalancer",
+        "object",
+        "The Application Load Balancer the web services share: `scheme`, `subnetIds` (public), "
+        "`allowedCidrs`, `ipAddressType`, HTTPS by `certificateArn` or `domain` + `hostedZoneId`, "
+        "`sslPolicy`, `deletionProtection`, `dropInvalidHeaderFields`, `idleTimeout`, "
+        "`accessLogs` {bucket, prefix}.",
+        {},
+    ),
+    Key(
         "primaryService",
         "string",
         "The service behind the singular ECS outputs (`ecsServiceName`, ...); default: the first "

@@ -245,7 +245,7 @@ def with_policy_rule(selection: dict[str, Any]) -> dict[str, Any]:
         ("prod", {"fargate": {**PROD_FARGATE, "securityGroupIds": [f"sg-{i:08x}" for i in range(6)]}}, "fargate.securityGroupIds", "at most 5"),
         ("prod", {"fargate": {**PROD_FARGATE, "subnetIds": ["subnet-0f1e2d3c4b5a60001"] * 2}}, "fargate.subnetIds[1]", "already listed"),
         ("prod", {"fargate": {**PROD_FARGATE, "ingressCidrs": ["2001:db8::/32"]}}, "fargate.ingressCidrs[0]", "IPv4 blocks only"),
-        ("prod", {"fargate": {**PROD_FARGATE, "ingressCidrs": [f"10.{i}.0.0/16" for i in range(60)]}}, "fargate.ingressCidrs", "at most 59"),
+        ("prod", {"fargate": {**PROD_FARGATE, "ingressCidrs": [f"10.{i}.0.0/16" for i in range(60)]}}, "fargate.ingressCidrs", "at most 58"),
         # 4. account IDs and ARNs
         ("prod", {"registry": {"crossAccountPullAccountIds": [FULLWIDTH_ACCOUNT]}}, "registry.crossAccountPullAccountIds[0]", "12 digits 0-9"),
         ("prod", {"registry": {"pushRoleArns": [f"arn:aws:iam::{FULLWIDTH_ACCOUNT}:role/ci"]}}, "registry.pushRoleArns[0]", "12 digits"),

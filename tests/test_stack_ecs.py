@@ -131,8 +131,10 @@ def test_service_rollout_settings(dev: Rendered, prod: Rendered) -> None:
         assert svc["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
         assert svc["deploymentMinimumHealthyPercent"] == 100
         assert svc["deploymentMaximumPercent"] == 200
+        # The web service is behind the load balancer: its grace period is the start period's.
+        assert svc["healthCheckGracePeriodSeconds"] == 60
         # ECS refuses a grace period on a service without a load balancer.
-        assert "healthCheckGracePeriodSeconds" not in svc
+        assert "healthCheckGracePeriodSeconds" not in r.named("worker-service").inputs
         assert svc["taskDefinition"] == r.named("api-task-definition").state["arn"]
     assert dev.named("api-service").inputs["waitForSteadyState"] is False
     assert prod.named("api-service").inputs["waitForSteadyState"] is True

@@ -80,7 +80,8 @@ def test_the_security_group_graph_is_what_the_kinds_promise(stack: Rendered) -> 
             assert (rule["protocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 8080, 8080)
             sources += [groups[g].name for g in rule.get("securityGroups", [])]
             sources += rule.get("cidrBlocks", [])
-        expected = ["cluster-services-sg"] + (["172.31.0.0/16"] if kind == "web" else [])
+        # A web service's public front door is the load balancer: its group, not the VPC range.
+        expected = ["cluster-services-sg"] + (["load-balancer-sg"] if kind == "web" else [])
         assert sorted(sources) == sorted(expected), service
     egress = shared.inputs["egress"]
     assert {
