@@ -371,3 +371,44 @@ def test_a_web_task_admits_the_load_balancer_and_only_the_cidrs_given(
 )
 def test_urls_use_the_literal_head_of_a_path_pattern(pattern: str, prefix: str) -> None:
     assert routing.literal_prefix(pattern) == prefix
+
+
+def test_the_api_rolls_back_on_alarms_over_its_own_target_group_and_scales_on_its_requests(
+    stack: Rendered,
+) -> None:
+    """Whole stacks: the alarms a web service's deployments roll back on watch that service's
+    target group on the stack's load balancer, and the request-count policy names the same pair
+    (`ALBRequestCountPerTarget` label `app/<lb>/<id>/targetgroup/<tg>/<id>`)."""
+    lb = stack.one(LB)
+    service = stack.named("api-service").inputs
+    (attachment,) = service["loadBalancers"]
+    group = by_state(stack, TG, "arn", attachment["targetGroupArn"])
+    dimensions = {"LoadBalancer": lb.state["arnSuffix"], "TargetGroup": group.state["arnSuffix"]}
+    alarms = {
+        a.inputs["name"]: a.inputs
+        for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["tags"].get("service") == "api"
+    }
+    deployment = service["alarms"]
+    assert (deployment["enable"], deployment["rollback"]) == (True, True)
+    assert sorted(deployment["alarmNames"]) == sorted(alarms)
+    assert len(alarms) == 2
+    for alarm in alarms.values():
+        watched = [
+            q["metric"]["dimensions"] for q in alarm.get("metricQueries", []) if "metric" in q
+        ]
+        watched += [alarm["dimensions"]] if "dimensions" in alarm else []
+        assert watched and all(d == dimensions for d in watched)
+    assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    if stack.stack != "dev":
+        return
+    policies = [
+        p.inputs["targetTrackingScalingPolicyConfiguration"]
+        for p in stack.of_type("aws:appautoscaling/policy:Policy")
+        if p.inputs["resourceId"]
+        == f"service/{stack.one('aws:ecs/cluster:Cluster').inputs['name']}/api"
+    ]
+    by_metric = {p["predefinedMetricSpecification"]["predefinedMetricType"]: p for p in policies}
+    requests = by_metric["ALBRequestCountPerTarget"]["predefinedMetricSpecification"]
+    assert requests["resourceLabel"] == f"{lb.state['arnSuffix']}/{group.state['arnSuffix']}"
+    assert "ECSServiceAverageCPUUtilization" in by_metric
