@@ -98,7 +98,9 @@ def creates_template_role(settings: Settings) -> bool:
 
 
 def creates_security_group(settings: Settings) -> bool:
-    return settings.fargate is not None and not settings.fargate.network.security_group_ids
+    """The tasks' group unless groups are given; the load balancer's own group always."""
+    given = settings.fargate is not None and bool(settings.fargate.network.security_group_ids)
+    return settings.fargate is not None and (not given or has_load_balancer(settings))
 
 
 def template_prefixes(settings: Settings) -> list[str]:
@@ -189,7 +191,7 @@ def read_statements(settings: Settings, account: str) -> list[Statement]:
         role_reads = (*reads, "iam:ListRolePolicies")
         found.append(statement("ReadStackRoles", role_reads, names.role_arn(account)))
     if settings.fargate is not None:
-        found += _read_fargate(settings, account)
+        found += _read_fargate(settings, account) + _web_reads(settings, account)
     if settings.registry.create_kms_key:
         reads = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus")
         key_reads = (*reads, "kms:ListResourceTags")
@@ -225,7 +227,7 @@ def unscoped_reads(settings: Settings) -> set[str]:
         found |= {"ec2:DescribeSecurityGroups"}
     if uses_service_connect(settings):
         found |= {"servicediscovery:ListTagsForResource"}  # no resource-level form
-    return found
+    return found | _web_unscoped_reads(settings)
 
 
 def _read_fargate(settings: Settings, account: str) -> list[Statement]:
@@ -605,6 +607,403 @@ def _secrets(settings: Settings, account: str) -> list[Statement]:
     ]
 
 
+# --- the web services: load balancer, HTTPS, access logs, autoscaling, alarms -------------------
+# The settings of the load balancer and of scaling are read through these accessors only, so the
+# attribute names assumed here live in one place:
+#   settings.load_balancer                        None when the stack has no load balancer
+#   settings.load_balancer.domain                 str | None: the HTTPS name the stack certifies
+#   settings.load_balancer.hosted_zone_id         str | None: the Route 53 zone of `domain`
+#   settings.load_balancer.access_logs            None, or where access logs go:
+#   settings.load_balancer.access_logs.bucket     str | None: a given bucket (None: the stack's)
+#   settings.fargate.runs[i].scaling              None, or the service's Application Auto Scaling
+#   settings.fargate.runs[i].alarms               None, or the service's deployment alarms
+ELB = "elasticloadbalancing.amazonaws.com"
+ECS_SCALING = "ecs.application-autoscaling.amazonaws.com"
+# Each creating call that may tag what it creates; AddTags then names it in
+# `elasticloadbalancing:CreateAction`.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/tagging-resources-api-permissions.html
+ELB_CREATE_ACTIONS = (
+    "CreateListener",
+    "CreateLoadBalancer",
+    "CreateRule",
+    "CreateTargetGroup",
+)
+# Describe calls of ELB have no resource-level form: "*" is the only resource they take.
+ELB_READS = (
+    "elasticloadbalancing:DescribeCapacityReservation",
+    "elasticloadbalancing:DescribeListenerAttributes",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+)
+SCALING_READS = (
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:DescribeScalingPolicies",
+    "application-autoscaling:DescribeScheduledActions",
+)
+# What the provider reads of a bucket besides its own resources' settings (the Bucket resource
+# reads every sub-configuration back to report drift), all on the bucket's exact ARN.
+BUCKET_READS = (
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucketAcl",
+    "s3:GetBucketCORS",
+    "s3:GetBucketLogging",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketOwnershipControls",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketRequestPayment",
+    "s3:GetBucketTagging",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketWebsite",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:ListBucket",
+)
+BUCKET_WRITES = (
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+)
+
+
+def load_balancer(settings: Settings) -> Any | None:
+    """`settings.load_balancer`: the stack's load balancer section, None for none."""
+    return getattr(settings, "load_balancer", None)
+
+
+def has_load_balancer(settings: Settings) -> bool:
+    return load_balancer(settings) is not None
+
+
+def certified_domain(settings: Settings) -> tuple[str, str] | None:
+    """(domain, hosted zone ID) when the stack requests the certificate and writes the DNS
+    records itself; None with a given `certificateArn` or plain HTTP."""
+    lb = load_balancer(settings)
+    domain, zone = getattr(lb, "domain", None), getattr(lb, "hosted_zone_id", None)
+    return (str(domain), str(zone)) if domain and zone else None
+
+
+def creates_access_logs_bucket(settings: Settings) -> bool:
+    """Access logs configured without a bucket: the stack creates `access_logs_bucket`. A given
+    bucket needs nothing of the deploy role (ELB writes with its own principal)."""
+    logs = getattr(load_balancer(settings), "access_logs", None)
+    return logs is not None and not getattr(logs, "bucket", None)
+
+
+def scaled_services(settings: Settings) -> list[str]:
+    """The services with `run.scaling` (`settings.fargate.runs[i].scaling`)."""
+    if settings.fargate is None:
+        return []
+    return [r.service.name for r in settings.fargate.runs if getattr(r, "scaling", None)]
+
+
+def uses_scaling(settings: Settings) -> bool:
+    return bool(scaled_services(settings))
+
+
+def uses_alarms(settings: Settings) -> bool:
+    """Whether some service has deployment alarms (`settings.fargate.runs[i].alarms`)."""
+    runs = settings.fargate.runs if settings.fargate is not None else ()
+    return any(getattr(r, "alarms", None) for r in runs)
+
+
+def stack_alarm_arn(settings: Settings, account: str) -> str:
+    """The stack's own alarms, `alarm:<prefix>-*`: a stack `prod-eu`'s alarms match the name
+    too, so every grant on them also requires the `stack` tag."""
+    names = settings.names
+    return f"arn:{names.partition}:cloudwatch:{names.region}:{account}:alarm:{names.prefix}-*"
+
+
+def tagged_for_stack(settings: Settings) -> Condition:
+    """A create that tags the new resource with this stack (`aws:RequestTag/stack`)."""
+    return {"StringEquals": {f"aws:RequestTag/{STACK_TAG}": settings.stack}}
+
+
+def retag_owned(settings: Settings) -> Condition:
+    """Retagging an owned resource may not hand it to another stack."""
+    return {
+        "StringEquals": {f"aws:ResourceTag/{STACK_TAG}": settings.stack},
+        "StringEqualsIfExists": {f"aws:RequestTag/{STACK_TAG}": settings.stack},
+    }
+
+
+def untag_owned(settings: Settings) -> Condition:
+    """Untagging an owned resource may not drop its `stack` tag."""
+    return {
+        **owned_by_stack(settings),
+        "ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG]},
+    }
+
+
+def _web_reads(settings: Settings, account: str) -> list[Statement]:
+    """The reads of the web services' resources that take a resource ARN."""
+    names = settings.names
+    found: list[Statement] = []
+    domain = certified_domain(settings)
+    if domain is not None:
+        reads = ("acm:DescribeCertificate", "acm:ListTagsForCertificate")
+        certificates = names.certificate_arn(account)
+        found.append(
+            statement("ReadStackCertificate", reads, certificates, owned_by_stack(settings))
+        )
+        zone_reads = ("route53:GetHostedZone", "route53:ListResourceRecordSets")
+        zone = names.hosted_zone_arn(domain[1])
+        found.append(statement("ReadStackHostedZone", zone_reads, zone))
+        found.append(
+            statement("ReadRecordChanges", ["route53:GetChange"], names.route53_change_arn())
+        )
+    if creates_access_logs_bucket(settings):
+        bucket = names.access_logs_bucket_arn(account)
+        found.append(statement("ReadStackAccessLogsBucket", BUCKET_READS, bucket))
+    if uses_scaling(settings):
+        targets = names.scalable_target_arn(account)
+        tags = ["application-autoscaling:ListTagsForResource"]
+        found.append(statement("ReadStackScalableTargets", tags, targets, owned_by_stack(settings)))
+    if uses_alarms(settings):
+        reads = ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource")
+        alarms = stack_alarm_arn(settings, account)
+        found.append(statement("ReadStackAlarms", reads, alarms))
+    return found
+
+
+def _web_unscoped_reads(settings: Settings) -> set[str]:
+    found: set[str] = set()
+    if has_load_balancer(settings):
+        # A target group's VPC is checked when it is created.
+        found |= {*ELB_READS, "ec2:DescribeVpcs"}
+    if certified_domain(settings) is not None:
+        found |= {"route53:ListHostedZones"}
+    if uses_scaling(settings):
+        found |= set(SCALING_READS)
+    return found
+
+
+def _load_balancer(settings: Settings, account: str) -> list[Statement]:
+    """The load balancer, its listeners and rules, and the target groups: created only with the
+    stack's tag, then changed only while they carry it. The load balancer's exact name (and so
+    its listeners' and rules' ARNs) is the stack's alone; target groups are found by tag.
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/tagging-resources-api-permissions.html
+    """
+    if not has_load_balancer(settings):
+        return []
+    names = settings.names
+    lb, groups = names.load_balancer_arn(account), names.target_group_arn(account)
+    listeners, rules = names.listener_arn(account), names.listener_rule_arn(account)
+    owned = owned_by_stack(settings)
+    on_create: Condition = {
+        "StringEquals": {
+            **tagged_for_stack(settings)["StringEquals"],
+            "elasticloadbalancing:CreateAction": list(ELB_CREATE_ACTIONS),
+        }
+    }
+    balancer = (
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:SetIpAddressType",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:SetSubnets",
+    )
+    targets = (
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:DeregisterTargets",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:RegisterTargets",
+    )
+    routing = (
+        "elasticloadbalancing:DeleteListener",
+        "elasticloadbalancing:DeleteRule",
+        "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:ModifyListenerAttributes",
+        "elasticloadbalancing:ModifyRule",
+        "elasticloadbalancing:SetRulePriorities",
+    )
+    tagged = tagged_for_stack(settings)
+    everything = [lb, groups, listeners, rules]
+    return [
+        statement(
+            "CreateStackLoadBalancer", ["elasticloadbalancing:CreateLoadBalancer"], lb, tagged
+        ),
+        statement(
+            "CreateStackTargetGroups", ["elasticloadbalancing:CreateTargetGroup"], groups, tagged
+        ),
+        statement("CreateStackListeners", ["elasticloadbalancing:CreateListener"], lb, owned),
+        statement("CreateStackListenerRules", ["elasticloadbalancing:CreateRule"], listeners),
+        statement("TagNewElbResources", ["elasticloadbalancing:AddTags"], everything, on_create),
+        statement(
+            "RetagStackElb", ["elasticloadbalancing:AddTags"], everything, retag_owned(settings)
+        ),
+        statement(
+            "UntagStackElb", ["elasticloadbalancing:RemoveTags"], everything, untag_owned(settings)
+        ),
+        statement("ManageStackLoadBalancer", balancer, lb, owned),
+        statement("ManageStackTargetGroups", targets, groups, owned),
+        statement("ManageStackRouting", routing, [listeners, rules]),
+        service_linked_role(settings, account, ELB, "ElbLinkedRole"),
+    ]
+
+
+def _certificate(settings: Settings, account: str) -> list[Statement]:
+    """The certificate of the stack's domain (DNS-validated, requested with the stack's tag) and
+    its records: only in the configured hosted zone, only the domain's own names (the alias
+    records and ACM's `_<token>.<domain>` validation CNAMEs), only these record types.
+    https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html
+    """
+    domain_zone = certified_domain(settings)
+    if domain_zone is None:
+        return []
+    domain, zone = domain_zone
+    names = settings.names
+    certificates = names.certificate_arn(account)
+    request: Condition = {
+        "ForAllValues:StringEquals": {"acm:DomainNames": [domain]},
+        "StringEquals": {
+            **tagged_for_stack(settings)["StringEquals"],
+            "acm:ValidationMethod": "DNS",
+        },
+    }
+    manage = (
+        "acm:DeleteCertificate",
+        "acm:RemoveTagsFromCertificate",
+        "acm:UpdateCertificateOptions",
+    )
+    normalized = domain.lower().rstrip(".")
+    records: Condition = {
+        "ForAllValues:StringLike": {
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+                normalized,
+                f"_*.{normalized}",
+            ]
+        },
+        "ForAllValues:StringEquals": {
+            "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE", "UPSERT"],
+            "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME"],
+        },
+    }
+    return [
+        statement("RequestStackCertificate", ["acm:RequestCertificate"], "*", request),
+        statement(
+            "TagStackCertificate",
+            ["acm:AddTagsToCertificate"],
+            certificates,
+            tag_new_or_owned(settings),
+        ),
+        statement("ManageStackCertificate", manage, certificates, owned_by_stack(settings)),
+        statement(
+            "WriteDomainRecords",
+            ["route53:ChangeResourceRecordSets"],
+            names.hosted_zone_arn(zone),
+            records,
+        ),
+    ]
+
+
+def _access_logs_bucket(settings: Settings, account: str) -> list[Statement]:
+    """The access-logs bucket the stack creates, by its exact (account- and region-unique) name."""
+    if not creates_access_logs_bucket(settings):
+        return []
+    bucket = settings.names.access_logs_bucket_arn(account)
+    return [statement("ManageStackAccessLogsBucket", BUCKET_WRITES, bucket)]
+
+
+def tag_new_or_owned(settings: Settings) -> Condition:
+    """Tagging where IAM cannot tell a new resource from an existing untagged one (no create
+    action key): only the stack's tag keys, `stack` only this stack, and never a resource another
+    stack owns. Give the account's other resources of the type a `stack` tag to keep them out of
+    reach (as for KMS keys, see `_keys`)."""
+    return {
+        "ForAllValues:StringEquals": {"aws:TagKeys": sorted({*settings.tags, "service"})},
+        "StringEqualsIfExists": {
+            f"aws:RequestTag/{STACK_TAG}": settings.stack,
+            f"aws:ResourceTag/{STACK_TAG}": settings.stack,
+        },
+    }
+
+
+def _scaling(settings: Settings, account: str) -> list[Statement]:
+    """The scaled services' scalable targets (found by tag: their ARNs carry a generated ID),
+    their policies and scheduled actions, and the alarms target tracking creates for them.
+    Registering also needs ecs:DescribeServices and ecs:UpdateService on the service, which
+    `_fargate` grants on the stack's services.
+    https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
+    """
+    if not uses_scaling(settings):
+        return []
+    names = settings.names
+    targets = names.scalable_target_arn(account)
+    manage = (
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DeleteScheduledAction",
+        "application-autoscaling:DeregisterScalableTarget",
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:PutScheduledAction",
+        "application-autoscaling:RegisterScalableTarget",
+    )
+    tracking = ("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm")
+    return [
+        statement(
+            "RegisterStackScalableTargets",
+            ["application-autoscaling:RegisterScalableTarget"],
+            targets,
+            tagged_for_stack(settings),
+        ),
+        statement(
+            "TagStackScalableTargets",
+            ["application-autoscaling:TagResource"],
+            targets,
+            tag_new_or_owned(settings),
+        ),
+        statement(
+            "UntagStackScalableTargets",
+            ["application-autoscaling:UntagResource"],
+            targets,
+            untag_owned(settings),
+        ),
+        statement("ManageStackScalableTargets", manage, targets, owned_by_stack(settings)),
+        statement("ManageTargetTrackingAlarms", tracking, names.target_tracking_alarm_arn(account)),
+        service_linked_role(settings, account, ECS_SCALING, "ScalingLinkedRole"),
+    ]
+
+
+def _alarms(settings: Settings, account: str) -> list[Statement]:
+    """The services' deployment alarms: created with the stack's tag (and never over another
+    stack's alarm of a matching name), then changed only while they carry it."""
+    if not uses_alarms(settings):
+        return []
+    alarms = stack_alarm_arn(settings, account)
+    create: Condition = {
+        **tagged_for_stack(settings),
+        "StringEqualsIfExists": {f"aws:ResourceTag/{STACK_TAG}": settings.stack},
+    }
+    manage = ("cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm")
+    return [
+        statement("CreateStackAlarms", ["cloudwatch:PutMetricAlarm"], alarms, create),
+        statement("TagStackAlarms", ["cloudwatch:TagResource"], alarms, tag_new_or_owned(settings)),
+        statement("UntagStackAlarms", ["cloudwatch:UntagResource"], alarms, untag_owned(settings)),
+        statement("ManageStackAlarms", manage, alarms, owned_by_stack(settings)),
+    ]
+
+
+def _web(settings: Settings, account: str) -> list[Statement]:
+    """Everything the web services add: nothing for a stack without them."""
+    found = _load_balancer(settings, account) + _certificate(settings, account)
+    found += _access_logs_bucket(settings, account)
+    return found + _scaling(settings, account) + _alarms(settings, account)
+
+
 def _guards(settings: Settings, account: str) -> list[Statement]:
     """Explicit Denies that no later Allow (here or in another attached policy) can override."""
     names = settings.names
@@ -624,7 +1023,7 @@ def _guards(settings: Settings, account: str) -> list[Statement]:
 
 def deploy_policy(settings: Settings, account: str) -> dict[str, Any]:
     """Everything `pulumi up` of this stack needs, on this stack's resources only."""
-    writers = (_repositories, _registry, _keys, _roles, _fargate, _secrets, _guards)
+    writers = (_repositories, _registry, _keys, _roles, _fargate, _web, _secrets, _guards)
     found = read_statements(settings, account)
     for write in writers:
         found += write(settings, account)
