@@ -51,6 +51,23 @@ PERMISSION_ONLY = (
     "s3:ListBucket",  # ListObjects and ListObjectsV2 are authorized as s3:ListBucket
     *EXEC_ACTIONS,
 )
+# IAM actions named unlike the S3 operation they authorize (the operation botocore knows).
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+S3_AUTHORIZES = {
+    "s3:GetAccelerateConfiguration": "GetBucketAccelerateConfiguration",
+    "s3:GetBucketCORS": "GetBucketCors",
+    "s3:GetBucketObjectLockConfiguration": "GetObjectLockConfiguration",
+    "s3:GetBucketPublicAccessBlock": "GetPublicAccessBlock",
+    "s3:GetEncryptionConfiguration": "GetBucketEncryption",
+    "s3:GetLifecycleConfiguration": "GetBucketLifecycleConfiguration",
+    "s3:GetReplicationConfiguration": "GetBucketReplication",
+    "s3:PutBucketPublicAccessBlock": "PutPublicAccessBlock",
+    "s3:PutEncryptionConfiguration": "PutBucketEncryption",
+    "s3:PutLifecycleConfiguration": "PutBucketLifecycleConfiguration",
+}
+# IAM prefixes whose operations botocore models under other names: Elastic Load Balancing is
+# Classic (`elb`) and V2 (`elbv2`) under the one `elasticloadbalancing` prefix.
+BOTOCORE_MODELS = {"elasticloadbalancing": ("elb", "elbv2")}
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 ECR = "ecr.amazonaws.com"
 PULL_THROUGH_CACHE = "pullthroughcache.ecr.amazonaws.com"
@@ -1221,15 +1238,17 @@ def unknown_actions(*documents: Mapping[str, Any]) -> list[str]:
     session = botocore.session.get_session()
     known: dict[str, Sequence[str]] = {}
     unknown = []
+    available = session.get_available_services()
     for action in sorted(actions_of(documents) | actions_of(documents, "Deny")):
         if action in PERMISSION_ONLY:
             continue
         service, _, name = action.partition(":")
+        name = S3_AUTHORIZES.get(action, name)
         if service not in known:
-            available = session.get_available_services()
-            known[service] = (
-                session.get_service_model(service).operation_names if service in available else ()
-            )
+            models = [m for m in BOTOCORE_MODELS.get(service, (service,)) if m in available]
+            known[service] = [
+                op for m in models for op in session.get_service_model(m).operation_names
+            ]
         if name == "*" and known[service]:
             continue
         if name not in known[service]:
