@@ -54,6 +54,7 @@ PERMISSION_ONLY = (
 # IAM actions named unlike the S3 operation they authorize (the operation botocore knows).
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
 S3_AUTHORIZES = {
+    "s3:DeleteObjectVersion": "DeleteObject",  # with a VersionId
     "s3:GetAccelerateConfiguration": "GetBucketAccelerateConfiguration",
     "s3:GetBucketCORS": "GetBucketCors",
     "s3:GetBucketObjectLockConfiguration": "GetObjectLockConfiguration",
@@ -61,6 +62,7 @@ S3_AUTHORIZES = {
     "s3:GetEncryptionConfiguration": "GetBucketEncryption",
     "s3:GetLifecycleConfiguration": "GetBucketLifecycleConfiguration",
     "s3:GetReplicationConfiguration": "GetBucketReplication",
+    "s3:ListBucketVersions": "ListObjectVersions",
     "s3:PutBucketPublicAccessBlock": "PutPublicAccessBlock",
     "s3:PutEncryptionConfiguration": "PutBucketEncryption",
     "s3:PutLifecycleConfiguration": "PutBucketLifecycleConfiguration",
@@ -627,13 +629,14 @@ def _secrets(settings: Settings, account: str) -> list[Statement]:
 # --- the web services: load balancer, HTTPS, access logs, autoscaling, alarms -------------------
 # The settings of the load balancer and of scaling are read through these accessors only, so the
 # attribute names assumed here live in one place:
-#   settings.load_balancer                        None when the stack has no load balancer
-#   settings.load_balancer.domain                 str | None: the HTTPS name the stack certifies
-#   settings.load_balancer.hosted_zone_id         str | None: the Route 53 zone of `domain`
-#   settings.load_balancer.access_logs            None, or where access logs go:
-#   settings.load_balancer.access_logs.bucket     str | None: a given bucket (None: the stack's)
-#   settings.fargate.runs[i].scaling              None, or the service's Application Auto Scaling
-#   settings.fargate.runs[i].alarms               None, or the service's deployment alarms
+#   settings.fargate.load_balancer                  None when no service is a web service
+#   settings.fargate.load_balancer.certificate_arn  str | None: a given certificate
+#   settings.fargate.load_balancer.domain           str | None: the HTTPS name
+#   settings.fargate.load_balancer.hosted_zone_id   str | None: the Route 53 zone of `domain`
+#   settings.fargate.load_balancer.access_logs      None, or where access logs go:
+#   settings.fargate.load_balancer.access_logs.bucket  str | None: given (None: the stack's)
+#   settings.fargate.runs[i].scaling                None, or the service's autoscaling
+#   settings.fargate.runs[i].alarms                 None, or the service's deployment alarms
 ELB = "elasticloadbalancing.amazonaws.com"
 ECS_SCALING = "ecs.application-autoscaling.amazonaws.com"
 # Each creating call that may tag what it creates; AddTags then names it in
@@ -683,6 +686,7 @@ BUCKET_READS = (
     "s3:GetReplicationConfiguration",
     "s3:ListBucket",
 )
+BUCKET_EMPTYING = ("s3:DeleteObject", "s3:DeleteObjectVersion")
 BUCKET_WRITES = (
     "s3:CreateBucket",
     "s3:DeleteBucket",
@@ -697,20 +701,26 @@ BUCKET_WRITES = (
 
 
 def load_balancer(settings: Settings) -> Any | None:
-    """`settings.load_balancer`: the stack's load balancer section, None for none."""
-    return getattr(settings, "load_balancer", None)
+    """`settings.fargate.load_balancer`: the stack's load balancer, None for none."""
+    return getattr(settings.fargate, "load_balancer", None)
 
 
 def has_load_balancer(settings: Settings) -> bool:
     return load_balancer(settings) is not None
 
 
-def certified_domain(settings: Settings) -> tuple[str, str] | None:
-    """(domain, hosted zone ID) when the stack requests the certificate and writes the DNS
-    records itself; None with a given `certificateArn` or plain HTTP."""
+def dns_records(settings: Settings) -> tuple[str, str] | None:
+    """(domain, hosted zone ID) when the stack writes the domain's alias records (and, when it
+    requests the certificate, the validation record) in that zone; None otherwise."""
     lb = load_balancer(settings)
     domain, zone = getattr(lb, "domain", None), getattr(lb, "hosted_zone_id", None)
     return (str(domain), str(zone)) if domain and zone else None
+
+
+def requests_certificate(settings: Settings) -> bool:
+    """A `domain` without a given `certificateArn`: the stack asks ACM for the certificate."""
+    lb = load_balancer(settings)
+    return bool(getattr(lb, "domain", None)) and not getattr(lb, "certificate_arn", None)
 
 
 def creates_access_logs_bucket(settings: Settings) -> bool:
@@ -769,19 +779,19 @@ def _web_reads(settings: Settings, account: str) -> list[Statement]:
     """The reads of the web services' resources that take a resource ARN."""
     names = settings.names
     found: list[Statement] = []
-    domain = certified_domain(settings)
-    if domain is not None:
+    if requests_certificate(settings):
         reads = ("acm:DescribeCertificate", "acm:ListTagsForCertificate")
         certificates = names.certificate_arn(account)
         found.append(
             statement("ReadStackCertificate", reads, certificates, owned_by_stack(settings))
         )
+    records = dns_records(settings)
+    if records is not None:
         zone_reads = ("route53:GetHostedZone", "route53:ListResourceRecordSets")
-        zone = names.hosted_zone_arn(domain[1])
+        zone = names.hosted_zone_arn(records[1])
         found.append(statement("ReadStackHostedZone", zone_reads, zone))
-        found.append(
-            statement("ReadRecordChanges", ["route53:GetChange"], names.route53_change_arn())
-        )
+        changes = names.route53_change_arn()
+        found.append(statement("ReadRecordChanges", ["route53:GetChange"], changes))
     if creates_access_logs_bucket(settings):
         bucket = names.access_logs_bucket_arn(account)
         found.append(statement("ReadStackAccessLogsBucket", BUCKET_READS, bucket))
@@ -801,7 +811,7 @@ def _web_unscoped_reads(settings: Settings) -> set[str]:
     if has_load_balancer(settings):
         # A target group's VPC is checked when it is created.
         found |= {*ELB_READS, "ec2:DescribeVpcs"}
-    if certified_domain(settings) is not None:
+    if dns_records(settings) is not None:
         found |= {"route53:ListHostedZones"}
     if uses_scaling(settings):
         found |= set(SCALING_READS)
@@ -874,17 +884,12 @@ def _load_balancer(settings: Settings, account: str) -> list[Statement]:
 
 
 def _certificate(settings: Settings, account: str) -> list[Statement]:
-    """The certificate of the stack's domain (DNS-validated, requested with the stack's tag) and
-    its records: only in the configured hosted zone, only the domain's own names (the alias
-    records and ACM's `_<token>.<domain>` validation CNAMEs), only these record types.
-    https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html
-    """
-    domain_zone = certified_domain(settings)
-    if domain_zone is None:
+    """The certificate of the stack's domain: requested for that one name, DNS-validated, with
+    the stack's tag; then changed only while it carries it."""
+    if not requests_certificate(settings):
         return []
-    domain, zone = domain_zone
-    names = settings.names
-    certificates = names.certificate_arn(account)
+    domain = str(getattr(load_balancer(settings), "domain", ""))
+    certificates = settings.names.certificate_arn(account)
     request: Condition = {
         "ForAllValues:StringEquals": {"acm:DomainNames": [domain]},
         "StringEquals": {
@@ -897,19 +902,6 @@ def _certificate(settings: Settings, account: str) -> list[Statement]:
         "acm:RemoveTagsFromCertificate",
         "acm:UpdateCertificateOptions",
     )
-    normalized = domain.lower().rstrip(".")
-    records: Condition = {
-        "ForAllValues:StringLike": {
-            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
-                normalized,
-                f"_*.{normalized}",
-            ]
-        },
-        "ForAllValues:StringEquals": {
-            "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE", "UPSERT"],
-            "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME"],
-        },
-    }
     return [
         statement("RequestStackCertificate", ["acm:RequestCertificate"], "*", request),
         statement(
@@ -919,13 +911,40 @@ def _certificate(settings: Settings, account: str) -> list[Statement]:
             tag_new_or_owned(settings),
         ),
         statement("ManageStackCertificate", manage, certificates, owned_by_stack(settings)),
-        statement(
-            "WriteDomainRecords",
-            ["route53:ChangeResourceRecordSets"],
-            names.hosted_zone_arn(zone),
-            records,
-        ),
     ]
+
+
+def _records(settings: Settings) -> list[Statement]:
+    """The domain's records: only in the configured hosted zone, only the domain's own names
+    (its A and AAAA aliases and, when the stack requests the certificate, ACM's
+    `_<token>.<domain>` validation CNAME), only these types.
+    https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html
+    """
+    found = dns_records(settings)
+    if found is None:
+        return []
+    domain, zone = found
+    normalized = domain.lower().rstrip(".")  # how Route 53 compares names
+    names, types = [normalized], ["A", "AAAA"]
+    if requests_certificate(settings):
+        names, types = [*names, f"_*.{normalized}"], [*types, "CNAME"]
+    records: Condition = {
+        "ForAllValues:StringLike": {"route53:ChangeResourceRecordSetsNormalizedRecordNames": names},
+        "ForAllValues:StringEquals": {
+            "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE", "UPSERT"],
+            "route53:ChangeResourceRecordSetsRecordTypes": types,
+        },
+    }
+    zone_arn = settings.names.hosted_zone_arn(zone)
+    return [
+        statement("WriteDomainRecords", ["route53:ChangeResourceRecordSets"], zone_arn, records)
+    ]
+
+
+def empties_access_logs_bucket(settings: Settings) -> bool:
+    """Outside prod the stack's logs bucket is `forceDestroy` (the program protects prod's
+    instead): deleting it first deletes every object and object version in it."""
+    return creates_access_logs_bucket(settings) and settings.environment != "prod"
 
 
 def _access_logs_bucket(settings: Settings, account: str) -> list[Statement]:
@@ -933,7 +952,13 @@ def _access_logs_bucket(settings: Settings, account: str) -> list[Statement]:
     if not creates_access_logs_bucket(settings):
         return []
     bucket = settings.names.access_logs_bucket_arn(account)
-    return [statement("ManageStackAccessLogsBucket", BUCKET_WRITES, bucket)]
+    found = [statement("ManageStackAccessLogsBucket", BUCKET_WRITES, bucket)]
+    if empties_access_logs_bucket(settings):
+        found += [
+            statement("ListStackAccessLogVersions", ["s3:ListBucketVersions"], bucket),
+            statement("EmptyStackAccessLogsBucket", BUCKET_EMPTYING, f"{bucket}/*"),
+        ]
+    return found
 
 
 def tag_new_or_owned(settings: Settings) -> Condition:
@@ -1017,7 +1042,7 @@ def _alarms(settings: Settings, account: str) -> list[Statement]:
 def _web(settings: Settings, account: str) -> list[Statement]:
     """Everything the web services add: nothing for a stack without them."""
     found = _load_balancer(settings, account) + _certificate(settings, account)
-    found += _access_logs_bucket(settings, account)
+    found += _records(settings) + _access_logs_bucket(settings, account)
     return found + _scaling(settings, account) + _alarms(settings, account)
 
 

@@ -124,7 +124,12 @@ TYPES: dict[str, Handlers] = {
     # requester-pays setting too; which handler actions each S3 type uses: `S3_CALLS`.
     "aws:s3/bucket:Bucket": Handlers(
         (("AWS::S3::Bucket", None),),
-        (("read", "s3:GetBucketPolicy"), ("read", "s3:GetBucketRequestPayment")),
+        (
+            ("read", "s3:GetBucketPolicy"),
+            ("read", "s3:GetBucketRequestPayment"),
+            ("delete", "s3:ListBucketVersions"),
+            ("delete", "s3:DeleteObjectVersion"),
+        ),
     ),
     "aws:s3/bucketPolicy:BucketPolicy": Handlers((("AWS::S3::BucketPolicy", None),)),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": Handlers(
@@ -224,6 +229,7 @@ EXCLUSIONS: dict[str, str] = {
     "AWS::ApplicationAutoScaling::ScalingPolicy cloudwatch:GetMetricData": "predictive "
     "scaling's forecast; the stack's policies are target tracking",
 }
+EMPTYING = (*policies.BUCKET_EMPTYING, "s3:ListBucketVersions")
 # Which of the (many) AWS::S3::Bucket handler actions each S3 type of the provider uses: a bucket
 # is created bare and every setting is a resource of its own; deleting a setting puts it back to
 # the default with the same action. The provider reads every setting of the bucket back.
@@ -435,10 +441,15 @@ def _record(v: Variant, r: Any) -> list[Target]:
 
 
 def _bucket_part(v: Variant, r: Any) -> list[Target]:
-    """A bucket, or a setting of it (IAM checks the bucket)."""
+    """A bucket, or a setting of it (IAM checks the bucket); a bucket's objects, which a
+    `forceDestroy` bucket's delete removes."""
     bucket = v.rendered.one("aws:s3/bucket:Bucket")
     arn = names(v).access_logs_bucket_arn(ACCOUNT)
-    return [Target(arn, tags_of(bucket), new=r is bucket)]
+    objects = f"{arn}/alb/AWSLogs/{ACCOUNT}/elasticloadbalancing/{REGION}/x.log.gz"
+    return [
+        Target(arn, tags_of(bucket), new=r is bucket),
+        Target(objects, only=policies.BUCKET_EMPTYING),
+    ]
 
 
 def _scalable(v: Variant, r: Any) -> Target:
@@ -540,6 +551,9 @@ def applies(cfn: str, action: str, r: Any) -> bool:
     if cfn == "AWS::ECR::RegistryScanningConfiguration" and not action.startswith("ecr:"):
         # Amazon Inspector (and its service-linked role) is what ENHANCED scanning is.
         return bool(r.inputs.get("scanType") == "ENHANCED")
+    if r.type == "aws:s3/bucket:Bucket" and action in EMPTYING:
+        # A `forceDestroy` bucket is emptied (every object version) before it is deleted.
+        return bool(r.inputs.get("forceDestroy"))
     if cfn == "AWS::S3::Bucket":
         return action in S3_CALLS[r.type]
     return True
@@ -561,7 +575,8 @@ def calls(v: Variant) -> Iterator[tuple[str, str, str, Any]]:
                     if (only is None or only in action) and applies(cfn, action, r):
                         yield cfn, handler, action, r
         for handler, action in mapping.extra:
-            yield r.type, handler, action, r
+            if applies(r.type, action, r):
+                yield r.type, handler, action, r
 
 
 def context(cfn: str, handler: str, action: str, target: Target, r: Any) -> dict[str, Any]:
@@ -1124,15 +1139,16 @@ class AccessLogs:
 
 @dataclass(frozen=True)
 class LoadBalancer:
+    certificate_arn: str | None = None
     domain: str | None = DOMAIN
     hosted_zone_id: str | None = ZONE
     access_logs: AccessLogs | None = AccessLogs()
 
 
 class Extended:
-    """`base` with the attributes `extra` adds: the web and scaling settings the accessors of
-    ci/policies.py read (`load_balancer`, `runs[i].scaling`, `runs[i].alarms`), on a fixture
-    stack whose settings predate them. Everything else is the fixture's own."""
+    """`base` with the attributes `extra` adds or replaces: the web and scaling settings the
+    accessors of ci/policies.py read (`fargate.load_balancer`, `fargate.runs[i].scaling` and
+    `.alarms`), whatever the fixture stack's settings say. Everything else is the fixture's own."""
 
     def __init__(self, base: Any, **extra: Any) -> None:
         self._base = base
@@ -1153,7 +1169,7 @@ def web(v: Variant, lb: LoadBalancer | None = LoadBalancer(), scaled: bool = Tru
         )
         for r in fargate.runs
     )
-    extended = Extended(v.settings, load_balancer=lb, fargate=Extended(fargate, runs=runs))
+    extended = Extended(v.settings, fargate=Extended(fargate, runs=runs, load_balancer=lb))
     return cast(Settings, extended)
 
 
@@ -1161,23 +1177,48 @@ def web_allowed(s: Settings, action: str, resource: str = "*", /, **context: Any
     return is_allowed([policies.deploy_policy(s, ACCOUNT)], Request(action, resource, context))
 
 
-def test_web_grants_only_for_a_stack_that_has_them(v: Variant) -> None:
-    services = ("elasticloadbalancing:", "acm:", "route53:", "application-autoscaling:")
-    granted = policies.actions_of([deploy(v), preview(v)])
-    assert not {a for a in granted if a.startswith(services) or a.startswith("cloudwatch:")}
-    assert not {a for a in granted if a.startswith("s3:")}
-    # A load balancer alone: no certificate, records, bucket, scaling or alarms.
-    plain = policies.actions_of(
-        [policies.deploy_policy(web(v, LoadBalancer(None, None, None), False), ACCOUNT)]
+def granted_for(s: Settings) -> set[str]:
+    return policies.actions_of(
+        [policies.deploy_policy(s, ACCOUNT), policies.preview_policy(s, ACCOUNT)]
     )
-    assert {a.split(":")[0] for a in plain if a.startswith(services)} == {"elasticloadbalancing"}
+
+
+WEB_SERVICES = ("elasticloadbalancing:", "acm:", "route53:", "application-autoscaling:")
+
+
+def test_web_grants_only_for_a_stack_that_has_them(v: Variant) -> None:
+    none = granted_for(web(v, None, scaled=False))
+    assert not {a for a in none if a.startswith((*WEB_SERVICES, "cloudwatch:", "s3:"))}
+    # A load balancer alone (HTTP): no certificate, records, bucket, scaling or alarms.
+    plain = granted_for(web(v, LoadBalancer(None, None, None, None), scaled=False))
+    assert {a.split(":")[0] for a in plain if a.startswith(WEB_SERVICES)} == {
+        "elasticloadbalancing"
+    }
     assert not {a for a in plain if a.startswith(("s3:", "cloudwatch:"))}
     # A given bucket for the logs: nothing on any bucket.
-    given = web(v, LoadBalancer(access_logs=AccessLogs("my-logs")))
-    assert not {
-        a
-        for a in policies.actions_of([policies.deploy_policy(given, ACCOUNT)])
-        if a.startswith("s3:")
+    given = granted_for(web(v, LoadBalancer(access_logs=AccessLogs("my-logs"))))
+    assert not {a for a in given if a.startswith("s3:")}
+    # A given certificate: no ACM; the alias records only, no validation CNAME.
+    certificate = names(v).certificate_arn(ACCOUNT, CERTIFICATE_ID)
+    s = web(v, LoadBalancer(certificate_arn=certificate))
+    assert not {a for a in granted_for(s) if a.startswith("acm:")}
+    change, zone = "route53:ChangeResourceRecordSets", names(v).hosted_zone_arn(ZONE)
+    assert web_allowed(s, change, zone, **records([DOMAIN], ["AAAA"]))
+    assert not web_allowed(s, change, zone, **records([f"_3f2a1b.{DOMAIN}"], ["CNAME"]))
+    # Only a bucket that is not protected (outside prod) is emptied before it is deleted.
+    logs = names(v).access_logs_bucket_arn(ACCOUNT) + "/alb/AWSLogs/x.log.gz"
+    emptied = web_allowed(web(v), "s3:DeleteObjectVersion", logs)
+    assert emptied == (v.settings.environment != "prod")
+
+
+def records(
+    names_: list[str], types: list[str], actions: tuple[str, ...] = ("UPSERT",)
+) -> dict[str, Any]:
+    """What a record change sends Route 53's condition keys."""
+    return {
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": names_,
+        "route53:ChangeResourceRecordSetsRecordTypes": types,
+        "route53:ChangeResourceRecordSetsActions": list(actions),
     }
 
 
@@ -1262,15 +1303,6 @@ def test_certificate_and_records_only_for_the_stacks_domain(v: Variant) -> None:
     s, n, stack = web(v), names(v), v.settings.stack
     change = "route53:ChangeResourceRecordSets"
     zone = n.hosted_zone_arn(ZONE)
-
-    def records(
-        names_: list[str], types: list[str], actions: tuple[str, ...] = ("UPSERT",)
-    ) -> dict[str, Any]:
-        return {
-            "route53:ChangeResourceRecordSetsNormalizedRecordNames": names_,
-            "route53:ChangeResourceRecordSetsRecordTypes": types,
-            "route53:ChangeResourceRecordSetsActions": list(actions),
-        }
 
     validation = f"_3f2a1b.{DOMAIN}"
     assert web_allowed(s, change, zone, **records([DOMAIN], ["A", "AAAA"]))
