@@ -65,7 +65,6 @@ S3_AUTHORIZES = {
     "s3:ListBucketVersions": "ListObjectVersions",
     "s3:PutBucketPublicAccessBlock": "PutPublicAccessBlock",
     "s3:PutEncryptionConfiguration": "PutBucketEncryption",
-    "s3:PutLifecycleConfiguration": "PutBucketLifecycleConfiguration",
 }
 # IAM prefixes whose operations botocore models under other names: Elastic Load Balancing is
 # Classic (`elb`) and V2 (`elbv2`) under the one `elasticloadbalancing` prefix.
@@ -696,7 +695,6 @@ BUCKET_WRITES = (
     "s3:PutBucketPublicAccessBlock",
     "s3:PutBucketTagging",
     "s3:PutEncryptionConfiguration",
-    "s3:PutLifecycleConfiguration",
 )
 
 
@@ -809,8 +807,10 @@ def _web_reads(settings: Settings, account: str) -> list[Statement]:
 def _web_unscoped_reads(settings: Settings) -> set[str]:
     found: set[str] = set()
     if has_load_balancer(settings):
-        # A target group's VPC is checked when it is created.
-        found |= {*ELB_READS, "ec2:DescribeVpcs"}
+        # The load balancer's group is made in the tasks' VPC, found from their first subnet
+        # (or the default VPC) whether or not their groups are given; a target group's VPC is
+        # checked when it is created.
+        found |= {*ELB_READS, "ec2:DescribeSubnets", "ec2:DescribeVpcs"}
     if dns_records(settings) is not None:
         found |= {"route53:ListHostedZones"}
     if uses_scaling(settings):

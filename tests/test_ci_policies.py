@@ -141,9 +141,6 @@ TYPES: dict[str, Handlers] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         Handlers((("AWS::S3::Bucket", None),))
     ),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": Handlers(
-        (("AWS::S3::Bucket", None),)
-    ),
     "aws:appautoscaling/target:Target": Handlers(
         (("AWS::ApplicationAutoScaling::ScalableTarget", None),)
     ),
@@ -245,9 +242,6 @@ S3_CALLS: dict[str, frozenset[str]] = {
     ),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         frozenset({"s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"})
-    ),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": frozenset(
-        {"s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"}
     ),
 }
 
@@ -584,7 +578,12 @@ def context(cfn: str, handler: str, action: str, target: Target, r: Any) -> dict
     keys = condition_keys(action)
     name = action.split(":")[1]
     creating = handler == "create" and target.new
-    creating = creating and (name.startswith(("Create", "Register")) or action in TAG_ON_CREATE)
+    # RegisterTargets puts targets into a group that already exists (and carries its tags).
+    creates = name.startswith("Create") or name in (
+        "RegisterTaskDefinition",
+        "RegisterScalableTarget",
+    )
+    creating = creating and (creates or action in TAG_ON_CREATE)
     found: dict[str, Any] = {}
     tags = tags_of(r)
     tagging = name in ("CreateTags", "TagResource", "TagRole")
