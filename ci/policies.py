@@ -660,6 +660,14 @@ ELB_READS = (
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",
 )
+SCALING_WRITES = (
+    "DeleteScalingPolicy",
+    "DeleteScheduledAction",
+    "DeregisterScalableTarget",
+    "PutScalingPolicy",
+    "PutScheduledAction",
+    "RegisterScalableTarget",
+)
 SCALING_READS = (
     "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:DescribeScalingPolicies",
@@ -788,8 +796,6 @@ def _web_reads(settings: Settings, account: str) -> list[Statement]:
         zone_reads = ("route53:GetHostedZone", "route53:ListResourceRecordSets")
         zone = names.hosted_zone_arn(records[1])
         found.append(statement("ReadStackHostedZone", zone_reads, zone))
-        changes = names.route53_change_arn()
-        found.append(statement("ReadRecordChanges", ["route53:GetChange"], changes))
     if creates_access_logs_bucket(settings):
         bucket = names.access_logs_bucket_arn(account)
         found.append(statement("ReadStackAccessLogsBucket", BUCKET_READS, bucket))
@@ -822,6 +828,8 @@ def _load_balancer(settings: Settings, account: str) -> list[Statement]:
     """The load balancer, its listeners and rules, and the target groups: created only with the
     stack's tag, then changed only while they carry it. The load balancer's exact name (and so
     its listeners' and rules' ARNs) is the stack's alone; target groups are found by tag.
+    Tagging is by tag alone, on any ELB resource: on create only in the creating call (itself
+    scoped) and with this stack's tag, afterwards only on what carries it.
     https://docs.aws.amazon.com/elasticloadbalancing/latest/application/tagging-resources-api-permissions.html
     """
     if not has_load_balancer(settings):
@@ -829,28 +837,30 @@ def _load_balancer(settings: Settings, account: str) -> list[Statement]:
     names = settings.names
     lb, groups = names.load_balancer_arn(account), names.target_group_arn(account)
     listeners, rules = names.listener_arn(account), names.listener_rule_arn(account)
-    owned = owned_by_stack(settings)
+    anything = f"arn:{names.partition}:elasticloadbalancing:{names.region}:{account}:*"
     on_create: Condition = {
         "StringEquals": {
             **tagged_for_stack(settings)["StringEquals"],
             "elasticloadbalancing:CreateAction": list(ELB_CREATE_ACTIONS),
         }
     }
-    balancer = (
+    create = ("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup")
+    # A listener is created on its load balancer: IAM checks the balancer's tag.
+    owned = (
+        "elasticloadbalancing:CreateListener",
         "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:DeregisterTargets",
         "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:RegisterTargets",
         "elasticloadbalancing:SetIpAddressType",
         "elasticloadbalancing:SetSecurityGroups",
         "elasticloadbalancing:SetSubnets",
     )
-    targets = (
-        "elasticloadbalancing:DeleteTargetGroup",
-        "elasticloadbalancing:DeregisterTargets",
-        "elasticloadbalancing:ModifyTargetGroup",
-        "elasticloadbalancing:ModifyTargetGroupAttributes",
-        "elasticloadbalancing:RegisterTargets",
-    )
     routing = (
+        "elasticloadbalancing:CreateRule",
         "elasticloadbalancing:DeleteListener",
         "elasticloadbalancing:DeleteRule",
         "elasticloadbalancing:ModifyListener",
@@ -858,27 +868,16 @@ def _load_balancer(settings: Settings, account: str) -> list[Statement]:
         "elasticloadbalancing:ModifyRule",
         "elasticloadbalancing:SetRulePriorities",
     )
-    tagged = tagged_for_stack(settings)
-    everything = [lb, groups, listeners, rules]
+    add = ["elasticloadbalancing:AddTags"]
     return [
-        statement(
-            "CreateStackLoadBalancer", ["elasticloadbalancing:CreateLoadBalancer"], lb, tagged
-        ),
-        statement(
-            "CreateStackTargetGroups", ["elasticloadbalancing:CreateTargetGroup"], groups, tagged
-        ),
-        statement("CreateStackListeners", ["elasticloadbalancing:CreateListener"], lb, owned),
-        statement("CreateStackListenerRules", ["elasticloadbalancing:CreateRule"], listeners),
-        statement("TagNewElbResources", ["elasticloadbalancing:AddTags"], everything, on_create),
-        statement(
-            "RetagStackElb", ["elasticloadbalancing:AddTags"], everything, retag_owned(settings)
-        ),
-        statement(
-            "UntagStackElb", ["elasticloadbalancing:RemoveTags"], everything, untag_owned(settings)
-        ),
-        statement("ManageStackLoadBalancer", balancer, lb, owned),
-        statement("ManageStackTargetGroups", targets, groups, owned),
+        statement("CreateStackElb", create, [lb, groups], tagged_for_stack(settings)),
+        statement("ManageStackElb", owned, [lb, groups], owned_by_stack(settings)),
         statement("ManageStackRouting", routing, [listeners, rules]),
+        statement("TagNewElb", add, anything, on_create),
+        statement("RetagStackElb", add, anything, retag_owned(settings)),
+        statement(
+            "UntagStackElb", ["elasticloadbalancing:RemoveTags"], anything, untag_owned(settings)
+        ),
         service_linked_role(settings, account, ELB, "ElbLinkedRole"),
     ]
 
@@ -937,7 +936,11 @@ def _records(settings: Settings) -> list[Statement]:
     }
     zone_arn = settings.names.hosted_zone_arn(zone)
     return [
-        statement("WriteDomainRecords", ["route53:ChangeResourceRecordSets"], zone_arn, records)
+        statement("WriteDomainRecords", ["route53:ChangeResourceRecordSets"], zone_arn, records),
+        # Waiting for a change to reach every Route 53 server (changes have generated IDs).
+        statement(
+            "FollowRecordChanges", ["route53:GetChange"], settings.names.route53_change_arn()
+        ),
     ]
 
 
@@ -977,65 +980,50 @@ def tag_new_or_owned(settings: Settings) -> Condition:
 
 def _scaling(settings: Settings, account: str) -> list[Statement]:
     """The scaled services' scalable targets (found by tag: their ARNs carry a generated ID),
-    their policies and scheduled actions, and the alarms target tracking creates for them.
-    Registering also needs ecs:DescribeServices and ecs:UpdateService on the service, which
-    `_fargate` grants on the stack's services.
+    their policies and scheduled actions, the alarms target tracking creates for them, and their
+    service-linked role. Registering also needs ecs:DescribeServices and ecs:UpdateService on the
+    service, which `_fargate` grants on the stack's services.
     https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
     """
     if not uses_scaling(settings):
         return []
     names = settings.names
-    targets = names.scalable_target_arn(account)
-    manage = (
-        "application-autoscaling:DeleteScalingPolicy",
-        "application-autoscaling:DeleteScheduledAction",
-        "application-autoscaling:DeregisterScalableTarget",
-        "application-autoscaling:PutScalingPolicy",
-        "application-autoscaling:PutScheduledAction",
-        "application-autoscaling:RegisterScalableTarget",
-    )
     tracking = ("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm")
     return [
-        statement(
-            "RegisterStackScalableTargets",
-            ["application-autoscaling:RegisterScalableTarget"],
-            targets,
-            tagged_for_stack(settings),
-        ),
-        statement(
-            "TagStackScalableTargets",
-            ["application-autoscaling:TagResource"],
-            targets,
-            tag_new_or_owned(settings),
-        ),
-        statement(
-            "UntagStackScalableTargets",
-            ["application-autoscaling:UntagResource"],
-            targets,
-            untag_owned(settings),
-        ),
-        statement("ManageStackScalableTargets", manage, targets, owned_by_stack(settings)),
         statement("ManageTargetTrackingAlarms", tracking, names.target_tracking_alarm_arn(account)),
         service_linked_role(settings, account, ECS_SCALING, "ScalingLinkedRole"),
     ]
 
 
-def _alarms(settings: Settings, account: str) -> list[Statement]:
-    """The services' deployment alarms: created with the stack's tag (and never over another
-    stack's alarm of a matching name), then changed only while they carry it."""
-    if not uses_alarms(settings):
+def _tagged_scaling(settings: Settings, account: str) -> list[Statement]:
+    """The scalable targets and the stack's own alarms, one statement per kind of grant (each
+    action only reaches its own service's resources): created with the stack's tag (and never
+    over another stack's alarm of a matching name), then changed only while they carry it."""
+    resources, create, tag, untag, manage = [], [], [], [], []
+    if uses_scaling(settings):
+        resources.append(settings.names.scalable_target_arn(account))
+        service = "application-autoscaling"
+        create.append(f"{service}:RegisterScalableTarget")
+        tag.append(f"{service}:TagResource")
+        untag.append(f"{service}:UntagResource")
+        manage += [f"{service}:{a}" for a in SCALING_WRITES]
+    if uses_alarms(settings):
+        resources.append(stack_alarm_arn(settings, account))
+        create.append("cloudwatch:PutMetricAlarm")
+        tag.append("cloudwatch:TagResource")
+        untag.append("cloudwatch:UntagResource")
+        manage += ["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"]
+    if not resources:
         return []
-    alarms = stack_alarm_arn(settings, account)
-    create: Condition = {
+    on_create: Condition = {
         **tagged_for_stack(settings),
         "StringEqualsIfExists": {f"aws:ResourceTag/{STACK_TAG}": settings.stack},
     }
-    manage = ("cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm")
     return [
-        statement("CreateStackAlarms", ["cloudwatch:PutMetricAlarm"], alarms, create),
-        statement("TagStackAlarms", ["cloudwatch:TagResource"], alarms, tag_new_or_owned(settings)),
-        statement("UntagStackAlarms", ["cloudwatch:UntagResource"], alarms, untag_owned(settings)),
-        statement("ManageStackAlarms", manage, alarms, owned_by_stack(settings)),
+        statement("CreateStackScaling", create, resources, on_create),
+        statement("TagStackScaling", tag, resources, tag_new_or_owned(settings)),
+        statement("UntagStackScaling", untag, resources, untag_owned(settings)),
+        statement("ManageStackScaling", manage, resources, owned_by_stack(settings)),
     ]
 
 
@@ -1043,7 +1031,7 @@ def _web(settings: Settings, account: str) -> list[Statement]:
     """Everything the web services add: nothing for a stack without them."""
     found = _load_balancer(settings, account) + _certificate(settings, account)
     found += _records(settings) + _access_logs_bucket(settings, account)
-    return found + _scaling(settings, account) + _alarms(settings, account)
+    return found + _scaling(settings, account) + _tagged_scaling(settings, account)
 
 
 def _guards(settings: Settings, account: str) -> list[Statement]:
