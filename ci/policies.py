@@ -748,9 +748,10 @@ def uses_scaling(settings: Settings) -> bool:
 
 
 def uses_alarms(settings: Settings) -> bool:
-    """Whether some service has deployment alarms (`settings.fargate.runs[i].alarms`)."""
+    """Whether some service has deployment alarms (`settings.fargate.runs[i].alarms`): they
+    watch its target group, so only with the load balancer."""
     runs = settings.fargate.runs if settings.fargate is not None else ()
-    return any(getattr(r, "alarms", None) for r in runs)
+    return has_load_balancer(settings) and any(getattr(r, "alarms", None) for r in runs)
 
 
 def stack_alarm_arn(settings: Settings, account: str) -> str:
