@@ -55,6 +55,24 @@ PERMISSION_ONLY = (
     "s3:ListBucket",  # ListObjects and ListObjectsV2 are authorized as s3:ListBucket
     *EXEC_ACTIONS,
 )
+# IAM actions named unlike the S3 operation they authorize (the operation botocore knows).
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+S3_AUTHORIZES = {
+    "s3:DeleteObjectVersion": "DeleteObject",  # with a VersionId
+    "s3:GetAccelerateConfiguration": "GetBucketAccelerateConfiguration",
+    "s3:GetBucketCORS": "GetBucketCors",
+    "s3:GetBucketObjectLockConfiguration": "GetObjectLockConfiguration",
+    "s3:GetBucketPublicAccessBlock": "GetPublicAccessBlock",
+    "s3:GetEncryptionConfiguration": "GetBucketEncryption",
+    "s3:GetLifecycleConfiguration": "GetBucketLifecycleConfiguration",
+    "s3:GetReplicationConfiguration": "GetBucketReplication",
+    "s3:ListBucketVersions": "ListObjectVersions",
+    "s3:PutBucketPublicAccessBlock": "PutPublicAccessBlock",
+    "s3:PutEncryptionConfiguration": "PutBucketEncryption",
+}
+# IAM prefixes whose operations botocore models under other names: Elastic Load Balancing is
+# Classic (`elb`) and V2 (`elbv2`) under the one `elasticloadbalancing` prefix.
+BOTOCORE_MODELS = {"elasticloadbalancing": ("elb", "elbv2")}
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 ECR = "ecr.amazonaws.com"
 PULL_THROUGH_CACHE = "pullthroughcache.ecr.amazonaws.com"
@@ -102,7 +120,9 @@ def creates_template_role(settings: Settings) -> bool:
 
 
 def creates_security_group(settings: Settings) -> bool:
-    return settings.fargate is not None and not settings.fargate.network.security_group_ids
+    """The tasks' group unless groups are given; the load balancer's own group always."""
+    given = settings.fargate is not None and bool(settings.fargate.network.security_group_ids)
+    return settings.fargate is not None and (not given or has_load_balancer(settings))
 
 
 def template_prefixes(settings: Settings) -> list[str]:
@@ -193,7 +213,7 @@ def read_statements(settings: Settings, account: str) -> list[Statement]:
         role_reads = (*reads, "iam:ListRolePolicies")
         found.append(statement("ReadStackRoles", role_reads, names.role_arn(account)))
     if settings.fargate is not None:
-        found += _read_fargate(settings, account)
+        found += _read_fargate(settings, account) + _web_reads(settings, account)
     if settings.registry.create_kms_key:
         reads = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus")
         key_reads = (*reads, "kms:ListResourceTags")
@@ -229,7 +249,7 @@ def unscoped_reads(settings: Settings) -> set[str]:
         found |= {"ec2:DescribeSecurityGroups"}
     if uses_service_connect(settings):
         found |= {"servicediscovery:ListTagsForResource"}  # no resource-level form
-    return found
+    return found | _web_unscoped_reads(settings)
 
 
 def _read_fargate(settings: Settings, account: str) -> list[Statement]:
@@ -612,6 +632,416 @@ def _secrets(settings: Settings, account: str) -> list[Statement]:
     ]
 
 
+# --- the web services: load balancer, HTTPS, access logs, autoscaling, alarms -------------------
+# The settings of the load balancer and of scaling are read through these accessors only, so the
+# attribute names assumed here live in one place:
+#   settings.fargate.load_balancer                  None when no service is a web service
+#   settings.fargate.load_balancer.certificate_arn  str | None: a given certificate
+#   settings.fargate.load_balancer.domain           str | None: the HTTPS name
+#   settings.fargate.load_balancer.hosted_zone_id   str | None: the Route 53 zone of `domain`
+#   settings.fargate.load_balancer.access_logs      None, or where access logs go:
+#   settings.fargate.load_balancer.access_logs.bucket  str | None: given (None: the stack's)
+#   settings.fargate.runs[i].scaling                None, or the service's autoscaling
+#   settings.fargate.runs[i].alarms                 None, or the service's deployment alarms
+ELB = "elasticloadbalancing.amazonaws.com"
+ECS_SCALING = "ecs.application-autoscaling.amazonaws.com"
+# Each creating call that may tag what it creates; AddTags then names it in
+# `elasticloadbalancing:CreateAction`.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/tagging-resources-api-permissions.html
+ELB_CREATE_ACTIONS = (
+    "CreateListener",
+    "CreateLoadBalancer",
+    "CreateRule",
+    "CreateTargetGroup",
+)
+# Describe calls of ELB have no resource-level form: "*" is the only resource they take.
+ELB_READS = (
+    "elasticloadbalancing:DescribeCapacityReservation",
+    "elasticloadbalancing:DescribeListenerAttributes",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+)
+SCALING_WRITES = (
+    "DeleteScalingPolicy",
+    "DeleteScheduledAction",
+    "DeregisterScalableTarget",
+    "PutScalingPolicy",
+    "PutScheduledAction",
+    "RegisterScalableTarget",
+)
+SCALING_READS = (
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:DescribeScalingPolicies",
+    "application-autoscaling:DescribeScheduledActions",
+)
+# What the provider reads of a bucket besides its own resources' settings (the Bucket resource
+# reads every sub-configuration back to report drift), all on the bucket's exact ARN.
+BUCKET_READS = (
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucketAcl",
+    "s3:GetBucketCORS",
+    "s3:GetBucketLogging",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketOwnershipControls",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketRequestPayment",
+    "s3:GetBucketTagging",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketWebsite",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:ListBucket",
+)
+BUCKET_EMPTYING = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+BUCKET_WRITES = (
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+    "s3:PutEncryptionConfiguration",
+)
+
+
+def load_balancer(settings: Settings) -> Any | None:
+    """`settings.fargate.load_balancer`: the stack's load balancer, None for none."""
+    return getattr(settings.fargate, "load_balancer", None)
+
+
+def has_load_balancer(settings: Settings) -> bool:
+    return load_balancer(settings) is not None
+
+
+def dns_records(settings: Settings) -> tuple[str, str] | None:
+    """(domain, hosted zone ID) when the stack writes the domain's alias records (and, when it
+    requests the certificate, the validation record) in that zone; None otherwise."""
+    lb = load_balancer(settings)
+    domain, zone = getattr(lb, "domain", None), getattr(lb, "hosted_zone_id", None)
+    return (str(domain), str(zone)) if domain and zone else None
+
+
+def requests_certificate(settings: Settings) -> bool:
+    """A `domain` without a given `certificateArn`: the stack asks ACM for the certificate."""
+    lb = load_balancer(settings)
+    return bool(getattr(lb, "domain", None)) and not getattr(lb, "certificate_arn", None)
+
+
+def creates_access_logs_bucket(settings: Settings) -> bool:
+    """Access logs configured without a bucket: the stack creates `access_logs_bucket`. A given
+    bucket needs nothing of the deploy role (ELB writes with its own principal)."""
+    logs = getattr(load_balancer(settings), "access_logs", None)
+    return logs is not None and not getattr(logs, "bucket", None)
+
+
+def scaled_services(settings: Settings) -> list[str]:
+    """The services with `run.scaling` (`settings.fargate.runs[i].scaling`)."""
+    if settings.fargate is None:
+        return []
+    return [r.service.name for r in settings.fargate.runs if getattr(r, "scaling", None)]
+
+
+def uses_scaling(settings: Settings) -> bool:
+    return bool(scaled_services(settings))
+
+
+def uses_alarms(settings: Settings) -> bool:
+    """Whether some service has deployment alarms (`settings.fargate.runs[i].alarms`): they
+    watch its target group, so only with the load balancer."""
+    runs = settings.fargate.runs if settings.fargate is not None else ()
+    return has_load_balancer(settings) and any(getattr(r, "alarms", None) for r in runs)
+
+
+def stack_alarm_arn(settings: Settings, account: str) -> str:
+    """The stack's own alarms, `alarm:<prefix>-*`: a stack `prod-eu`'s alarms match the name
+    too, so every grant on them also requires the `stack` tag."""
+    names = settings.names
+    return f"arn:{names.partition}:cloudwatch:{names.region}:{account}:alarm:{names.prefix}-*"
+
+
+def tagged_for_stack(settings: Settings) -> Condition:
+    """A create that tags the new resource with this stack (`aws:RequestTag/stack`)."""
+    return {"StringEquals": {f"aws:RequestTag/{STACK_TAG}": settings.stack}}
+
+
+def retag_owned(settings: Settings) -> Condition:
+    """Retagging an owned resource may not hand it to another stack."""
+    return {
+        "StringEquals": {f"aws:ResourceTag/{STACK_TAG}": settings.stack},
+        "StringEqualsIfExists": {f"aws:RequestTag/{STACK_TAG}": settings.stack},
+    }
+
+
+def untag_owned(settings: Settings) -> Condition:
+    """Untagging an owned resource may not drop its `stack` tag."""
+    return {
+        **owned_by_stack(settings),
+        "ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG]},
+    }
+
+
+def _web_reads(settings: Settings, account: str) -> list[Statement]:
+    """The reads of the web services' resources that take a resource ARN."""
+    names = settings.names
+    found: list[Statement] = []
+    if requests_certificate(settings):
+        reads = ("acm:DescribeCertificate", "acm:ListTagsForCertificate")
+        certificates = names.certificate_arn(account)
+        found.append(
+            statement("ReadStackCertificate", reads, certificates, owned_by_stack(settings))
+        )
+    records = dns_records(settings)
+    if records is not None:
+        zone_reads = ("route53:GetHostedZone", "route53:ListResourceRecordSets")
+        zone = names.hosted_zone_arn(records[1])
+        found.append(statement("ReadStackHostedZone", zone_reads, zone))
+    if creates_access_logs_bucket(settings):
+        bucket = names.access_logs_bucket_arn(account)
+        found.append(statement("ReadStackAccessLogsBucket", BUCKET_READS, bucket))
+    if uses_scaling(settings):
+        targets = names.scalable_target_arn(account)
+        tags = ["application-autoscaling:ListTagsForResource"]
+        found.append(statement("ReadStackScalableTargets", tags, targets, owned_by_stack(settings)))
+    if uses_alarms(settings):
+        reads = ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource")
+        alarms = stack_alarm_arn(settings, account)
+        found.append(statement("ReadStackAlarms", reads, alarms))
+    return found
+
+
+def _web_unscoped_reads(settings: Settings) -> set[str]:
+    found: set[str] = set()
+    if has_load_balancer(settings):
+        # The load balancer's group is made in the tasks' VPC, found from their first subnet
+        # (or the default VPC) whether or not their groups are given; a target group's VPC is
+        # checked when it is created.
+        found |= {*ELB_READS, "ec2:DescribeSubnets", "ec2:DescribeVpcs"}
+    if dns_records(settings) is not None:
+        found |= {"route53:ListHostedZones"}
+    if uses_scaling(settings):
+        found |= set(SCALING_READS)
+    return found
+
+
+def _load_balancer(settings: Settings, account: str) -> list[Statement]:
+    """The load balancer, its listeners and rules, and the target groups: created only with the
+    stack's tag, then changed only while they carry it. The load balancer's exact name (and so
+    its listeners' and rules' ARNs) is the stack's alone; target groups are found by tag.
+    Tagging is by tag alone, on any ELB resource: on create only in the creating call (itself
+    scoped) and with this stack's tag, afterwards only on what carries it.
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/tagging-resources-api-permissions.html
+    """
+    if not has_load_balancer(settings):
+        return []
+    names = settings.names
+    lb, groups = names.load_balancer_arn(account), names.target_group_arn(account)
+    listeners, rules = names.listener_arn(account), names.listener_rule_arn(account)
+    anything = f"arn:{names.partition}:elasticloadbalancing:{names.region}:{account}:*"
+    on_create: Condition = {
+        "StringEquals": {
+            **tagged_for_stack(settings)["StringEquals"],
+            "elasticloadbalancing:CreateAction": list(ELB_CREATE_ACTIONS),
+        }
+    }
+    create = ("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup")
+    # A listener is created on its load balancer: IAM checks the balancer's tag.
+    owned = (
+        "elasticloadbalancing:CreateListener",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:DeregisterTargets",
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:RegisterTargets",
+        "elasticloadbalancing:SetIpAddressType",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:SetSubnets",
+    )
+    routing = (
+        "elasticloadbalancing:CreateRule",
+        "elasticloadbalancing:DeleteListener",
+        "elasticloadbalancing:DeleteRule",
+        "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:ModifyListenerAttributes",
+        "elasticloadbalancing:ModifyRule",
+        "elasticloadbalancing:SetRulePriorities",
+    )
+    add = ["elasticloadbalancing:AddTags"]
+    return [
+        statement("CreateStackElb", create, [lb, groups], tagged_for_stack(settings)),
+        statement("ManageStackElb", owned, [lb, groups], owned_by_stack(settings)),
+        statement("ManageStackRouting", routing, [listeners, rules]),
+        statement("TagNewElb", add, anything, on_create),
+        statement("RetagStackElb", add, anything, retag_owned(settings)),
+        statement(
+            "UntagStackElb", ["elasticloadbalancing:RemoveTags"], anything, untag_owned(settings)
+        ),
+        service_linked_role(settings, account, ELB, "ElbLinkedRole"),
+    ]
+
+
+def _certificate(settings: Settings, account: str) -> list[Statement]:
+    """The certificate of the stack's domain: requested for that one name, DNS-validated, with
+    the stack's tag; then changed only while it carries it."""
+    if not requests_certificate(settings):
+        return []
+    domain = str(getattr(load_balancer(settings), "domain", ""))
+    certificates = settings.names.certificate_arn(account)
+    request: Condition = {
+        "ForAllValues:StringEquals": {"acm:DomainNames": [domain]},
+        "StringEquals": {
+            **tagged_for_stack(settings)["StringEquals"],
+            "acm:ValidationMethod": "DNS",
+        },
+    }
+    manage = (
+        "acm:DeleteCertificate",
+        "acm:RemoveTagsFromCertificate",
+        "acm:UpdateCertificateOptions",
+    )
+    return [
+        statement("RequestStackCertificate", ["acm:RequestCertificate"], "*", request),
+        statement(
+            "TagStackCertificate",
+            ["acm:AddTagsToCertificate"],
+            certificates,
+            tag_new_or_owned(settings),
+        ),
+        statement("ManageStackCertificate", manage, certificates, owned_by_stack(settings)),
+    ]
+
+
+def _records(settings: Settings) -> list[Statement]:
+    """The domain's records: only in the configured hosted zone, only the domain's own names
+    (its A and AAAA aliases and, when the stack requests the certificate, ACM's
+    `_<token>.<domain>` validation CNAME), only these types.
+    https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html
+    """
+    found = dns_records(settings)
+    if found is None:
+        return []
+    domain, zone = found
+    normalized = domain.lower().rstrip(".")  # how Route 53 compares names
+    names, types = [normalized], ["A", "AAAA"]
+    if requests_certificate(settings):
+        names, types = [*names, f"_*.{normalized}"], [*types, "CNAME"]
+    records: Condition = {
+        "ForAllValues:StringLike": {"route53:ChangeResourceRecordSetsNormalizedRecordNames": names},
+        "ForAllValues:StringEquals": {
+            "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE", "UPSERT"],
+            "route53:ChangeResourceRecordSetsRecordTypes": types,
+        },
+    }
+    zone_arn = settings.names.hosted_zone_arn(zone)
+    return [
+        statement("WriteDomainRecords", ["route53:ChangeResourceRecordSets"], zone_arn, records),
+        # Waiting for a change to reach every Route 53 server (changes have generated IDs).
+        statement(
+            "FollowRecordChanges", ["route53:GetChange"], settings.names.route53_change_arn()
+        ),
+    ]
+
+
+def empties_access_logs_bucket(settings: Settings) -> bool:
+    """Outside prod the stack's logs bucket is `forceDestroy` (the program protects prod's
+    instead): deleting it first deletes every object and object version in it."""
+    return creates_access_logs_bucket(settings) and settings.environment != "prod"
+
+
+def _access_logs_bucket(settings: Settings, account: str) -> list[Statement]:
+    """The access-logs bucket the stack creates, by its exact (account- and region-unique) name."""
+    if not creates_access_logs_bucket(settings):
+        return []
+    bucket = settings.names.access_logs_bucket_arn(account)
+    found = [statement("ManageStackAccessLogsBucket", BUCKET_WRITES, bucket)]
+    if empties_access_logs_bucket(settings):
+        found += [
+            statement("ListStackAccessLogVersions", ["s3:ListBucketVersions"], bucket),
+            statement("EmptyStackAccessLogsBucket", BUCKET_EMPTYING, f"{bucket}/*"),
+        ]
+    return found
+
+
+def tag_new_or_owned(settings: Settings) -> Condition:
+    """Tagging where IAM cannot tell a new resource from an existing untagged one (no create
+    action key): only the stack's tag keys, `stack` only this stack, and never a resource another
+    stack owns. Give the account's other resources of the type a `stack` tag to keep them out of
+    reach (as for KMS keys, see `_keys`)."""
+    return {
+        "ForAllValues:StringEquals": {"aws:TagKeys": sorted({*settings.tags, "service"})},
+        "StringEqualsIfExists": {
+            f"aws:RequestTag/{STACK_TAG}": settings.stack,
+            f"aws:ResourceTag/{STACK_TAG}": settings.stack,
+        },
+    }
+
+
+def _scaling(settings: Settings, account: str) -> list[Statement]:
+    """The scaled services' scalable targets (found by tag: their ARNs carry a generated ID),
+    their policies and scheduled actions, the alarms target tracking creates for them, and their
+    service-linked role. Registering also needs ecs:DescribeServices and ecs:UpdateService on the
+    service, which `_fargate` grants on the stack's services.
+    https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
+    """
+    if not uses_scaling(settings):
+        return []
+    names = settings.names
+    tracking = ("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm")
+    return [
+        statement("ManageTargetTrackingAlarms", tracking, names.target_tracking_alarm_arn(account)),
+        service_linked_role(settings, account, ECS_SCALING, "ScalingLinkedRole"),
+    ]
+
+
+def _tagged_scaling(settings: Settings, account: str) -> list[Statement]:
+    """The scalable targets and the stack's own alarms, one statement per kind of grant (each
+    action only reaches its own service's resources): created with the stack's tag (and never
+    over another stack's alarm of a matching name), then changed only while they carry it."""
+    resources, create, tag, untag, manage = [], [], [], [], []
+    if uses_scaling(settings):
+        resources.append(settings.names.scalable_target_arn(account))
+        service = "application-autoscaling"
+        create.append(f"{service}:RegisterScalableTarget")
+        tag.append(f"{service}:TagResource")
+        untag.append(f"{service}:UntagResource")
+        manage += [f"{service}:{a}" for a in SCALING_WRITES]
+    if uses_alarms(settings):
+        resources.append(stack_alarm_arn(settings, account))
+        create.append("cloudwatch:PutMetricAlarm")
+        tag.append("cloudwatch:TagResource")
+        untag.append("cloudwatch:UntagResource")
+        manage += ["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"]
+    if not resources:
+        return []
+    on_create: Condition = {
+        **tagged_for_stack(settings),
+        "StringEqualsIfExists": {f"aws:ResourceTag/{STACK_TAG}": settings.stack},
+    }
+    return [
+        statement("CreateStackScaling", create, resources, on_create),
+        statement("TagStackScaling", tag, resources, tag_new_or_owned(settings)),
+        statement("UntagStackScaling", untag, resources, untag_owned(settings)),
+        statement("ManageStackScaling", manage, resources, owned_by_stack(settings)),
+    ]
+
+
+def _web(settings: Settings, account: str) -> list[Statement]:
+    """Everything the web services add: nothing for a stack without them."""
+    found = _load_balancer(settings, account) + _certificate(settings, account)
+    found += _records(settings) + _access_logs_bucket(settings, account)
+    return found + _scaling(settings, account) + _tagged_scaling(settings, account)
+
+
 def _guards(settings: Settings, account: str) -> list[Statement]:
     """Explicit Denies that no later Allow (here or in another attached policy) can override."""
     names = settings.names
@@ -631,7 +1061,7 @@ def _guards(settings: Settings, account: str) -> list[Statement]:
 
 def deploy_policy(settings: Settings, account: str) -> dict[str, Any]:
     """Everything `pulumi up` of this stack needs, on this stack's resources only."""
-    writers = (_repositories, _registry, _keys, _roles, _fargate, _secrets, _guards)
+    writers = (_repositories, _registry, _keys, _roles, _fargate, _web, _secrets, _guards)
     found = read_statements(settings, account)
     for write in writers:
         found += write(settings, account)
@@ -829,15 +1259,17 @@ def unknown_actions(*documents: Mapping[str, Any]) -> list[str]:
     session = botocore.session.get_session()
     known: dict[str, Sequence[str]] = {}
     unknown = []
+    available = session.get_available_services()
     for action in sorted(actions_of(documents) | actions_of(documents, "Deny")):
         if action in PERMISSION_ONLY:
             continue
         service, _, name = action.partition(":")
+        name = S3_AUTHORIZES.get(action, name)
         if service not in known:
-            available = session.get_available_services()
-            known[service] = (
-                session.get_service_model(service).operation_names if service in available else ()
-            )
+            models = [m for m in BOTOCORE_MODELS.get(service, (service,)) if m in available]
+            known[service] = [
+                op for m in models for op in session.get_service_model(m).operation_names
+            ]
         if name == "*" and known[service]:
             continue
         if name not in known[service]:

@@ -25,6 +25,25 @@ SERVICE = "aws:ecs/service:Service"
 CLUSTER = "aws:ecs/cluster:Cluster"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+# The TLS 1.3 security policies that refuse TLS 1.0 and 1.1 (Security Hub ELB.17's recommended
+# policies): the choices of the stack's `loadBalancer.sslPolicy`.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+TLS13_POLICIES = frozenset(
+    {
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +155,55 @@ def ecs_20(props: Mapping[str, Any]) -> list[str]:
     ]
 
 
+# Security Hub's Elastic Load Balancing controls, on the stack's Application Load Balancer:
+# https://docs.aws.amazon.com/securityhub/latest/userguide/elb-controls.html
+def _application(props: Mapping[str, Any]) -> bool:
+    return props.get("loadBalancerType") in (None, "application")
+
+
+def elb_1(props: Mapping[str, Any]) -> list[str]:
+    """Prod only: dev may serve plain HTTP on the load balancer's own name (no certificate),
+    which prod's settings refuse; in prod every HTTP listener must redirect to HTTPS."""
+    if not _prod(props) or props.get("protocol") != "HTTP":
+        return []
+    actions = props.get("defaultActions") or []
+    redirects = [(a.get("redirect") or {}) for a in actions if a.get("type") == "redirect"]
+    if not redirects or any(r.get("protocol") != "HTTPS" for r in redirects):
+        return [f"ELB.1: HTTP listener on port {props.get('port')} must redirect to HTTPS"]
+    return []
+
+
+def elb_4(props: Mapping[str, Any]) -> list[str]:
+    if _application(props) and props.get("dropInvalidHeaderFields") is not True:
+        return ["ELB.4: the load balancer must drop invalid HTTP header fields"]
+    return []
+
+
+def elb_5(props: Mapping[str, Any]) -> list[str]:
+    """Where configured: a load balancer that has an `accessLogs` block must have it enabled
+    (ELB itself then requires the bucket, which may be unknown at preview when the stack creates
+    it). Access logs cost storage and are opt-in (`loadBalancer.accessLogs`), so a load balancer
+    without the block is not checked (Security Hub would flag it)."""
+    logs = props.get("accessLogs")
+    if logs is not None and logs.get("enabled") is not True:
+        return ["ELB.5: configured access logs must be enabled"]
+    return []
+
+
+def elb_6(props: Mapping[str, Any]) -> list[str]:
+    if _prod(props) and props.get("enableDeletionProtection") is not True:
+        return ["ELB.6: prod load balancers must have deletion protection on"]
+    return []
+
+
+def elb_17(props: Mapping[str, Any]) -> list[str]:
+    """An HTTPS listener names a TLS 1.3 policy that refuses TLS 1.0 and 1.1 (none named means
+    ELB's default, ELBSecurityPolicy-2016-08, which accepts them)."""
+    if props.get("protocol") == "HTTPS" and props.get("sslPolicy") not in TLS13_POLICIES:
+        return [f"ELB.17: HTTPS listener policy {props.get('sslPolicy')} is not a TLS 1.3 policy"]
+    return []
+
+
 def github_trust(props: Mapping[str, Any]) -> list[str]:
     text = props.get("assumeRolePolicy")
     if not isinstance(text, str):
@@ -220,6 +288,36 @@ CHECKS: tuple[Check, ...] = (
         ecs_17,
     ),
     Check("ecs-20-non-root-user", "Security Hub ECS.20: non-root users", TASK_DEFINITION, ecs_20),
+    Check(
+        "elb-1-redirect-http-in-prod",
+        "Security Hub ELB.1: HTTP redirected to HTTPS in prod",
+        LISTENER,
+        elb_1,
+    ),
+    Check(
+        "elb-4-drop-invalid-headers",
+        "Security Hub ELB.4: invalid HTTP header fields dropped",
+        LOAD_BALANCER,
+        elb_4,
+    ),
+    Check(
+        "elb-5-access-logs-where-configured",
+        "Security Hub ELB.5: configured access logs are enabled",
+        LOAD_BALANCER,
+        elb_5,
+    ),
+    Check(
+        "elb-6-deletion-protection-in-prod",
+        "Security Hub ELB.6: deletion protection in prod",
+        LOAD_BALANCER,
+        elb_6,
+    ),
+    Check(
+        "elb-17-tls13-policy",
+        "Security Hub ELB.17: HTTPS listeners use a TLS 1.3 policy",
+        LISTENER,
+        elb_17,
+    ),
     Check("github-oidc-trust", "GitHub OIDC trust pins aud and a scoped sub", ROLE, github_trust),
     Check(
         "iam-no-wildcard-actions",

@@ -307,6 +307,35 @@ class StackNames:
     def parameter_arn(self, account: str, name: str = "*") -> str:
         return self._arn("ssm", account, f"parameter/{name}")
 
+    # --- what the CI deploy role reaches for the web services (load balancer, HTTPS, scaling) ---
+    def target_group_arn(self, account: str, name: str = "*") -> str:
+        """`targetgroup/<name>/<id>`: a long stack's names are hashed, so the deploy role reaches
+        its target groups by their `stack` tag, not by a name prefix."""
+        return self._arn("elasticloadbalancing", account, f"targetgroup/{name}/*")
+
+    def certificate_arn(self, account: str, certificate_id: str = "*") -> str:
+        """ACM names a certificate by a generated ID: scoped to the stack by its tag."""
+        return self._arn("acm", account, f"certificate/{certificate_id}")
+
+    def hosted_zone_arn(self, zone_id: str) -> str:
+        """Route 53 is global: no region or account in its ARNs."""
+        return f"arn:{self.partition}:route53:::hostedzone/{zone_id}"
+
+    def route53_change_arn(self, change_id: str = "*") -> str:
+        return f"arn:{self.partition}:route53:::change/{change_id}"
+
+    def scalable_target_arn(self, account: str, target_id: str = "*") -> str:
+        """Application Auto Scaling names a scalable target by a generated ID: by its tag."""
+        return self._arn("application-autoscaling", account, f"scalable-target/{target_id}")
+
+    def target_tracking_alarm_arn(self, account: str) -> str:
+        """The alarms Application Auto Scaling creates for a target-tracking policy of one of the
+        stack's ECS services: `TargetTracking-service/<cluster>/<service>-Alarm...`; the cluster's
+        exact name ends at a `/`, so `prod` never reaches `prod-eu`'s.
+        https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html"""
+        name = f"TargetTracking-service/{self.cluster}/*"
+        return self._arn("cloudwatch", account, f"alarm:{name}")
+
     # --- a self-managed (S3) state backend ------------------------------------------------------
     # Pulumi's object layout for a project-scoped stack (`.pulumi/meta.yaml` version 1), under the
     # backend URL's path (`s3://BUCKET/PREFIX` keeps everything under `PREFIX/`):

