@@ -761,13 +761,6 @@ def uses_alarms(settings: Settings) -> bool:
     return has_load_balancer(settings) and any(getattr(r, "alarms", None) for r in runs)
 
 
-def stack_alarm_arn(settings: Settings, account: str) -> str:
-    """The stack's own alarms, `alarm:<prefix>-*`: a stack `prod-eu`'s alarms match the name
-    too, so every grant on them also requires the `stack` tag."""
-    names = settings.names
-    return f"arn:{names.partition}:cloudwatch:{names.region}:{account}:alarm:{names.prefix}-*"
-
-
 def tagged_for_stack(settings: Settings) -> Condition:
     """A create that tags the new resource with this stack (`aws:RequestTag/stack`)."""
     return {"StringEquals": {f"aws:RequestTag/{STACK_TAG}": settings.stack}}
@@ -813,7 +806,7 @@ def _web_reads(settings: Settings, account: str) -> list[Statement]:
         found.append(statement("ReadStackScalableTargets", tags, targets, owned_by_stack(settings)))
     if uses_alarms(settings):
         reads = ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource")
-        alarms = stack_alarm_arn(settings, account)
+        alarms = settings.names.alarm_arn(account)
         found.append(statement("ReadStackAlarms", reads, alarms))
     return found
 
@@ -1016,7 +1009,7 @@ def _tagged_scaling(settings: Settings, account: str) -> list[Statement]:
         untag.append(f"{service}:UntagResource")
         manage += [f"{service}:{a}" for a in SCALING_WRITES]
     if uses_alarms(settings):
-        resources.append(stack_alarm_arn(settings, account))
+        resources.append(settings.names.alarm_arn(account))
         create.append("cloudwatch:PutMetricAlarm")
         tag.append("cloudwatch:TagResource")
         untag.append("cloudwatch:UntagResource")

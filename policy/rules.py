@@ -30,6 +30,7 @@ LISTENER = "aws:lb/listener:Listener"
 # The TLS 1.3 security policies that refuse TLS 1.0 and 1.1 (Security Hub ELB.17's recommended
 # policies): the choices of the stack's `loadBalancer.sslPolicy`.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+# Kept equal to settings.web.SSL_POLICIES (a test checks it).
 TLS13_POLICIES = frozenset(
     {
         "ELBSecurityPolicy-TLS13-1-2-2021-06",

@@ -283,7 +283,9 @@ class StackNames:
         return self._arn("logs", account, f"log-group:{name}")
 
     def alarm_arn(self, account: str, service: str = "*") -> str:
-        """A service's alarms (`*`: every alarm of the stack): `alarm:<prefix>-<service>-*`."""
+        """A service's alarms (`*`: every alarm of the stack): `alarm:<prefix>-<service>-*`. A
+        stack `prod-eu`'s alarms match `prod`'s pattern too, so every grant on them also
+        requires the `stack` tag."""
         name = f"{self.prefix}-{service}-*" if service != "*" else f"{self.prefix}-*"
         return self._arn("cloudwatch", account, f"alarm:{name}")
 

@@ -463,9 +463,7 @@ def _scalable_target(v: Variant, r: Any) -> list[Target]:
 
 
 def _alarm(v: Variant, r: Any) -> list[Target]:
-    arn = policies.stack_alarm_arn(v.settings, ACCOUNT).replace(
-        f"{names(v).prefix}-*", r.inputs["name"]
-    )
+    arn = v.settings.names.alarm_arn(ACCOUNT).replace(f"{names(v).prefix}-*", r.inputs["name"])
     return [Target(arn, tags_of(r), new=True)]
 
 
@@ -1387,8 +1385,8 @@ def test_scaling_and_alarms_only_the_stacks_own(v: Variant) -> None:
         s, "iam:CreateServiceLinkedRole", slr_arn, **{"iam:AWSServiceName": policies.ECS_SCALING}
     )
     # Alarms: `prefix-*` names also match a stack `<stack>-eu`'s; the tag tells them apart.
-    alarm = policies.stack_alarm_arn(s, ACCOUNT).replace("*", "api-5xx-rate")
-    extended = policies.stack_alarm_arn(s, ACCOUNT).replace("*", "eu-api-5xx-rate")
+    alarm = s.names.alarm_arn(ACCOUNT).replace("*", "api-5xx-rate")
+    extended = s.names.alarm_arn(ACCOUNT).replace("*", "eu-api-5xx-rate")
     put = "cloudwatch:PutMetricAlarm"
     assert web_allowed(s, put, alarm, **{"aws:RequestTag/stack": stack})
     assert web_allowed(s, put, alarm, **mine)

@@ -12,6 +12,7 @@ from pulumi_policy import ResourceValidationArgs
 
 from ecs.environment import SECRET_LOOKING
 from plan.engine import Rendered
+from settings.web import SSL_POLICIES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
 import rules
@@ -107,6 +108,12 @@ def test_every_check_catches_its_violation(prod: Rendered) -> None:
 
 def test_secret_pattern_matches_the_settings_layer() -> None:
     assert rules.SECRET_LOOKING.pattern == SECRET_LOOKING.pattern
+
+
+def test_the_pack_accepts_exactly_the_tls_policies_the_settings_offer() -> None:
+    """ELB.17 in the pack and `loadBalancer.sslPolicy` in the settings name the same TLS 1.3
+    policies: a policy the settings allow never fails the pack, and the pack allows no other."""
+    assert frozenset(SSL_POLICIES) == rules.TLS13_POLICIES
 
 
 @pytest.mark.parametrize("path", ["PulumiPolicy.yaml", "__main__.py", "requirements.txt"])
