@@ -1,16 +1,26 @@
-"""`python -m ci.bootstrap STACK [STACK ...]`: the one CloudFormation template for CI, on stdout.
+"""`python -m ci.bootstrap STACK [STACK ...]`: the CloudFormation template for CI, on stdout.
 
-A person with administrator rights deploys it once per account (and again when a stack's config
-changes what it creates):
+A person with administrator rights deploys one CloudFormation stack per Pulumi stack, the account
+owner's first (and again when a stack's config changes what it creates):
 
-    python -m ci.bootstrap dev prod > ci.json
-    aws cloudformation deploy --template-file ci.json --stack-name ecr-fargate-ci \\
+    python -m ci.bootstrap prod > ci-prod.json   # prod is the accountOwner
+    python -m ci.bootstrap dev > ci-dev.json
+    aws cloudformation deploy --template-file ci-prod.json --stack-name ecr-fargate-ci-prod \\
+        --capabilities CAPABILITY_NAMED_IAM
+    aws cloudformation deploy --template-file ci-dev.json --stack-name ecr-fargate-ci-dev \\
         --capabilities CAPABILITY_NAMED_IAM
 
-It holds the account's GitHub OIDC provider (or references `github.oidcProviderArn`), and per
-stack the permissions boundary of the stack's own roles and, for stacks with `github` config, a
-read-only preview role and a deploy role, all under the CI path `/ecr-fargate-ci/<stack>/`. Nothing a stack deploys can write them:
-the deploy role's own policy denies every IAM action there.
+Why one per stack: each template stays under the 51,200 bytes `deploy` takes without an S3
+bucket, and changing or deleting one stack's CI roles never touches another's.
+
+Per stack the template holds the permissions boundary of the stack's own roles and, for stacks
+with `github` config, a read-only preview role and a deploy role, all under the CI path
+`/ecr-fargate-ci/<stack>/`. Nothing a stack deploys can write them: the deploy role's own policy
+denies every IAM action there. The account's one GitHub OIDC provider follows `accountOwner`
+(settings/account.py): the owner's template creates it (unless `github.oidcProviderArn` names an
+existing one), every other stack's roles trust it by ARN, so the owner's CI stack goes first and
+deleting another stack's leaves the provider. Several stacks rendered into one template still work:
+the owner among them creates the provider once.
 
 For a self-managed state backend (`--state-bucket`, `--state-prefix`: `s3://BUCKET/PREFIX`) it
 adds per stack the KMS key of the stack's `awskms://` secrets provider, and gives each CI role
@@ -37,6 +47,11 @@ from settings.source import PROJECT_DIR, from_files, stack_file_path
 
 ACCOUNT = "${AWS::AccountId}"
 PROVIDER_ID = "GithubOidcProvider"
+CFN_STACK_PREFIX = "ecr-fargate-ci-"  # the CloudFormation stack of Pulumi stack S: ecr-fargate-ci-S
+# `aws cloudformation deploy --template-file` sends the template in the request, whose body may
+# hold 51,200 bytes ("Template body size in a request"); past that it needs --s3-bucket.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+DIRECT_DEPLOY_BYTES = 51_200
 # IAM quotas: a managed policy holds 6,144 characters (whitespace not counted) and a role may
 # have ten managed policies attached by default.
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
@@ -241,46 +256,77 @@ def _role(
     return role
 
 
+def cfn_stack_name(stack: str) -> str:
+    """The CloudFormation stack that holds Pulumi stack `stack`'s CI resources."""
+    return f"{CFN_STACK_PREFIX}{stack}"
+
+
+def github_provider(
+    stacks: Sequence[Settings],
+) -> tuple[str, dict[str, Any], list[str], str]:
+    """The provider ARN the roles trust, the provider resource if this template creates it, what
+    the roles depend on, and a sentence for the Description.
+
+    An account has one provider for the URL, so exactly one CloudFormation stack may create it:
+    the account owner's (`accountOwner`), when it is rendered here and no ARN is given. Every
+    other stack's roles trust it by ARN with no DependsOn, so changing or deleting their stacks
+    never touches it; the owner's stack must be deployed first. Where that does not fit (an owner
+    without `github` creates none; a second region's owner in the same account would create a
+    second and fail), name an existing provider in `github.oidcProviderArn`.
+    """
+    given = provider_arn(stacks)
+    provider = given or stacks[0].names.oidc_provider_arn(ACCOUNT)
+    if given is not None or not any(s.github is not None for s in stacks):
+        return provider, {}, [], ""
+    if any(s.account.owns for s in stacks):
+        resource = {
+            "Type": "AWS::IAM::OIDCProvider",
+            "Properties": {"Url": f"https://{OIDC_ISSUER}", "ClientIdList": [oidc.AUDIENCE]},
+        }
+        note = "; and the account's GitHub OIDC provider (accountOwner)"
+        return provider, {PROVIDER_ID: resource}, [PROVIDER_ID], note
+    owners = sorted({s.account.owner for s in stacks})
+    made_by = " or ".join(f"{cfn_stack_name(o)} (stack {o}, accountOwner)" for o in owners)
+    note = f"; the GitHub OIDC provider is created by {made_by}: deploy that first"
+    return provider, {}, [], note
+
+
+def outputs(stacks: Sequence[Settings], provider: str, state: bool) -> dict[str, Any]:
+    """The role ARNs the repository variables need, and with a state backend the secrets URLs."""
+    found: dict[str, Any] = {}
+    with_ci = [s for s in stacks if s.github is not None]
+    if with_ci:
+        found["GithubOidcProviderArn"] = {"Value": provider}
+    for s in with_ci:
+        for role in ("DeployRole", "PreviewRole"):
+            found[logical_id(s.stack, f"{role}Arn")] = {
+                "Description": f"{role} of stack {s.stack}",
+                "Value": {"Fn::GetAtt": [logical_id(s.stack, role), "Arn"]},
+            }
+        if state:
+            found[logical_id(s.stack, "SecretsProvider")] = {
+                "Description": f"pulumi stack change-secrets-provider of stack {s.stack}",
+                "Value": s.names.secrets_provider,
+            }
+    return found
+
+
 def template(stacks: Sequence[Settings], state: StateBackend | None = None) -> dict[str, Any]:
-    """The whole CloudFormation template for these stacks (already validated)."""
+    """The CloudFormation template for these stacks (already validated): usually one stack."""
     partitions = sorted({s.partition.name for s in stacks})
     if len(partitions) != 1:
         raise BootstrapError(
             f"one template deploys to one account: the stacks are in partitions {partitions}"
         )
-    given = provider_arn(stacks)
-    resources: dict[str, Any] = {}
-    outputs: dict[str, Any] = {}
-    depends: list[str] = []
-    provider = given or stacks[0].names.oidc_provider_arn(ACCOUNT)
-    with_ci = [s for s in stacks if s.github is not None]
-    if given is None and with_ci:
-        depends = [PROVIDER_ID]
-        resources[PROVIDER_ID] = {
-            "Type": "AWS::IAM::OIDCProvider",
-            "Properties": {"Url": f"https://{OIDC_ISSUER}", "ClientIdList": [oidc.AUDIENCE]},
-        }
-    if with_ci:
-        outputs["GithubOidcProviderArn"] = {"Value": provider}
+    provider, resources, depends, note = github_provider(stacks)
     for s in stacks:
         resources.update(stack_resources(s, provider, depends, state))
-    for s in with_ci:
-        for role in ("DeployRole", "PreviewRole"):
-            outputs[logical_id(s.stack, f"{role}Arn")] = {
-                "Description": f"{role} of stack {s.stack}",
-                "Value": {"Fn::GetAtt": [logical_id(s.stack, role), "Arn"]},
-            }
-        if state is not None:
-            outputs[logical_id(s.stack, "SecretsProvider")] = {
-                "Description": f"pulumi stack change-secrets-provider of stack {s.stack}",
-                "Value": s.names.secrets_provider,
-            }
     return with_account(
         {
             "AWSTemplateFormatVersion": "2010-09-09",
-            "Description": "ecr-fargate CI: GitHub OIDC, and per stack its boundary and CI roles",
+            "Description": "ecr-fargate CI: per stack its boundary and CI roles" + note,
             "Resources": resources,
-            "Outputs": outputs,
+            "Outputs": outputs(stacks, provider, state is not None),
         }
     )
 
@@ -308,6 +354,18 @@ def state_backend(bucket: str | None, prefix: str | None) -> StateBackend | None
                 "'.', '_' and '-' (the path of PULUMI_BACKEND_URL s3://BUCKET/PREFIX)"
             )
     return StateBackend(bucket, "".join(f"{segment}/" for segment in segments))
+
+
+def warn_if_too_big(text: str) -> None:
+    """Still print the template (an S3 bucket deploys it), but say why a direct deploy fails."""
+    nbytes = len(text.encode())
+    if nbytes > DIRECT_DEPLOY_BYTES:
+        print(
+            f"warning: the template is {nbytes:,} bytes, over the {DIRECT_DEPLOY_BYTES:,} bytes "
+            "`aws cloudformation deploy --template-file` takes directly: render one stack per "
+            "template, or deploy with --s3-bucket BUCKET",
+            file=sys.stderr,
+        )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -345,6 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     sys.stdout.write(text)
+    warn_if_too_big(text)
     return 0
 
 

@@ -8,8 +8,8 @@ collide on the second `pulumi up`, and destroying either would delete what the o
 `accountOwner` names the stack that creates them (default: the stack itself, so a lone stack is
 complete). Any other stack reads the owner's stack file, from the same directory, to reference the
 same rules in its outputs, and refuses account-wide keys of its own: there is one place to set them.
-The GitHub OIDC provider is account-wide too; the CI bootstrap (`python -m ci.bootstrap`), not a
-stack, creates it.
+The GitHub OIDC provider is account-wide too; not a stack but the owner's CI bootstrap template
+(`python -m ci.bootstrap OWNER`) creates it, and every other stack's CI roles trust it by ARN.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`python -m ci.bootstrap`: the one CloudFormation template for CI, and its command line."""
+"""`python -m ci.bootstrap`: CI's CloudFormation template (one per stack), and its command line."""
 
 from __future__ import annotations
 
@@ -29,7 +29,21 @@ def load(*stacks: str, stack_dir: Path = STACKS) -> list[settings.Settings]:
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
+    """dev and prod in one template: still supported; the owner among them makes the provider."""
     return json.loads(bootstrap.render(load("dev", "prod")))
+
+
+@pytest.fixture(scope="module")
+def own() -> dict[str, dict[str, Any]]:
+    """Each stack's own template, as the README deploys them (one CloudFormation stack each)."""
+    return {stack: json.loads(bootstrap.render(load(stack))) for stack in ("dev", "prod")}
+
+
+def stack_files(directory: Path) -> list[str]:
+    return sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        for p in directory.glob("Pulumi.*.yaml")
+    )
 
 
 def resolved(value: Any) -> Any:
@@ -84,7 +98,10 @@ def test_one_provider_for_all_stacks_and_roles_under_the_ci_path(template: dict[
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_boundary_is_where_the_stack_roles_point(template: dict[str, Any], stack: str) -> None:
+def test_the_boundary_is_where_the_stack_roles_point(
+    own: dict[str, dict[str, Any]], stack: str
+) -> None:
+    template = own[stack]
     boundary = resolved(template["Resources"][f"{stack.capitalize()}Boundary"])
     props = boundary["Properties"]
     arn = f"arn:aws:iam::{ACCOUNT_ID}:policy{props['Path']}{props['ManagedPolicyName']}"
@@ -100,11 +117,11 @@ def test_the_boundary_is_where_the_stack_roles_point(template: dict[str, Any], s
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_deploy_policy_is_split_under_the_iam_quota(
-    template: dict[str, Any], stack: str
+    own: dict[str, dict[str, Any]], stack: str
 ) -> None:
     (s,) = load(stack)
     cap = stack.capitalize()
-    resources = resolved(template["Resources"])
+    resources = resolved(own[stack]["Resources"])
     attached = [
         ref["Ref"] for ref in resources[f"{cap}DeployRole"]["Properties"]["ManagedPolicyArns"]
     ]
@@ -154,20 +171,87 @@ def test_the_account_is_substituted_and_nothing_else(template: dict[str, Any]) -
         assert ACCOUNT_ID not in text
 
 
-def test_cfn_lint_finds_nothing_and_would_find_a_mistake() -> None:
+@pytest.mark.parametrize("stacks", [("dev", "prod"), ("dev",), ("prod",)])
+def test_cfn_lint_finds_nothing(stacks: tuple[str, ...]) -> None:
+    assert lint(bootstrap.render(load(*stacks))) == []
+
+
+def test_cfn_lint_would_find_a_mistake() -> None:
     text = bootstrap.render(load("dev", "prod"))
-    assert lint(text) == []
     broken = json.loads(text)
     broken["Resources"]["DevDeployRole"]["Properties"]["RoleNam"] = "typo"
     assert lint(json.dumps(broken)) != []
 
 
-def test_the_template_is_deterministic_and_fits_a_direct_deploy() -> None:
+def test_the_template_is_deterministic() -> None:
     text = bootstrap.render(load("prod", "dev", "dev"))
     assert text == bootstrap.render(load("dev", "prod"))
     assert text == json.dumps(json.loads(text), separators=(",", ":"), sort_keys=True) + "\n"
-    # `aws cloudformation deploy` takes a template of up to 51,200 bytes without --s3-bucket.
-    assert len(text.encode()) < 51_200
+    assert bootstrap.render(load("dev")) == bootstrap.render(load("dev", "dev"))
+
+
+@pytest.mark.parametrize(
+    ("stack_dir", "stack"),
+    [(d, s) for d in (STACKS, PROJECT_DIR) for s in stack_files(d)],
+)
+def test_each_stacks_own_template_fits_a_direct_deploy(stack_dir: Path, stack: str) -> None:
+    """`aws cloudformation deploy` takes up to 51,200 bytes of template without --s3-bucket;
+    dev and prod together no longer fit, which is why the README deploys one per stack."""
+    assert bootstrap.DIRECT_DEPLOY_BYTES == 51_200
+    for state in (None, policies.StateBackend("bucket", "prefix/")):
+        text = bootstrap.render(load(stack, stack_dir=stack_dir), state)
+        assert len(text.encode()) <= bootstrap.DIRECT_DEPLOY_BYTES, (stack, state)
+
+
+def test_the_owner_creates_the_provider_and_the_other_stack_trusts_it(
+    own: dict[str, dict[str, Any]],
+) -> None:
+    """prod is dev's accountOwner: prod's template creates the provider, dev's references the
+    same ARN and does not wait for a resource it does not hold, so deleting dev's CI stack
+    leaves the provider prod owns."""
+    prod, dev = own["prod"], own["dev"]
+    assert list(of_type(prod, "AWS::IAM::OIDCProvider")) == [bootstrap.PROVIDER_ID]
+    assert of_type(dev, "AWS::IAM::OIDCProvider") == {}
+    trusted = set()
+    for template, depends in ((prod, [bootstrap.PROVIDER_ID]), (dev, None)):
+        for role in resolved(of_type(template, "AWS::IAM::Role")).values():
+            assert role.get("DependsOn") == depends
+            (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            trusted.add(trust["Principal"]["Federated"])
+        assert resolved(template["Outputs"]["GithubOidcProviderArn"]) == {"Value": PROVIDER}
+    assert trusted == {PROVIDER}
+    assert "ecr-fargate-ci-prod" in dev["Description"]
+    assert "accountOwner" in dev["Description"]
+    assert "deploy that first" not in prod["Description"]
+
+
+def physical_names(template: dict[str, Any]) -> list[tuple[str, str]]:
+    """What IAM and KMS know a template's resources by: two stacks may not create the same."""
+    keys = {
+        "AWS::IAM::Role": "RoleName",
+        "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+        "AWS::IAM::OIDCProvider": "Url",
+        "AWS::KMS::Alias": "AliasName",
+    }
+    found = []
+    for resource in template["Resources"].values():
+        if resource["Type"] in keys:
+            found.append((resource["Type"], resource["Properties"][keys[resource["Type"]]]))
+        else:
+            assert resource["Type"] == "AWS::KMS::Key", resource["Type"]  # no physical name
+    return found
+
+
+@pytest.mark.parametrize("state", [None, policies.StateBackend("bucket", "")])
+def test_the_per_stack_templates_create_nothing_twice(state: policies.StateBackend | None) -> None:
+    names = [
+        name
+        for stack in ("prod", "dev")
+        for name in physical_names(json.loads(bootstrap.render(load(stack), state)))
+    ]
+    assert len(names) == len(set(names)), sorted(names)
+    combined = physical_names(json.loads(bootstrap.render(load("dev", "prod"), state)))
+    assert sorted(names) == sorted(combined)  # split, nothing lost or added
 
 
 def stack_file(directory: Path, stack: str, config: dict[str, Any]) -> Path:
@@ -207,11 +291,38 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_command_prints_the_template() -> None:
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_command_prints_the_template(stack: str) -> None:
+    done = run(stack, "--stack-dir", str(STACKS))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == bootstrap.render(load(stack))
+    assert done.stderr == ""
+
+
+def test_a_template_over_the_direct_deploy_limit_is_printed_with_a_warning() -> None:
     done = run("dev", "prod", "--stack-dir", str(STACKS))
     assert done.returncode == 0, done.stderr
     assert done.stdout == bootstrap.render(load("dev", "prod"))
-    assert done.stderr == ""
+    size = len(done.stdout.encode())
+    assert size > bootstrap.DIRECT_DEPLOY_BYTES  # dev and prod together: why the split
+    (line,) = done.stderr.splitlines()
+    assert f"{size:,} bytes" in line
+    assert "51,200" in line
+    assert "one stack per template" in line
+    assert "--s3-bucket" in line
+
+
+def test_the_warning_starts_just_past_the_limit(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    size = len(bootstrap.render(load("dev")).encode())
+    for limit, warned in ((size, False), (size - 1, True)):
+        monkeypatch.setattr(bootstrap, "DIRECT_DEPLOY_BYTES", limit)
+        assert bootstrap.main(["dev", "--stack-dir", str(STACKS)]) == 0
+        out, err = capsys.readouterr()
+        assert out == bootstrap.render(load("dev"))
+        assert (f"is {size:,} bytes, over the {limit:,} bytes" in err) is warned
+        assert err.count("\n") == int(warned)
 
 
 def test_command_errors_are_one_line_each_without_a_traceback(tmp_path: Path) -> None:
