@@ -9,7 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from build.image import ServiceImage, ServiceImageArgs
+from build.image import ServiceImage, ServiceImageArgs, registry_auth
 from ecs import pull
 from ecs.cluster import StackCluster, StackClusterArgs
 from ecs.run import ServiceRun, ServiceRunArgs
@@ -104,8 +104,15 @@ def _registry(
 def _images(
     settings: Settings, registry: Registry, account_id: pulumi.Output[str]
 ) -> dict[str, ServiceImage]:
-    """One image per service with a build or a prebuilt digest."""
+    """One image per service with a build or a prebuilt digest. Every build pushes to the stack's
+    own registry, so one registry token serves them all (a token per image was one
+    `GetAuthorizationToken` call per service at every preview)."""
     images: dict[str, ServiceImage] = {}
+    auth = None
+    if any(s.image is not None and s.image.build is not None for s in settings.services):
+        auth = registry_auth(
+            registry.registry_host, account_id, pulumi.InvokeOptions(parent=registry)
+        )
     for service in settings.services:
         if service.image is None:
             continue
@@ -116,6 +123,7 @@ def _images(
                 repository_url=registry.repository_urls[service.name],
                 registry_host=registry.registry_host,
                 registry_id=account_id,
+                auth=auth,
             ),
         )
     return images

@@ -20,6 +20,24 @@ class ServiceImageArgs:
     repository_url: pulumi.Input[str]
     registry_host: pulumi.Input[str]
     registry_id: pulumi.Input[str]
+    # One token serves every image pushed to a registry: the stack fetches it once
+    # (`registry_auth`) and hands it to each image. Left unset, a lone image fetches its own.
+    auth: docker.RegistryArgs | None = None
+
+
+def registry_auth(
+    registry_host: pulumi.Input[str],
+    registry_id: pulumi.Input[str],
+    opts: pulumi.InvokeOptions | None = None,
+) -> docker.RegistryArgs:
+    """Push credentials for one registry, fetched by the stack itself (one
+    `ecr:GetAuthorizationToken` call) and kept secret end to end."""
+    token = aws.ecr.get_authorization_token_output(registry_id=registry_id, opts=opts)
+    return docker.RegistryArgs(
+        server=registry_host,
+        username=pulumi.Output.secret(token.user_name),
+        password=pulumi.Output.secret(token.password),
+    )
 
 
 class ServiceImage(pulumi.ComponentResource):
@@ -44,14 +62,8 @@ class ServiceImage(pulumi.ComponentResource):
         else:
             b = s.build
             url = pulumi.Output.from_input(args.repository_url)
-            # The token is fetched by the stack itself for this registry and never leaves as plain text.
-            auth = aws.ecr.get_authorization_token_output(
-                registry_id=args.registry_id, opts=pulumi.InvokeOptions(parent=self)
-            )
-            registry = docker.RegistryArgs(
-                server=args.registry_host,
-                username=pulumi.Output.secret(auth.user_name),
-                password=pulumi.Output.secret(auth.password),
+            registry = args.auth or registry_auth(
+                args.registry_host, args.registry_id, pulumi.InvokeOptions(parent=self)
             )
             image = self._image(name, s, b, url.apply(lambda u: f"{u}:{b.tag}"), registry)
             for extra in b.extra_tags:
