@@ -18,6 +18,11 @@ def _time(img: Mapping[str, Any]) -> datetime:
     return img.get("lastActivatedAt") or img["imagePushedAt"]
 
 
+def _literal_except_star(pattern: str) -> str:
+    """ECR's wildcard is `*` alone: fnmatch's `?` and `[...]` must match themselves."""
+    return pattern.replace("[", "[[]").replace("?", "[?]")
+
+
 def _selected(sel: Mapping[str, Any], img: Mapping[str, Any]) -> bool:
     if _storage(img) != sel.get("storageClass", "standard"):
         return False
@@ -30,7 +35,7 @@ def _selected(sel: Mapping[str, Any], img: Mapping[str, Any]) -> bool:
     if "tagPrefixList" in sel:
         return all(any(t.startswith(p) for t in tags) for p in sel["tagPrefixList"])
     return all(
-        any(fnmatch.fnmatchcase(t, p.replace("[", "[[]")) for t in tags)
+        any(fnmatch.fnmatchcase(t, _literal_except_star(p)) for t in tags)
         for p in sel["tagPatternList"]
     )
 
