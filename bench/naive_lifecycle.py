@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from registry.lifecycle import validate_lifecycle_policy
@@ -18,6 +19,7 @@ def _time(img: Mapping[str, Any]) -> datetime:
     return img.get("lastActivatedAt") or img["imagePushedAt"]
 
 
+@cache
 def _literal_except_star(pattern: str) -> str:
     """ECR's wildcard is `*` alone: fnmatch's `?` and `[...]` must match themselves."""
     return pattern.replace("[", "[[]").replace("?", "[?]")
