@@ -490,3 +490,15 @@ def test_star_leading_patterns_match_whole_tags_and_only_star_is_a_wildcard(
     images = [image(n, [t], 10) for n, t in enumerate(tags)]
     policy = {"rules": [older(1, 1, tagPatternList=[pattern])]}
     assert sorted(acted(policy, images)) == sorted(matched)
+
+
+@pytest.mark.parametrize("pattern", ["*rc", "*rc*", "*\n*", "*b-*", "*-rc"])
+def test_star_leading_patterns_find_tags_that_hold_newlines(pattern: str) -> None:
+    """The `*`-leading search joins all tags with newlines: a newline inside a tag must neither
+    hide the tag nor shift a hit onto its neighbour."""
+    tags = ["a\nb-rc", "\nrc", "x\n", "rc\n\nrc", "b-\n", "zz-rc", "q"]
+    images = [image(n, [t], 10) for n, t in enumerate(tags)]
+    policy = {"rules": [older(1, 1, tagPatternList=[pattern])]}
+    fast = {r["imageDigest"] for r in preview_lifecycle_policy(policy, images, now=NOW)}
+    slow = {images[i]["imageDigest"] for i in naive_preview(policy, images, NOW)}
+    assert fast == slow and fast

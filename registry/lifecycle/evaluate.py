@@ -93,10 +93,13 @@ class _Tags:
     position of the image carrying each. `*`-leading patterns search all tags joined into one string."""
 
     def __init__(self, tagged: list[tuple[int, Sequence[str]]]) -> None:
-        pairs = sorted((t, p) for p, tags in tagged for t in tags)
-        self.keys: list[str] = [t for t, _ in pairs]
-        self.positions: list[int] = [p for _, p in pairs]
-        self._blob: tuple[str, list[int]] | None = None
+        flat = [t for _, tags in tagged for t in tags]
+        carriers = [p for p, tags in tagged for _ in tags]
+        # Sorting indices (not (tag, position) pairs) keeps the arrays free of 100,000 tuples.
+        order = sorted(range(len(flat)), key=flat.__getitem__)
+        self.keys: list[str] = list(map(flat.__getitem__, order))
+        self.positions: list[int] = list(map(carriers.__getitem__, order))
+        self._blob: tuple[str, dict[int, int]] | None = None
 
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         keys = self.keys
@@ -133,16 +136,20 @@ class _Tags:
         if not literal:
             return range(len(self.keys))
         if self._blob is None:
-            blob = "\n".join(self.keys)
-            starts = list(accumulate(map((1).__add__, map(len, self.keys)), initial=0))
-            self._blob = blob, starts
-        blob, starts = self._blob
+            # Each tag's offset in the joined string (one more offset follows the last tag).
+            starts = accumulate(map((1).__add__, map(len, self.keys)), initial=0)
+            lines = dict(zip(starts, range(len(self.keys)), strict=False))
+            self._blob = "\n".join(self.keys), lines
+        blob, line_at = self._blob
         found = []
         at = blob.find(literal)
         while at >= 0:
-            line = bisect_right(starts, at) - 1
-            found.append(line)
-            at = blob.find(literal, starts[line + 1])
+            start = blob.rfind("\n", 0, at) + 1
+            while start not in line_at:  # a newline inside a tag: step back to the tag's start
+                start = blob.rfind("\n", 0, start - 1) + 1
+            found.append(line_at[start])
+            end = blob.find("\n", at + len(literal))
+            at = blob.find(literal, end + 1) if end >= 0 else -1
         return found
 
 
