@@ -4,11 +4,11 @@ All rules select at once; rules then act in priority order. An image selected by
 rule is never acted on by a lower one, but still counts in the lower rule's `imageCountMoreThan`.
 
 Speed at the quotas (100,000 images, 50 rules): the images are sorted once, oldest first, and
-from then on an image is its position in that order. A rule's images are then a set of integers,
-"youngest N" and "pushed before the cutoff" are slices of that set sorted, and the tags are one
-sorted array, so a prefix is a bisected range and a pattern starting with `*` is found with
-`str.find` over all tags joined into one string: a rule costs O(log n + m log m) Python-level
-work for the m images it selects, never a Python loop over every image or tag.
+from then on an image is its position in that order. A rule's images are a set of integers;
+"all but the youngest N" and "pushed before the cutoff" are slices of that set sorted; a tag
+prefix or pattern (also one starting with `*`) is a `str.find` in C over all tags joined into one
+string. A rule costs one such search plus O(m log m) Python-level work for the m images it
+selects, never a Python loop over every image or tag, and no tag is ever sorted.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import operator
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -26,7 +26,6 @@ from typing import Any
 from .validate import validate_lifecycle_policy
 
 _IN_ARCHIVE = frozenset(("ARCHIVED", "ACTIVATING"))  # still archived until the restore completes
-_END = "\U0010ffff"  # sorts after every other character: `prefix + _END` bounds a prefix range
 
 
 def _aware(value: Any, field: str, image: Mapping[str, Any]) -> datetime:
@@ -89,68 +88,64 @@ def _present(images: Sequence[Mapping[str, Any]], field: str) -> list[tuple[int,
 
 
 class _Tags:
-    """One storage class's tags, sorted (a tag carried by k images appears k times), beside the
-    position of the image carrying each. `*`-leading patterns search all tags joined into one string."""
+    """One storage class's tags in push order (a tag carried by k images appears k times), beside
+    the position of the image carrying each, and all of them joined into one string, each after a
+    newline. A selection is a search of that string in C (`str.find` for "\\n" + prefix, or for a
+    pattern's longest literal): the Python loop turns once per tag found, never once per tag,
+    and nothing is sorted by tag."""
 
     def __init__(self, tagged: list[tuple[int, Sequence[str]]]) -> None:
-        flat = [t for _, tags in tagged for t in tags]
-        carriers = [p for p, tags in tagged for _ in tags]
-        # Sorting indices (not (tag, position) pairs) keeps the arrays free of 100,000 tuples.
-        order = sorted(range(len(flat)), key=flat.__getitem__)
-        self.keys: list[str] = list(map(flat.__getitem__, order))
-        self.positions: list[int] = list(map(carriers.__getitem__, order))
-        self._blob: tuple[str, dict[int, int]] | None = None
+        self.keys: list[str] = [t for _, tags in tagged for t in tags]
+        self.positions: list[int] = [p for p, tags in tagged for _ in tags]
+        self.blob = "\n" + "\n".join(self.keys)
+        starts = accumulate(map((1).__add__, map(len, self.keys)), initial=1)
+        # Each tag's offset in `blob` -> its index (one more offset follows the last tag).
+        self.index_at: dict[int, int] = dict(zip(starts, range(len(self.keys)), strict=False))
 
-    def prefix_range(self, prefix: str) -> tuple[int, int]:
-        keys = self.keys
-        lo = bisect_left(keys, prefix)
-        hi = bisect_left(keys, prefix + _END, lo)
-        while hi < len(keys) and keys[hi].startswith(prefix):  # tags that hold _END itself
-            hi += 1
-        return lo, hi
-
-    def with_prefix(self, prefix: str) -> set[int]:
-        lo, hi = self.prefix_range(prefix)
-        return set(self.positions[lo:hi])
-
-    def matching(self, pattern: str) -> set[int]:
-        segments = pattern.split("*")
-        if len(segments) == 1:  # no wildcard: the tag itself
-            keys = self.keys
-            return set(self.positions[bisect_left(keys, pattern) : bisect_right(keys, pattern)])
-        if segments[0]:
-            lo, hi = self.prefix_range(segments[0])
-            if segments[1:] == [""]:  # `abc*`: a prefix
-                return set(self.positions[lo:hi])
-            candidates: Sequence[int] = range(lo, hi)
-        else:
-            candidates = self._containing(max(segments, key=len))
-        keep = map(pattern_regex(pattern).fullmatch, map(self.keys.__getitem__, candidates))
-        return set(compress(map(self.positions.__getitem__, candidates), keep))
+    def _starting(self, head: str) -> list[int]:
+        """Indices of the tags that start with `head`."""
+        blob, index_at, needle = self.blob, self.index_at, "\n" + head
+        found = []
+        at = blob.find(needle)
+        while at >= 0:
+            if (index := index_at.get(at + 1)) is not None:  # else a newline inside a tag
+                found.append(index)
+            at = blob.find(needle, at + 1)
+        if "\n" in head:  # the needle may have run on into the next tags
+            found = [i for i in found if self.keys[i].startswith(head)]
+        return found
 
     def _containing(self, literal: str) -> Sequence[int]:
-        """Indices of the tags that contain `literal` (and perhaps a few that don't, which the
-        pattern's regex then drops): `str.find` runs over all tags in C and the loop turns once
-        per tag found, not once per tag. A hit maps to its tag through the tags' start offsets,
-        so a newline inside a tag cannot shift it."""
+        """Indices of the tags that contain `literal`, and perhaps a few that don't (the pattern's
+        regex drops them): a hit maps back to its tag through the tags' offsets."""
         if not literal:
             return range(len(self.keys))
-        if self._blob is None:
-            # Each tag's offset in the joined string (one more offset follows the last tag).
-            starts = accumulate(map((1).__add__, map(len, self.keys)), initial=0)
-            lines = dict(zip(starts, range(len(self.keys)), strict=False))
-            self._blob = "\n".join(self.keys), lines
-        blob, line_at = self._blob
+        blob, index_at = self.blob, self.index_at
         found = []
         at = blob.find(literal)
         while at >= 0:
             start = blob.rfind("\n", 0, at) + 1
-            while start not in line_at:  # a newline inside a tag: step back to the tag's start
+            while start not in index_at and start > 0:  # a newline inside a tag: step back
                 start = blob.rfind("\n", 0, start - 1) + 1
-            found.append(line_at[start])
-            end = blob.find("\n", at + len(literal))
+            found.append(index_at.get(start, 0))
+            # On to the next tag, unless the literal itself spans tags.
+            end = at if "\n" in literal else blob.find("\n", at + len(literal))
             at = blob.find(literal, end + 1) if end >= 0 else -1
         return found
+
+    def with_prefix(self, prefix: str) -> set[int]:
+        return set(map(self.positions.__getitem__, self._starting(prefix)))
+
+    def matching(self, pattern: str) -> set[int]:
+        segments = pattern.split("*")
+        if segments[0]:
+            candidates: Sequence[int] = self._starting(segments[0])
+            if segments[1:] == [""]:  # `abc*`: a prefix
+                return set(map(self.positions.__getitem__, candidates))
+        else:
+            candidates = self._containing(max(segments, key=len))
+        keep = map(pattern_regex(pattern).fullmatch, map(self.keys.__getitem__, candidates))
+        return set(compress(map(self.positions.__getitem__, candidates), keep))
 
 
 class _Index:
