@@ -40,6 +40,13 @@ def _is_aware(value: Any) -> bool:
     return isinstance(value, datetime) and value.tzinfo is not None
 
 
+def _all_aware(values: list[Any]) -> bool:
+    """`all(map(_is_aware, values))` without a Python call per value."""
+    if not all(map(isinstance, values, repeat(datetime))):
+        return False
+    return not any(map(operator.is_, map(operator.attrgetter("tzinfo"), values), repeat(None)))
+
+
 def pattern_regex(pattern: str) -> re.Pattern[str]:
     """`*` matches any run of characters (including none); the pattern must match the whole tag."""
     return re.compile("".join(".*" if c == "*" else re.escape(c) for c in pattern), re.DOTALL)
@@ -51,7 +58,7 @@ class _Images:
 
     def __init__(self, images: Sequence[Mapping[str, Any]]) -> None:
         pushed = [img.get("imagePushedAt") for img in images]
-        if not all(map(_is_aware, pushed)):
+        if not _all_aware(pushed):
             bad = next(i for i, p in enumerate(pushed) if not _is_aware(p))
             _aware(pushed[bad], "imagePushedAt", images[bad])
         # A restored image counts from its restore (lastActivatedAt), for every count type.
@@ -60,6 +67,7 @@ class _Images:
             time[i] = _aware(at, "lastActivatedAt", images[i])
         order = sorted(range(len(images)), key=time.__getitem__)
         self.images: list[Mapping[str, Any]] = list(map(images.__getitem__, order))
+        self.tags: list[Any] = [img.get("imageTags") for img in self.images]
         self.time: list[datetime] = list(map(time.__getitem__, order))  # ascending
         self.pulled: list[datetime] = list(self.time)
         for p, pull in _present(self.images, "lastRecordedPullTime"):
@@ -152,7 +160,7 @@ class _Index:
     """Per storage class: the tags, and the untagged images, by position."""
 
     def __init__(self, images: _Images) -> None:
-        tags: list[Any] = [img.get("imageTags") for img in images.images]
+        tags = images.tags
         self.tags: dict[str, _Tags] = {}
         self.untagged: dict[str, list[int]] = {}
         for storage, positions in images.by_storage.items():
@@ -243,11 +251,11 @@ def _results(rule: Mapping[str, Any], acting: list[int], images: _Images) -> lis
         if rule["action"]["type"] == "transition"
         else {"type": "EXPIRE"}
     )
-    priority, archive = rule["rulePriority"], images.archive
+    priority, archive, tags = rule["rulePriority"], images.archive, images.tags
     return [
         {
             "imageDigest": img.get("imageDigest"),
-            "imageTags": list(img.get("imageTags") or ()),
+            "imageTags": list(tags[p] or ()),
             "imagePushedAt": img["imagePushedAt"],
             "action": dict(action),
             "appliedRulePriority": priority,
