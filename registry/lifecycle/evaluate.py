@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import operator
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -106,9 +106,9 @@ class _Tags:
         self.keys: list[str] = [t for _, tags in tagged for t in tags]
         self.positions: list[int] = [p for p, tags in tagged for _ in tags]
         self.blob = "\n" + "\n".join(self.keys)
-        starts = accumulate(map((1).__add__, map(len, self.keys)), initial=1)
-        # Each tag's offset in `blob` -> its index (one more offset follows the last tag).
-        self.index_at: dict[int, int] = dict(zip(starts, range(len(self.keys)), strict=False))
+        # Each tag's offset in `blob` (one more follows the last tag), and the reverse map.
+        self.starts = list(accumulate(map((1).__add__, map(len, self.keys)), initial=1))
+        self.index_at: dict[int, int] = dict(zip(self.starts, range(len(self.keys)), strict=False))
 
     def _starting(self, head: str) -> list[int]:
         """Indices of the tags that start with `head`."""
@@ -125,20 +125,17 @@ class _Tags:
 
     def _containing(self, literal: str) -> Sequence[int]:
         """Indices of the tags that contain `literal`, and perhaps a few that don't (the pattern's
-        regex drops them): a hit maps back to its tag through the tags' offsets."""
+        regex drops them): a hit maps back to its tag by bisecting the tags' offsets."""
         if not literal:
             return range(len(self.keys))
-        blob, index_at = self.blob, self.index_at
+        blob, starts = self.blob, self.starts
         found = []
         at = blob.find(literal)
         while at >= 0:
-            start = blob.rfind("\n", 0, at) + 1
-            while start not in index_at and start > 0:  # a newline inside a tag: step back
-                start = blob.rfind("\n", 0, start - 1) + 1
-            found.append(index_at.get(start, 0))
+            index = bisect_right(starts, at) - 1
+            found.append(index)
             # On to the next tag, unless the literal itself spans tags.
-            end = at if "\n" in literal else blob.find("\n", at + len(literal))
-            at = blob.find(literal, end + 1) if end >= 0 else -1
+            at = blob.find(literal, at + 1 if "\n" in literal else starts[index + 1])
         return found
 
     def with_prefix(self, prefix: str) -> set[int]:
