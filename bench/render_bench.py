@@ -1,10 +1,10 @@
 """The program's render time against a bare program that registers the same resources.
 
 Both run under the same Pulumi mocks (`plan.engine.run_program`). The bare program replays the
-program's registrations (same types, names, inputs, secrets, parents, protection, in the same
-order) as plain `CustomResource`/`ComponentResource` calls: what is left of the ratio above 1.0 is
-what the program itself costs (settings load and validation, model look-ups, policy documents,
-`apply` chains), not the engine's.
+program's registrations (same types, names, inputs, secrets, parents, protection; parents first)
+and outputs as literals through minimal `CustomResource`/`ComponentResource` subclasses: what is
+left of the ratio above 1.0 is what the program itself costs (settings load and validation, model
+look-ups, policy documents, typed resource classes, `apply` chains), not the engine's.
 """
 
 from __future__ import annotations
