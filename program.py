@@ -9,7 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from build.image import ServiceImage, ServiceImageArgs
+from build.image import ServiceImage, ServiceImageArgs, registry_auth
 from build.platform import platform_for
 from ecs import pull
 from ecs.cluster import StackCluster, StackClusterArgs
@@ -127,13 +127,21 @@ def _images(
     settings: Settings, registry: Registry, account_id: pulumi.Output[str]
 ) -> dict[str, ServiceImage]:
     """One image per service with a build or a prebuilt digest; a local build builds the
-    platform of the task that runs it."""
+    platform of the task that runs it. Every local build pushes to the stack's own registry, so
+    one registry token serves them all (a token per image was one `GetAuthorizationToken` call
+    per service at every preview)."""
     architectures = (
         {r.service.name: r.cpu_architecture for r in settings.fargate.runs}
         if settings.fargate is not None
         else {}
     )
     images: dict[str, ServiceImage] = {}
+    auth = None
+    # CI-built services (ECR_FARGATE_IMAGE_DIGESTS) push nothing from here: no token for them.
+    if any(s.image is not None and s.image.builds_here for s in settings.services):
+        auth = registry_auth(
+            registry.registry_host, account_id, pulumi.InvokeOptions(parent=registry)
+        )
     for service in settings.services:
         if service.image is None:
             continue
@@ -146,6 +154,7 @@ def _images(
                 registry_host=registry.registry_host,
                 registry_id=account_id,
                 platform=platform_for(arch) if arch is not None else None,
+                auth=auth,
             ),
         )
     return images

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from registry.lifecycle import validate_lifecycle_policy
@@ -16,6 +17,12 @@ def _storage(img: Mapping[str, Any]) -> str:
 
 def _time(img: Mapping[str, Any]) -> datetime:
     return img.get("lastActivatedAt") or img["imagePushedAt"]
+
+
+@cache
+def _literal_except_star(pattern: str) -> str:
+    """ECR's wildcard is `*` alone: fnmatch's `?` and `[...]` must match themselves."""
+    return pattern.replace("[", "[[]").replace("?", "[?]")
 
 
 def _selected(sel: Mapping[str, Any], img: Mapping[str, Any]) -> bool:
@@ -30,7 +37,7 @@ def _selected(sel: Mapping[str, Any], img: Mapping[str, Any]) -> bool:
     if "tagPrefixList" in sel:
         return all(any(t.startswith(p) for t in tags) for p in sel["tagPrefixList"])
     return all(
-        any(fnmatch.fnmatchcase(t, p.replace("[", "[[]")) for t in tags)
+        any(fnmatch.fnmatchcase(t, _literal_except_star(p)) for t in tags)
         for p in sel["tagPatternList"]
     )
 

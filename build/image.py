@@ -23,6 +23,24 @@ class ServiceImageArgs:
     # What a local build builds: the platform of the task that runs it (pulumi-docker builds one
     # platform only, pulumi/pulumi-docker#296). Default: the service's first platform.
     platform: str | None = None
+    # One token serves every image pushed to a registry: the stack fetches it once
+    # (`registry_auth`) and hands it to each image. Left unset, a lone image fetches its own.
+    auth: docker.RegistryArgs | None = None
+
+
+def registry_auth(
+    registry_host: pulumi.Input[str],
+    registry_id: pulumi.Input[str],
+    opts: pulumi.InvokeOptions | None = None,
+) -> docker.RegistryArgs:
+    """Push credentials for one registry, fetched by the stack itself (one
+    `ecr:GetAuthorizationToken` call) and kept secret end to end."""
+    token = aws.ecr.get_authorization_token_output(registry_id=registry_id, opts=opts)
+    return docker.RegistryArgs(
+        server=registry_host,
+        username=pulumi.Output.secret(token.user_name),
+        password=pulumi.Output.secret(token.password),
+    )
 
 
 class ServiceImage(pulumi.ComponentResource):
@@ -69,14 +87,8 @@ class ServiceImage(pulumi.ComponentResource):
     ) -> None:
         """Build one platform and push it under that platform's content tag (and the extra tags)."""
         tag = self.tag = b.tag_for([self.platform])
-        # The token is fetched by the stack itself for this registry and never leaves as plain text.
-        auth = aws.ecr.get_authorization_token_output(
-            registry_id=args.registry_id, opts=pulumi.InvokeOptions(parent=self)
-        )
-        registry = docker.RegistryArgs(
-            server=args.registry_host,
-            username=pulumi.Output.secret(auth.user_name),
-            password=pulumi.Output.secret(auth.password),
+        registry = args.auth or registry_auth(
+            args.registry_host, args.registry_id, pulumi.InvokeOptions(parent=self)
         )
         image = self._image(name, s, b, url.apply(lambda u: f"{u}:{tag}"), registry)
         for extra in b.extra_tags:

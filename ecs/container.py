@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import botocore.session
 from botocore.validate import ParamValidator
+
+from ecs.api_model import ecs_model
 
 # Parameters Fargate rejects in task definitions (AWS "task definition differences for Fargate").
 NOT_ON_FARGATE = (
@@ -315,8 +316,7 @@ def task_definition_request(
 
 @cache
 def _register_shape() -> Any:
-    model = botocore.session.get_session().get_service_model("ecs")
-    return model.operation_model("RegisterTaskDefinition").input_shape
+    return ecs_model().operation_model("RegisterTaskDefinition").input_shape
 
 
 def validate_image_reference_for_ecs(image: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import botocore.session
+from ecs.api_model import ecs_model
 
 # cpu units -> valid memory (MiB): the table in
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/create-task-definition.html
@@ -39,8 +39,7 @@ _INT = re.compile(r"[0-9]+", re.ASCII)
 
 @cache
 def windows_families() -> frozenset[str]:
-    model = botocore.session.get_session().get_service_model("ecs")
-    return frozenset(v for v in model.shape_for("OSFamily").enum if v.startswith("WINDOWS"))
+    return frozenset(v for v in ecs_model().shape_for("OSFamily").enum if v.startswith("WINDOWS"))
 
 
 def _units(value: object, unit: re.Pattern[str], scale: int, what: str) -> int:

@@ -50,6 +50,8 @@ class RenderedResource:
     id: str = ""  # the provider's ID (a security group's `sg-...`, what rules refer to)
     ignore_changes: tuple[str, ...] = ()  # inputs `pulumi up` keeps as they are in the state
     dependencies: tuple[str, ...] = ()  # URNs it waits for: its inputs' resources, `depends_on`
+    parent: str = ""  # the parent's URN (the stack's for a top-level resource)
+    custom: bool = True  # False for a component resource
 
 
 @dataclass
@@ -87,6 +89,8 @@ class _Request:
     aliases: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
+    parent: str = ""
+    custom: bool = True
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -177,6 +181,8 @@ class _Mocks(pulumi.runtime.Mocks):
                 rid,
                 req.ignore_changes,
                 req.dependencies,
+                req.parent,
+                req.custom,
             )
         )
 
@@ -316,6 +322,8 @@ class _Monitor(mocks.MockMonitor):
             tuple(a.urn for a in request.aliases if a.urn),
             tuple(request.ignoreChanges),
             tuple(sorted(request.dependencies)),
+            request.parent,
+            bool(request.custom),
         )
         return super().RegisterResource(request)
 
@@ -342,15 +350,27 @@ def render(
 ) -> Rendered:
     """Load settings (raising `ConfigErrors` on bad config) and run the program under mocks."""
     from program import build_stack
-    from registry.urls import partition_for_region
 
     loaded = stack_settings.load(raw, env=env)
+    return run_program(loaded, raw.stack, program or build_stack, preview=preview)
+
+
+def run_program(
+    loaded: stack_settings.Settings,
+    stack: str,
+    program: Callable[[stack_settings.Settings], dict[str, Any]],
+    *,
+    preview: bool = False,
+) -> Rendered:
+    """Run a program on loaded settings under mocks (the benchmark times a bare program here)."""
+    from registry.urls import partition_for_region
+
     part = partition_for_region(loaded.region)
     mock = _Mocks(loaded.region, part.dns_suffix, part.name)
     warnings: list[str] = []
-    runtime_settings.reset_options(project=PROJECT, stack=raw.stack, preview=preview)
+    runtime_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_mocks(
-        mock, project=PROJECT, stack=raw.stack, preview=preview, monitor=_Monitor(mock)
+        mock, project=PROJECT, stack=stack, preview=preview, monitor=_Monitor(mock)
     )
     original_warn = pulumi.log.warn
 
@@ -360,21 +380,24 @@ def render(
     pulumi.log.warn = capture  # type: ignore[assignment]
     outputs: dict[str, Any] = {}
     secret_outputs: set[str] = set()
+
+    async def resolve(declared: dict[str, Any]) -> None:
+        for key, value in declared.items():
+            out = pulumi.Output.from_input(value)
+            outputs[key] = await out.future()
+            if await out.is_secret():
+                secret_outputs.add(key)
+
+    def body() -> None:
+        # One pump of the event loop for all outputs: each `_sync_await` pads the loop's ready
+        # list with cancelled handles, and two per output were most of a render's time.
+        _sync_await(resolve(program(loaded)))
+
     try:
-        run = program or build_stack
-
-        def body() -> None:
-            declared = run(loaded)
-            for key, value in declared.items():
-                out = pulumi.Output.from_input(value)
-                outputs[key] = _sync_await(out.future())
-                if _sync_await(out.is_secret()):
-                    secret_outputs.add(key)
-
         _sync_await(run_pulumi_func(body))
     finally:
         pulumi.log.warn = original_warn  # type: ignore[assignment]
-    return Rendered(raw.stack, mock.resources, outputs, warnings, secret_outputs, mock.invokes)
+    return Rendered(stack, mock.resources, outputs, warnings, secret_outputs, mock.invokes)
 
 
 def render_stack(

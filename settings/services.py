@@ -123,6 +123,11 @@ class ImageSettings:
         return platform.cpu_architecture(self.platform)
 
     @property
+    def builds_here(self) -> bool:
+        """`pulumi up` builds and pushes this image itself (no prebuilt digest, no CI digest)."""
+        return self.build is not None and self.ci_digest is None
+
+    @property
     def index_tag(self) -> str | None:
         """The tag CI pushes the multi-platform index under (what `python -m build.plan` prints)."""
         return None if self.build is None else self.build.tag_for(self.platforms)

@@ -363,3 +363,142 @@ def test_user_rules_for_the_deploy_prefix_conflict_unless_identical() -> None:
     assert "deployProtectionCount (10)" in message
     aged = conflict(older(1, 7, tagPrefixList=["prod-"]), "prod-", 10)
     assert aged is not None and "sinceImagePushed" in aged
+
+
+# The same equivalence over everything a selection can say: `*`-leading, suffix, infix and exact
+# patterns, characters fnmatch would read as wildcards, tags holding newlines, both storage classes
+# and every count type. Results are compared whole, in order.
+TAG_TEXT = st.text(alphabet="ab-?[*", min_size=1, max_size=4)
+TAG_TEXT_OR_NEWLINE = st.text(alphabet="ab-?[*\n", min_size=1, max_size=4)
+PATTERNS = st.text(alphabet="ab-?[*", min_size=1, max_size=5).filter(lambda p: p.count("*") <= 4)
+PREFIXES = st.text(alphabet="ab-?[", min_size=1, max_size=2)
+# (countType, action, storage class): every combination ECR accepts (see validate.py V11-V13).
+KINDS = [
+    ("imageCountMoreThan", "expire", None),
+    ("sinceImagePushed", "expire", "standard"),
+    ("sinceImagePulled", "transition", None),
+    ("sinceImageTransitioned", "expire", "archive"),
+]
+
+
+@st.composite
+def any_selection(draw: Any, status: str) -> tuple[dict, str]:
+    sel: dict[str, Any] = {"tagStatus": status}
+    if status == "tagged":
+        field, entries = draw(
+            st.sampled_from([("tagPatternList", PATTERNS), ("tagPrefixList", PREFIXES)])
+        )
+        sel[field] = draw(st.lists(entries, min_size=1, max_size=2, unique=True))
+    kind, action, storage = draw(st.sampled_from(KINDS))
+    if storage is not None:
+        sel["storageClass"] = storage
+    low = 90 if kind == "sinceImageTransitioned" else 1  # archived images stay 90 days
+    high = 4 if kind == "imageCountMoreThan" else low + 40
+    sel |= {"countType": kind, "countNumber": draw(st.integers(low, high))}
+    if kind != "imageCountMoreThan":
+        sel["countUnit"] = "days"
+    return sel, action
+
+
+def _selection_key(item: tuple[dict, str]) -> Any:
+    """What must differ between two rules of one storage class (validate.py V15, V16)."""
+    sel = item[0]
+    entries = frozenset(sel.get("tagPrefixList", sel.get("tagPatternList", ())))
+    return (sel.get("storageClass", "standard"), sel["tagStatus"], "tagPrefixList" in sel, entries)
+
+
+@st.composite
+def any_policy(draw: Any) -> dict:
+    """Valid by construction: tagged and untagged rules in a random priority order, then at most
+    one `any` rule per storage class, which must come last in its class."""
+    first = draw(
+        st.lists(
+            st.sampled_from(["tagged", "tagged", "tagged", "untagged"]).flatmap(any_selection),
+            min_size=1,
+            max_size=6,
+            unique_by=_selection_key,
+        )
+    )
+    last = draw(st.lists(any_selection("any"), max_size=2, unique_by=_selection_key))
+    priorities = [*draw(st.permutations(range(1, len(first) + 1)))]
+    priorities += range(len(first) + 1, len(first) + len(last) + 1)
+    rules = [
+        rule(
+            p, sel, {"type": a, **({"targetStorageClass": "archive"} if a == "transition" else {})}
+        )
+        for p, (sel, a) in zip(priorities, [*first, *last], strict=True)
+    ]
+    return {"rules": rules}
+
+
+@st.composite
+def any_images(draw: Any) -> list[dict]:
+    images = []
+    # Newlines in a few runs only: one such tag anywhere changes how `*`-leading patterns search.
+    tag_text = TAG_TEXT_OR_NEWLINE if draw(st.integers(0, 4)) == 0 else TAG_TEXT
+    for n in range(draw(st.integers(0, 25))):
+        extra: dict[str, Any] = {}
+        if draw(st.booleans()):
+            extra["lastRecordedPullTime"] = NOW - timedelta(days=draw(st.integers(0, 40)))
+        if draw(st.integers(0, 3)) == 0:
+            extra["imageStatus"] = draw(st.sampled_from(["ARCHIVED", "ACTIVATING", "ACTIVE"]))
+            extra["lastArchivedAt"] = NOW - timedelta(days=draw(st.integers(80, 140)))
+        if draw(st.integers(0, 5)) == 0:
+            extra["lastActivatedAt"] = NOW - timedelta(days=draw(st.integers(0, 40)))
+        tags = draw(st.lists(tag_text, max_size=3, unique=True))
+        images.append(image(n, tags, draw(st.integers(0, 40)), **extra))
+    return images
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_policy(), any_images())
+def test_fast_evaluator_equals_the_naive_one_for_every_selection(
+    policy: dict, images: list[dict]
+) -> None:
+    fast = [
+        (r["imageDigest"], r["appliedRulePriority"])
+        for r in preview_lifecycle_policy(policy, images, now=NOW)
+    ]
+    acted_naive = naive_preview(policy, images, NOW)
+    by_time = sorted(
+        acted_naive,
+        key=lambda i: (
+            acted_naive[i],
+            images[i].get("lastActivatedAt") or images[i]["imagePushedAt"],
+            i,
+        ),
+    )
+    assert fast == [(images[i]["imageDigest"], acted_naive[i]) for i in by_time]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "matched"),
+    [
+        ("*-rc*", ["v1-rc1", "x-rc"]),
+        ("*prod", ["prod", "preprod"]),
+        ("*a*b*", ["ab", "xaxbx", "a-b", "a?b", "a[b]"]),
+        ("*", ["v1-rc1", "x-rc", "prod", "preprod", "ab", "xaxbx", "a-b", "a?b", "a[b]"]),
+        ("a?b", ["a?b"]),
+        ("a[b]", ["a[b]"]),
+        ("*?*", ["a?b"]),
+    ],
+)
+def test_star_leading_patterns_match_whole_tags_and_only_star_is_a_wildcard(
+    pattern: str, matched: list[str]
+) -> None:
+    tags = ["v1-rc1", "x-rc", "prod", "preprod", "ab", "xaxbx", "a-b", "a?b", "a[b]"]
+    images = [image(n, [t], 10) for n, t in enumerate(tags)]
+    policy = {"rules": [older(1, 1, tagPatternList=[pattern])]}
+    assert sorted(acted(policy, images)) == sorted(matched)
+
+
+@pytest.mark.parametrize("pattern", ["*rc", "*rc*", "*\n*", "*b-*", "*-rc"])
+def test_star_leading_patterns_find_tags_that_hold_newlines(pattern: str) -> None:
+    """The `*`-leading search joins all tags with newlines: a newline inside a tag must neither
+    hide the tag nor shift a hit onto its neighbour."""
+    tags = ["a\nb-rc", "\nrc", "x\n", "rc\n\nrc", "b-\n", "zz-rc", "q"]
+    images = [image(n, [t], 10) for n, t in enumerate(tags)]
+    policy = {"rules": [older(1, 1, tagPatternList=[pattern])]}
+    fast = {r["imageDigest"] for r in preview_lifecycle_policy(policy, images, now=NOW)}
+    slow = {images[i]["imageDigest"] for i in naive_preview(policy, images, NOW)}
+    assert fast == slow and fast

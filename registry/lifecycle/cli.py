@@ -84,9 +84,20 @@ def _stack_policy(stack: str, repository: str) -> Any:
     return policies[repository]
 
 
+def largest_page(client: Any) -> int:
+    """DescribeImages' largest page, from the client's own API model (`maxResults` 1..1000).
+    Unset, ECR returns 100 per call: 200 calls instead of 20 for 20,000 images.
+    https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html"""
+    shape = client.meta.service_model.operation_model("DescribeImages").input_shape
+    return int(shape.members["maxResults"].metadata["max"])
+
+
 def list_images(client: Any, repository: str, progress: IO[str] | None) -> list[dict[str, Any]]:
     images: list[dict[str, Any]] = []
-    for page in client.get_paginator("describe_images").paginate(repositoryName=repository):
+    pages = client.get_paginator("describe_images").paginate(
+        repositoryName=repository, PaginationConfig={"PageSize": largest_page(client)}
+    )
+    for page in pages:
         images.extend(page.get("imageDetails", []))
         if progress is not None:
             progress.write(f"\rlisting {repository}: {len(images)} images")
