@@ -3,9 +3,10 @@
 Both run under the same Pulumi mocks (`plan.engine.run_program`). The bare program is what a
 person would write by hand for the same stack: one call per resource, with the provider SDKs'
 own classes (`aws.ecs.Service(...)`, `docker.Image(...)`), literal inputs, the same names,
-parents, secrets and protection (parents first), and the same outputs. What is left of the ratio
-above 1.0 is what the program itself costs (settings load and validation, model look-ups, policy
-documents, component classes, `apply` chains), not the engine's or the provider SDK's.
+parents, dependencies, secrets and protection (parents first), and the same outputs. What is
+left of the ratio above 1.0 is what the program itself costs (settings load and validation,
+model look-ups, policy documents, component classes, `apply` chains), not the engine's or the
+provider SDK's.
 """
 
 from __future__ import annotations
@@ -63,7 +64,11 @@ def bare_program(rendered: Rendered) -> Callable[[Settings], dict[str, Any]]:
     def program(_: Settings) -> dict[str, Any]:
         created: dict[str, pulumi.Resource] = {}
         for r in rendered.resources:
-            opts = pulumi.ResourceOptions(parent=created.get(r.parent), protect=r.protect)
+            opts = pulumi.ResourceOptions(
+                parent=created.get(r.parent),
+                protect=r.protect,
+                depends_on=[created[urn] for urn in r.dependencies],
+            )
             if r.custom:
                 props = {
                     k: pulumi.Output.secret(v) if k in r.secret_inputs else v

@@ -44,9 +44,11 @@ PUSH_ACTIONS = tuple(
 # What CI adds around a push: the digest of a pushed tag (a prebuilt `services[].image`, and the
 # image pipeline's skip-existing check) and the scan gate's findings (`python -m registry.scan`).
 IMAGE_READ_ACTIONS = ("ecr:DescribeImageScanFindings", "ecr:DescribeImages")
-# With ENHANCED scanning the scan gate also reads Amazon Inspector's findings; ListFindings has no
-# resource-level form. https://docs.aws.amazon.com/inspector/latest/user/security-iam.html
-ENHANCED_FINDINGS_ACTIONS = ("inspector2:ListFindings",)
+# With ENHANCED scanning ECR answers DescribeImageScanFindings from Amazon Inspector as the caller:
+# the user guide's policy for retrieving findings names ListFindings and ListCoverage, neither of
+# which has a resource-level form.
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning-enhanced-iam.html
+ENHANCED_FINDINGS_ACTIONS = ("inspector2:ListCoverage", "inspector2:ListFindings")
 # Actions IAM knows that no API operation carries (botocore has no model for them).
 PERMISSION_ONLY = (
     "ecr:BatchImportUpstreamImage",

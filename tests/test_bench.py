@@ -54,6 +54,7 @@ def test_the_bare_program_registers_the_same_resources_and_outputs() -> None:
                 x.protect,
                 sorted(x.secret_inputs),
                 x.urn,
+                sorted(x.dependencies),
             )
             for x in r.resources
         )

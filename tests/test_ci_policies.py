@@ -924,6 +924,7 @@ def test_the_image_pipeline_checks_tags_and_reads_findings_in_stack_repositories
     assert not allowed(v, "ecr:DescribeImageScanFindings", other)
     enhanced = v.settings.registry.scan_type == "ENHANCED"
     assert allowed(v, "inspector2:ListFindings") == enhanced
+    assert allowed(v, "inspector2:ListCoverage") == enhanced
 
 
 def test_consumer_stack_gets_no_registry_wide_or_credential_rights() -> None:
