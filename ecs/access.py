@@ -45,25 +45,19 @@ def ingress_rules(
     port = run.container.port
     if not run.listens or port is None:
         return []
-    rules = [
-        aws.ec2.SecurityGroupIngressArgs(
+
+    def from_group(group_id: pulumi.Input[str], who: str) -> aws.ec2.SecurityGroupIngressArgs:
+        return aws.ec2.SecurityGroupIngressArgs(
             protocol="tcp",
             from_port=port,
             to_port=port,
-            security_groups=[services_group_id],
-            description="the stack's services (Service Connect)",
+            security_groups=[group_id],
+            description=who,
         )
-    ]
+
+    rules = [from_group(services_group_id, "the stack's services (Service Connect)")]
     if run.kind == "web" and load_balancer_group_id is not None:
-        rules.append(
-            aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp",
-                from_port=port,
-                to_port=port,
-                security_groups=[load_balancer_group_id],
-                description="the stack's load balancer",
-            )
-        )
+        rules.append(from_group(load_balancer_group_id, "the stack's load balancer"))
     if run.kind == "web" and (run.ingress_cidrs or load_balancer_group_id is None):
         cidrs: pulumi.Input[list[pulumi.Input[str]]] = (
             list(run.ingress_cidrs)
