@@ -21,10 +21,11 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/zizmor --offline .github
+	$(BIN)/lint-imports
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy .
-	cd policy && ../$(BIN)/mypy --config-file ../pyproject.toml rules.py __main__.py
+	cd policy && ../$(BIN)/mypy --config-file ../pyproject.toml controls.py __main__.py
 
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from plan.engine import ACCOUNT_ID, Rendered, render_stack
-from registry.text import one_line
+from rules.naming import validate_stack_name
+from rules.registry.text import one_line
 from settings import ConfigErrors
-from settings.naming import validate_stack_name
 from settings.source import PROJECT_DIR, read_stack_file, stack_file_path
 
 NOTICE = (

@@ -349,7 +349,7 @@ def render(
     program: Callable[[stack_settings.Settings], dict[str, Any]] | None = None,
 ) -> Rendered:
     """Load settings (raising `ConfigErrors` on bad config) and run the program under mocks."""
-    from program import build_stack
+    from components.program import build_stack
 
     loaded = stack_settings.load(raw, env=env)
     return run_program(loaded, raw.stack, program or build_stack, preview=preview)
@@ -363,7 +363,7 @@ def run_program(
     preview: bool = False,
 ) -> Rendered:
     """Run a program on loaded settings under mocks (the benchmark times a bare program here)."""
-    from registry.urls import partition_for_region
+    from rules.registry.urls import partition_for_region
 
     part = partition_for_region(loaded.region)
     mock = _Mocks(loaded.region, part.dns_suffix, part.name)

@@ -11,19 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from registry import urls
-
-from .account import AccountSettings, load_account
-from .cache import CacheSettings
-from .errors import Collector, ConfigError, ConfigErrors, member_path, show
-from .fargate import FargateStack, load_fargate
-from .github import GithubSettings, load_github
-from .naming import StackNames, validate_stack_name
-from .reader import Obj, string_keyed
-from .registry import RegistrySettings, load_registry
-from .schema import BY_NAME, KEYS
-from .services import ServiceSettings, load_services, refused_names
-from .source import RawConfig
+from rules.naming import StackNames, validate_stack_name
+from rules.registry import urls
+from settings.account import AccountSettings, load_account
+from settings.cache import CacheSettings
+from settings.errors import Collector, ConfigError, ConfigErrors, member_path, show
+from settings.fargate import FargateStack, load_fargate
+from settings.github import GithubSettings, load_github
+from settings.reader import Obj, string_keyed
+from settings.registry import RegistrySettings, load_registry
+from settings.schema import BY_NAME, KEYS
+from settings.services import ServiceSettings, load_services, refused_names
+from settings.source import RawConfig
 
 __all__ = ["ConfigError", "ConfigErrors", "Settings", "load"]
 

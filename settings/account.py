@@ -9,7 +9,7 @@ collide on the second `pulumi up`, and destroying either would delete what the o
 complete). Any other stack reads the owner's stack file, from the same directory, to reference the
 same rules in its outputs, and refuses account-wide keys of its own: there is one place to set them.
 The GitHub OIDC provider is account-wide too; not a stack but the owner's CI bootstrap template
-(`python -m ci.bootstrap OWNER`) creates it, and every other stack's CI roles trust it by ARN.
+(`python -m cli.bootstrap OWNER`) creates it, and every other stack's CI roles trust it by ARN.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import naming
-from .cache import CacheSettings, load_cache
-from .errors import Collector, show
-from .reader import Obj
-from .source import RawConfig, StackFileError, from_files, stack_file_path
+from rules import naming
+from settings.cache import CacheSettings, load_cache
+from settings.errors import Collector, show
+from settings.reader import Obj
+from settings.source import RawConfig, StackFileError, from_files, stack_file_path
 
 # Keys whose resources are registry-wide, and a test of whether a stack sets them.
 OWNER_ONLY = (
@@ -121,7 +121,7 @@ def _owner_view(
         errors.add("accountOwner", f"{show(owner)} is not allowed; {exc}")
         return None
     inner = Collector()
-    from .schema import BY_NAME
+    from settings.schema import BY_NAME
 
     values = {k: v for k, v in owner_raw.values.items() if k in BY_NAME}
     top = Obj(inner, "", values, BY_NAME)

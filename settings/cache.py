@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from registry import lifecycle, pull_through, urls
-
-from .errors import Collector, key_path
-from .reader import Obj, as_list, string_keyed
-from .secret import Secret
+from rules import lifecycle
+from rules.registry import pull_through, urls
+from settings.errors import Collector, key_path
+from settings.reader import Obj, as_list, string_keyed
+from settings.secret import Secret
 
 CREDENTIAL_KEYS = ("username", "accessToken")
 # Cached images are re-pulled on demand, so expiring superseded (untagged) layers is always safe.

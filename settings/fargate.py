@@ -11,17 +11,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from build import platform
-from ecs import container, environment, network, schedule, sizing
-from ecs.container import ContainerSpec, ContainerSpecError
-from ecs.iam import validate_secret_reference_arn
-
-from .errors import Collector, key_path, member_path, show
-from .naming import StackNames
-from .reader import Obj
-from .scaling import AlarmSettings, ScalingSettings, load_alarms, load_scaling
-from .services import SERVICE_NAME, ServiceSettings
-from .web import ROUTE_KEYS, LoadBalancerSettings, WebRoute, load_load_balancer, load_route
+from rules.build import platform
+from rules.ecs import container, environment, network, schedule, sizing
+from rules.ecs.container import ContainerSpec, ContainerSpecError
+from rules.ecs.iam import validate_secret_reference_arn
+from rules.naming import StackNames
+from settings.errors import Collector, key_path, member_path, show
+from settings.reader import Obj
+from settings.scaling import AlarmSettings, ScalingSettings, load_alarms, load_scaling
+from settings.services import SERVICE_NAME, ServiceSettings
+from settings.web import ROUTE_KEYS, LoadBalancerSettings, WebRoute, load_load_balancer, load_route
 
 FARGATE_KEYS = (
     "service",
@@ -601,7 +600,7 @@ def _container(
 def _preview_task_definition(
     errors: Collector, path: str, run: FargateSettings, names: StackNames
 ) -> None:
-    """The RegisterTaskDefinition request `ecs.task` deploys, checked against the ECS model
+    """The RegisterTaskDefinition request `components.ecs.task` deploys, checked against the ECS model
     before any resource exists; provider-computed parts (the digest, role ARNs) are placeholders
     of the right shape."""
     for problem in container.task_definition_problems(task_request(run, names)):

@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ci import oidc
-
-from .errors import Collector, show
-from .reader import Obj
+from rules.iam import oidc
+from settings.errors import Collector, show
+from settings.reader import Obj
 
 GITHUB_KEYS = (
     "repository",

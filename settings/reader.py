@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, overload
 
-from .errors import Collector, key_path, member_path, show
+from settings.errors import Collector, key_path, member_path, show
 
 _MISSING = object()
 

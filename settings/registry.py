@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from registry import lifecycle, names
-from registry.access import validate_role_arn
-from registry.urls import Partition, is_account_id
-
-from .errors import Collector, key_path, show
-from .reader import Obj
+from rules import lifecycle
+from rules.registry import names
+from rules.registry.access import validate_role_arn
+from rules.registry.urls import Partition, is_account_id
+from settings.errors import Collector, key_path, show
+from settings.reader import Obj
 
 TAG_MUTABILITY = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION")
 ENCRYPTION = ("AES256", "KMS")
@@ -128,7 +128,7 @@ def load_registry(
             validate_role_arn(arn, partition.name)
     prefix = obj.string("deployTagPrefix", f"{environment}-")
     with errors.guard(obj.at("deployTagPrefix")):
-        from build.tags import validate_deploy_prefix
+        from rules.build.tags import validate_deploy_prefix
 
         validate_deploy_prefix(prefix)
     settings = RegistrySettings(

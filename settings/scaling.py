@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ecs import schedule
-
-from .errors import Collector, key_path, show
-from .reader import Obj, as_list
+from rules.ecs import schedule
+from settings.errors import Collector, key_path, show
+from settings.reader import Obj, as_list
 
 SCALING_KEYS = ("min", "max", "cpuPercent", "memoryPercent", "requestsPerTarget", "scheduled")
 SCHEDULED_KEYS = ("schedule", "min", "max", "timezone")
@@ -168,7 +167,7 @@ def _scheduled(errors: Collector, obj: Obj, kind: str) -> tuple[ScheduledScaling
 
 def _action(errors: Collector, path: str, item: Any, kind: str) -> ScheduledScaling | None:
     """One scheduled action: an `at(...)`, `rate(...)` or `cron(...)` expression (the same forms
-    as EventBridge Scheduler's, checked by `ecs.schedule`), its range and its time zone."""
+    as EventBridge Scheduler's, checked by `rules.ecs.schedule`), its range and its time zone."""
     before = len(errors.errors)
     obj = Obj(errors, path, item, SCHEDULED_KEYS)
     if not isinstance(item, dict):

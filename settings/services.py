@@ -12,14 +12,13 @@ from typing import Any
 
 import botocore.session
 
-from build import command, context, digests, platform, prebuilt, tags
-from ecs.container import ECS_NAME, PORT_MAPPING_NAME, port_mapping_name
-from registry import names
-
-from .errors import Collector, key_path, show
-from .naming import StackNames
-from .reader import Obj, as_list
-from .registry import RegistrySettings, RepositorySettings, load_repository
+from rules.build import command, context, digests, platform, prebuilt, tags
+from rules.ecs.container import ECS_NAME, PORT_MAPPING_NAME, port_mapping_name
+from rules.naming import StackNames
+from rules.registry import names
+from settings.errors import Collector, key_path, show
+from settings.reader import Obj, as_list
+from settings.registry import RegistrySettings, RepositorySettings, load_repository
 
 # `run` (how the service runs on Fargate) is read by settings.fargate.
 SERVICE_KEYS = ("name", "repository", "lifecycle", "build", "image", "platform", "run")
@@ -129,7 +128,7 @@ class ImageSettings:
 
     @property
     def index_tag(self) -> str | None:
-        """The tag CI pushes the multi-platform index under (what `python -m build.plan` prints)."""
+        """The tag CI pushes the multi-platform index under (what `python -m cli.images` prints)."""
         return None if self.build is None else self.build.tag_for(self.platforms)
 
     def build_command(self, repository_url: str, built: str) -> str | None:

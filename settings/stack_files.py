@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import load
-from .source import from_files
+from settings import load
+from settings.source import from_files
 
 
 def repository_policies(stack: str) -> dict[str, dict[str, Any]]:

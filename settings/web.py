@@ -20,11 +20,10 @@ from typing import Any
 
 from botocore.utils import ArnParser, InvalidArnException
 
-from ecs import network
-
-from .errors import Collector, key_path, show
-from .naming import StackNames
-from .reader import Obj
+from rules.ecs import network
+from rules.naming import StackNames
+from settings.errors import Collector, key_path, show
+from settings.reader import Obj
 
 LOAD_BALANCER_KEYS = (
     "scheme",

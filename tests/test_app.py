@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from app import job, server, worker
-from ecs.container import ContainerSpec
+from rules.ecs.container import ContainerSpec
 
 
 @pytest.fixture

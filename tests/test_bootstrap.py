@@ -1,4 +1,4 @@
-"""`python -m ci.bootstrap`: CI's CloudFormation template (one per stack), and its command line."""
+"""`python -m cli.bootstrap`: CI's CloudFormation template (one per stack), and its command line."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import pytest
 from cfnlint.api import lint
 
 import settings
-from ci import bootstrap, policies
+from cli import bootstrap
+from permissions import policies
 from plan.engine import ACCOUNT_ID
-from settings.naming import StackNames
+from rules.naming import StackNames
 from settings.source import PROJECT_DIR, from_files
 from tests.conftest import GIT_ENV, STACKS, render_stack
 
@@ -283,7 +284,7 @@ def test_a_given_provider_is_referenced_and_stacks_must_agree(tmp_path: Path) ->
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ci.bootstrap", *args],
+        [sys.executable, "-m", "cli.bootstrap", *args],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

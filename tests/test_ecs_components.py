@@ -8,14 +8,14 @@ from typing import Any, cast
 
 import pytest
 
-from ecs.access import NetworkAccess, NetworkAccessArgs
-from ecs.container import ContainerSpec
-from ecs.task import ServiceTask, ServiceTaskArgs
+from components.ecs.access import NetworkAccess, NetworkAccessArgs
+from components.ecs.task import ServiceTask, ServiceTaskArgs
 from plan import engine
 from plan.engine import Rendered
+from rules.ecs.container import ContainerSpec
+from rules.naming import StackNames
 from settings import Settings
 from settings.fargate import FargateSettings, task_request
-from settings.naming import StackNames
 from settings.services import ServiceSettings
 from tests.conftest import GIT_ENV, STACKS
 

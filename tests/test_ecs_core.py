@@ -8,7 +8,7 @@ from itertools import product
 
 import pytest
 
-from ecs import container, environment, iam, network, sizing
+from rules.ecs import container, environment, iam, network, sizing
 
 ALL_PAIRS = [(c, m) for c, mems in sizing.FARGATE_TABLE.items() for m in mems]
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from ci import oidc
 from plan.engine import ACCOUNT_ID
+from rules.iam import oidc
+from rules.naming import StackNames
 from settings import ConfigErrors, load
-from settings.naming import StackNames
 from settings.source import from_files
 from tests.conftest import GIT_ENV, STACKS, render_stack
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.validate import ParamValidator
 from moto import mock_aws
 
-from registry import pull_through as pt
+from rules.registry import pull_through as pt
 
 HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 RULES = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from registry import names, urls
-from registry.reference import parse_image_reference
+from rules.registry import names, urls
+from rules.registry.reference import parse_image_reference
 
 ID = "123456789012"
 

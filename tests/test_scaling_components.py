@@ -11,15 +11,15 @@ import pulumi
 import pytest
 import yaml
 
-from ecs.alarms import ERROR_RATE, ServiceAlarms, ServiceAlarmsArgs
-from ecs.cluster import StackCluster, StackClusterArgs
-from ecs.run import ServiceRun, ServiceRunArgs
-from ecs.scaling import ServiceScaling, ServiceScalingArgs, tracked_metrics
-from ecs.target import WebTarget
+from components.ecs.alarms import ERROR_RATE, ServiceAlarms, ServiceAlarmsArgs
+from components.ecs.cluster import StackCluster, StackClusterArgs
+from components.ecs.run import ServiceRun, ServiceRunArgs
+from components.ecs.scaling import ServiceScaling, ServiceScalingArgs, tracked_metrics
+from components.ecs.target import WebTarget
 from plan import engine
 from plan.engine import ACCOUNT_ID, Rendered, RenderedResource
+from rules.naming import StackNames
 from settings import Settings
-from settings.naming import StackNames
 from settings.scaling import (
     SCALE_IN_COOLDOWN,
     SCALE_OUT_COOLDOWN,

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from plan import engine
+from rules.naming import StackNames
 from settings.errors import Collector, ConfigErrors
 from settings.fargate import RUN_KEYS
-from settings.naming import StackNames
 from settings.reader import Obj
 from settings.scaling import (
     MAX_TASKS,

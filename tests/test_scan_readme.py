@@ -14,8 +14,8 @@ from typing import Any
 import botocore.session
 from botocore.stub import Stubber
 
-from registry.scan import cli
-from registry.scan.allowlist import load_allowlist
+from cli.scan import cli
+from rules.scan.allowlist import load_allowlist
 from tests.scan_support import AMD64, ARM64, INDEX, REPO, FakeTime, basic, index
 from tests.test_scan_aws import expect_image, expect_pages, expect_poll
 

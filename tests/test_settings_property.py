@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 import settings as stack_settings
 from plan import engine
-from registry.lifecycle.model import ACTIONS, SELECTORS
-from registry.lifecycle.validate import SELECTION_KEYS
-from registry.pull_through import RULE_KEYS
+from rules.lifecycle.model import ACTIONS, SELECTORS
+from rules.lifecycle.validate import SELECTION_KEYS
+from rules.registry.pull_through import RULE_KEYS
 from settings.fargate import FARGATE_KEYS, NETWORK_KEYS, RUN_KEYS
 from settings.github import GITHUB_KEYS
 from settings.registry import LIFECYCLE_KEYS, REGISTRY_KEYS

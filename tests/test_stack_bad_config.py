@@ -338,8 +338,8 @@ def test_the_task_definition_is_checked_against_the_ecs_model_before_any_resourc
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Whatever the ECS model would refuse is a ConfigError at the run, before registration."""
-    from ecs import container
     from plan import engine
+    from rules.ecs import container
 
     checked: list[dict[str, Any]] = []
 

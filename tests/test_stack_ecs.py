@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ecs import container as ecs_container
 from plan.engine import ACCOUNT_ID, Rendered
+from rules.ecs import container as ecs_container
 from settings import ConfigErrors
 from tests.conftest import GIT_ENV, render_stack
 

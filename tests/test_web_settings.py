@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto.elbv2.ssl_policies import SSL_POLICIES as PUBLISHED_POLICIES
 
+from rules.naming import StackNames
 from settings import ConfigErrors, web
-from settings.naming import StackNames
 from tests.conftest import GIT_ENV, render_stack
 
 APP = {"context": "app"}
@@ -204,7 +204,7 @@ def test_limits_match_the_aws_models() -> None:
     assert web.HOSTED_ZONE_ID.fullmatch("Z" + "A" * 31)
     assert not web.HOSTED_ZONE_ID.fullmatch("Z" + "A" * 32)
     assert limits("elbv2", "RulePriority")["max"] >= web.MAX_RULES
-    from ecs import routing
+    from components.ecs import routing
 
     checks = routing.HEALTH_CHECK
     for field, shape in (

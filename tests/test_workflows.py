@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from settings.naming import StackNames
+from rules.naming import StackNames
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
