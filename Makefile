@@ -5,7 +5,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: test lint typecheck unit plan bench clean
+.PHONY: test lint typecheck unit docs plan bench clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-test: lint typecheck unit
+test: lint typecheck unit docs
 
 # zizmor audits the workflows and dependabot.yml under .github at its default persona; --offline
 # keeps `make test` reproducible (no GitHub API calls, so no online-only audits).
@@ -30,6 +30,11 @@ typecheck: $(BIN)/.installed
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
+# The user guide, built strictly: a broken link, anchor or example include fails `make test`.
+# Not --quiet: it hides the warnings from the strict check, which then passes anything.
+docs: $(BIN)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 plan: $(BIN)/.installed
 	$(BIN)/python -m plan $(STACK)
 
@@ -37,4 +42,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/lifecycle_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site

@@ -36,7 +36,7 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def own() -> dict[str, dict[str, Any]]:
-    """Each stack's own template, as the README deploys them (one CloudFormation stack each)."""
+    """Each stack's own template, as docs/bootstrap.md deploys them (one CloudFormation stack each)."""
     return {stack: json.loads(bootstrap.render(load(stack))) for stack in ("dev", "prod")}
 
 
@@ -197,7 +197,7 @@ def test_the_template_is_deterministic() -> None:
 )
 def test_each_stacks_own_template_fits_a_direct_deploy(stack_dir: Path, stack: str) -> None:
     """`aws cloudformation deploy` takes up to 51,200 bytes of template without --s3-bucket;
-    dev and prod together no longer fit, which is why the README deploys one per stack."""
+    dev and prod together no longer fit, which is why docs/bootstrap.md deploys one per stack."""
     assert bootstrap.DIRECT_DEPLOY_BYTES == 51_200
     for state in (None, policies.StateBackend("bucket", "prefix/")):
         text = bootstrap.render(load(stack, stack_dir=stack_dir), state)

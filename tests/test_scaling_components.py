@@ -89,7 +89,7 @@ def test_scaling_registers_the_service_and_tracks_each_metric() -> None:
         )
         config = policy["targetTrackingScalingPolicyConfiguration"]
         assert (config["scaleOutCooldown"], config["scaleInCooldown"]) == (60, 300)
-        assert (SCALE_OUT_COOLDOWN, SCALE_IN_COOLDOWN) == (60, 300)  # as the README says
+        assert (SCALE_OUT_COOLDOWN, SCALE_IN_COOLDOWN) == (60, 300)  # as docs/deploys.md says
         assert config["disableScaleIn"] is False
         spec = config["predefinedMetricSpecification"]
         found[spec["predefinedMetricType"]] = (config["targetValue"], spec.get("resourceLabel"))

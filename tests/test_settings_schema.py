@@ -1,4 +1,4 @@
-"""Pulumi.yaml's config block, the settings schema and the README's table say the same thing."""
+"""Pulumi.yaml's config block, the settings schema and the configuration reference agree."""
 
 from __future__ import annotations
 
@@ -40,9 +40,9 @@ def test_every_key_is_declared_with_description_and_default() -> None:
             assert decl["value"] == key.default
 
 
-def test_readme_config_table_lists_every_key() -> None:
-    readme = (ROOT / "README.md").read_text()
-    rows = set(re.findall(r"^\| `([A-Za-z:]+)` \|", readme, flags=re.M))
+def test_configuration_reference_lists_every_key() -> None:
+    reference = (ROOT / "docs" / "reference" / "configuration.md").read_text()
+    rows = set(re.findall(r"^\| `([A-Za-z:]+)` \|", reference, flags=re.M))
     for key in KEYS:
         assert key.name in rows, key.name
 

@@ -263,7 +263,7 @@ def test_only_stacks_not_behind_an_environment_preview_with_secrets() -> None:
 def test_cfn_lint_finds_nothing_and_each_stacks_template_fits_a_direct_deploy(
     stacks: tuple[str, ...],
 ) -> None:
-    """One template per stack, as the README deploys them, fits `deploy` without --s3-bucket;
+    """One template per stack, as docs/bootstrap.md deploys them, fits `deploy` without --s3-bucket;
     both stacks in one template still lint clean (they are over that size together)."""
     text = bootstrap.render(load(*stacks), STATE)
     assert lint(text) == []
