@@ -38,9 +38,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import permissions as policies
 import settings as stack_settings
-from permissions import policies
-from permissions.policies import StateBackend
+from permissions import StateBackend
 from rules.iam import oidc
 from rules.naming import OIDC_ISSUER, StackNames
 from settings import ConfigErrors, Settings
