@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from rules import naming
 from rules.naming import StackNames
 from rules.registry import pull_through
 from settings.cache import CacheSettings
@@ -154,7 +155,9 @@ class PullThroughCache(pulumi.ComponentResource):
                     "Sid": "CreateCachedRepositories",
                     "Effect": "Allow",
                     "Action": list(pull_through.TEMPLATE_ROLE_ACTIONS),
-                    "Resource": f"arn:{args.partition}:ecr:{args.region}:{account_id}:repository/*",
+                    "Resource": naming.repository_arn(
+                        args.partition, args.region, str(account_id), "*"
+                    ),
                 }
             ]
             if kms_arn:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from rules import naming
 from rules.registry import urls
 from rules.registry.access import validate_role_arn
 from rules.registry.reference import DEFAULT_DOMAIN, parse_image_reference
@@ -342,8 +343,9 @@ def pull_policy_document(
 ) -> dict[str, Any]:
     """What a principal needs to pull through the cache, including the first pull of a new image."""
     resources = sorted(
-        f"arn:{partition}:ecr:{region}:{account}:repository/"
-        + ("*" if p == "ROOT" else f"{p.rstrip('/')}/*")
+        naming.repository_arn(
+            partition, region, account, "*" if p == "ROOT" else f"{p.rstrip('/')}/*"
+        )
         for p in prefixes
     )
     statements: list[dict[str, Any]] = [
