@@ -5,7 +5,7 @@ the typed settings the program reads, so a grant exists exactly when its resourc
 
 from __future__ import annotations
 
-from rules.registry.pull_through import credential_secret_name
+from rules.naming import credential_secret_name
 from settings import Settings
 from settings.web import LoadBalancerSettings
 

@@ -85,6 +85,13 @@ def bucket_object_arn(partition: str, bucket: str, key: str) -> str:
     return f"{bucket_arn(partition, bucket)}/{key}"
 
 
+def credential_secret_name(prefix: str) -> str:
+    """The Secrets Manager secret of a pull-through cache rule's upstream credentials: ECR only
+    reads secrets named `ecr-pullthroughcache/...`. ROOT has no path of its own; its secret is
+    named after the word, which the console also accepts."""
+    return f"ecr-pullthroughcache/{prefix.rstrip('/')}"
+
+
 def validate_stack_name(stack: str) -> str:
     if not isinstance(stack, str) or len(stack) > MAX_STACK_NAME or not STACK_NAME.fullmatch(stack):
         raise ValueError(
@@ -160,6 +167,11 @@ class StackNames:
         https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"""
         head = f"{prefix}/" if prefix else ""
         return self.bucket_object_arn(bucket, f"{head}AWSLogs/{account}/*")
+
+    @property
+    def ci_cloudformation_stack(self) -> str:
+        """The CloudFormation stack that holds this stack's CI resources (the bootstrap's)."""
+        return f"{self.project}-ci-{self.stack}"
 
     @property
     def deploy_role_name(self) -> str:

@@ -91,7 +91,7 @@ class PullThroughCache(pulumi.ComponentResource):
             if entry.username is not None and entry.access_token is not None:
                 secret = aws.secretsmanager.Secret(
                     f"{name}-{rule.prefix}-credentials",
-                    name=pull_through.credential_secret_name(rule.prefix),
+                    name=naming.credential_secret_name(rule.prefix),
                     description=f"Pull-through cache credentials for {rule.upstream} ({rule.prefix}/)",
                     # kms_key_id left unset on purpose: ECR only reads secrets under aws/secretsmanager.
                     tags=args.tags,

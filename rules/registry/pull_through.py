@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from rules import naming
+from rules.naming import credential_secret_name as credential_secret_name
 from rules.registry import urls
 from rules.registry.access import validate_role_arn
 from rules.registry.reference import DEFAULT_DOMAIN, parse_image_reference
@@ -142,11 +143,6 @@ def validate_credential_arn(arn: str) -> str:
             "ecr-pullthroughcache/... (50 to 612 characters)"
         )
     return arn
-
-
-def credential_secret_name(prefix: str) -> str:
-    # ROOT has no path of its own; name its secret after the word, which the console also accepts.
-    return f"ecr-pullthroughcache/{prefix.rstrip('/')}"
 
 
 def credential_secret_string(username: str, access_token: str) -> str:
