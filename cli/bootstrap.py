@@ -38,9 +38,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import permissions as policies
 import settings as stack_settings
-from permissions import policies
-from permissions.policies import StateBackend
+from permissions import StateBackend
 from rules.iam import oidc
 from rules.naming import OIDC_ISSUER, StackNames
 from settings import ConfigErrors, Settings
@@ -48,7 +48,6 @@ from settings.source import PROJECT_DIR, from_files, stack_file_path
 
 ACCOUNT = "${AWS::AccountId}"
 PROVIDER_ID = "GithubOidcProvider"
-CFN_STACK_PREFIX = "ecr-fargate-ci-"  # the CloudFormation stack of Pulumi stack S: ecr-fargate-ci-S
 # `aws cloudformation deploy --template-file` sends the template in the request, whose body may
 # hold 51,200 bytes ("Template body size in a request"); past that it needs --s3-bucket.
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
@@ -257,11 +256,6 @@ def _role(
     return role
 
 
-def cfn_stack_name(stack: str) -> str:
-    """The CloudFormation stack that holds Pulumi stack `stack`'s CI resources."""
-    return f"{CFN_STACK_PREFIX}{stack}"
-
-
 def github_provider(
     stacks: Sequence[Settings],
 ) -> tuple[str, dict[str, Any], list[str], str]:
@@ -287,7 +281,10 @@ def github_provider(
         note = "; and the account's GitHub OIDC provider (accountOwner)"
         return provider, {PROVIDER_ID: resource}, [PROVIDER_ID], note
     owners = sorted({s.account.owner for s in stacks})
-    made_by = " or ".join(f"{cfn_stack_name(o)} (stack {o}, accountOwner)" for o in owners)
+    owner_names = [StackNames(o, project=stacks[0].project) for o in owners]
+    made_by = " or ".join(
+        f"{n.ci_cloudformation_stack} (stack {n.stack}, accountOwner)" for n in owner_names
+    )
     note = f"; the GitHub OIDC provider is created by {made_by}: deploy that first"
     return provider, {}, [], note
 

@@ -56,6 +56,42 @@ def elb_name(*parts: str) -> str:
     return bounded_name("-".join(parts), MAX_ELB_NAME)
 
 
+def arn(partition: str, service: str, region: str, account: str, resource: str) -> str:
+    """The one ARN format every name here goes through; `region` and `account` are empty where
+    the service's ARNs have none (IAM and Route 53 are global, S3 buckets have neither).
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html"""
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def account_root_arn(partition: str, account: str) -> str:
+    """An account as a principal (`:root`): any account, such as a region's ELB log writer or
+    an account allowed to pull."""
+    return arn(partition, "iam", "", account, "root")
+
+
+def repository_arn(partition: str, region: str, account: str, name: str) -> str:
+    """A repository of any registry (another account's or region's too): `StackNames` names the
+    stack's own."""
+    return arn(partition, "ecr", region, account, f"repository/{name}")
+
+
+def bucket_arn(partition: str, bucket: str) -> str:
+    """An S3 bucket: bucket names are global, so no region or account."""
+    return arn(partition, "s3", "", "", bucket)
+
+
+def bucket_object_arn(partition: str, bucket: str, key: str) -> str:
+    """Objects of a bucket: `key` may end in `*`."""
+    return f"{bucket_arn(partition, bucket)}/{key}"
+
+
+def credential_secret_name(prefix: str) -> str:
+    """The Secrets Manager secret of a pull-through cache rule's upstream credentials: ECR only
+    reads secrets named `ecr-pullthroughcache/...`. ROOT has no path of its own; its secret is
+    named after the word, which the console also accepts."""
+    return f"ecr-pullthroughcache/{prefix.rstrip('/')}"
+
+
 def validate_stack_name(stack: str) -> str:
     if not isinstance(stack, str) or len(stack) > MAX_STACK_NAME or not STACK_NAME.fullmatch(stack):
         raise ValueError(
@@ -119,7 +155,23 @@ class StackNames:
         return bounded_name(f"{self.prefix}-lb-logs-{account}-{self.region}", MAX_BUCKET_NAME)
 
     def access_logs_bucket_arn(self, account: str) -> str:
-        return f"arn:{self.partition}:s3:::{self.access_logs_bucket(account)}"
+        return self.bucket_arn(self.access_logs_bucket(account))
+
+    def access_logs_bucket_object_arn(self, account: str, key: str = "*") -> str:
+        """Objects of the stack's access-logs bucket (`*`: all of them, to empty it)."""
+        return self.bucket_object_arn(self.access_logs_bucket(account), key)
+
+    def access_log_objects_arn(self, bucket: str, prefix: str, account: str) -> str:
+        """Where ELB writes the access logs of `account`'s load balancers into `bucket` (the
+        stack's or a given one): `<bucket>/<prefix>/AWSLogs/<account>/*` (no prefix: no segment).
+        https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"""
+        head = f"{prefix}/" if prefix else ""
+        return self.bucket_object_arn(bucket, f"{head}AWSLogs/{account}/*")
+
+    @property
+    def ci_cloudformation_stack(self) -> str:
+        """The CloudFormation stack that holds this stack's CI resources (the bootstrap's)."""
+        return f"{self.project}-ci-{self.stack}"
 
     @property
     def deploy_role_name(self) -> str:
@@ -205,11 +257,21 @@ class StackNames:
 
     # --- ARNs --------------------------------------------------------------------------------
     def _arn(self, service: str, account: str, resource: str, *, regional: bool = True) -> str:
-        region = self.region if regional else ""
-        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
+        return arn(self.partition, service, self.region if regional else "", account, resource)
 
     def repository_arn(self, account: str, name: str) -> str:
-        return self._arn("ecr", account, f"repository/{name}")
+        return repository_arn(self.partition, self.region, account, name)
+
+    def account_root_arn(self, account: str) -> str:
+        """The account as a principal: what a key policy delegates to IAM with."""
+        return account_root_arn(self.partition, account)
+
+    def bucket_arn(self, bucket: str) -> str:
+        """A bucket in the stack's partition, whoever named it."""
+        return bucket_arn(self.partition, bucket)
+
+    def bucket_object_arn(self, bucket: str, key: str) -> str:
+        return bucket_object_arn(self.partition, bucket, key)
 
     def role_arn(self, account: str, name: str = "*") -> str:
         """A role under the stack's own path (`*`: all of them)."""
@@ -282,6 +344,14 @@ class StackNames:
         name = self.log_group(service) if service != "*" else f"/ecs/{self.prefix}-*"
         return self._arn("logs", account, f"log-group:{name}")
 
+    def log_group_children_arn(self, account: str, service: str = "*") -> str:
+        """`log-group:NAME:*`, the form of a log group that some CloudWatch Logs actions match."""
+        return f"{self.log_group_arn(account, service)}:*"
+
+    def log_stream_arn(self, account: str, service: str = "*", stream: str = "*") -> str:
+        """A service's log streams, where its tasks write (`log-group:NAME:log-stream:STREAM`)."""
+        return f"{self.log_group_arn(account, service)}:log-stream:{stream}"
+
     def alarm_arn(self, account: str, service: str = "*") -> str:
         """A service's alarms (`*`: every alarm of the stack): `alarm:<prefix>-<service>-*`. A
         stack `prod-eu`'s alarms match `prod`'s pattern too, so every grant on them also
@@ -315,16 +385,21 @@ class StackNames:
         its target groups by their `stack` tag, not by a name prefix."""
         return self._arn("elasticloadbalancing", account, f"targetgroup/{name}/*")
 
+    def elb_resource_arn(self, account: str) -> str:
+        """Every Elastic Load Balancing resource of the account in the stack's region: tagging
+        reaches load balancers, listeners, rules and target groups by their `stack` tag alone."""
+        return self._arn("elasticloadbalancing", account, "*")
+
     def certificate_arn(self, account: str, certificate_id: str = "*") -> str:
         """ACM names a certificate by a generated ID: scoped to the stack by its tag."""
         return self._arn("acm", account, f"certificate/{certificate_id}")
 
     def hosted_zone_arn(self, zone_id: str) -> str:
         """Route 53 is global: no region or account in its ARNs."""
-        return f"arn:{self.partition}:route53:::hostedzone/{zone_id}"
+        return arn(self.partition, "route53", "", "", f"hostedzone/{zone_id}")
 
     def route53_change_arn(self, change_id: str = "*") -> str:
-        return f"arn:{self.partition}:route53:::change/{change_id}"
+        return arn(self.partition, "route53", "", "", f"change/{change_id}")
 
     def scalable_target_arn(self, account: str, target_id: str = "*") -> str:
         """Application Auto Scaling names a scalable target by a generated ID: by its tag."""
@@ -365,10 +440,10 @@ class StackNames:
         )
 
     def state_bucket_arn(self, bucket: str) -> str:
-        return f"arn:{self.partition}:s3:::{bucket}"
+        return self.bucket_arn(bucket)
 
     def state_object_arn(self, bucket: str, key: str) -> str:
-        return f"{self.state_bucket_arn(bucket)}/{key}"
+        return self.bucket_object_arn(bucket, key)
 
     def secret_arn(self, account: str, name: str) -> str:
         # Secrets Manager appends `-` and six random characters to every secret's ARN.

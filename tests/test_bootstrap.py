@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 
+import permissions as policies
 import settings
 from cli import bootstrap
-from permissions import policies
 from plan.engine import ACCOUNT_ID
 from rules.naming import StackNames
 from settings.source import PROJECT_DIR, from_files

@@ -14,8 +14,8 @@ from typing import Any, cast
 
 import pytest
 
+import permissions as policies
 from cli import bootstrap
-from permissions import policies
 from plan.engine import ACCOUNT_ID
 from rules.iam.evaluate import Request, as_list, is_allowed
 from rules.naming import StackNames
@@ -1162,7 +1162,7 @@ class LoadBalancer:
 
 class Extended:
     """`base` with the attributes `extra` adds or replaces: the web and scaling settings the
-    accessors of permissions/policies.py read (`fargate.load_balancer`, `fargate.runs[i].scaling` and
+    accessors of permissions/renders.py read (`fargate.load_balancer`, `fargate.runs[i].scaling` and
     `.alarms`), whatever the fixture stack's settings say. Everything else is the fixture's own."""
 
     def __init__(self, base: Any, **extra: Any) -> None:

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from cfnlint.api import lint
 
+import permissions as policies
 from cli import bootstrap
-from permissions import policies
-from permissions.policies import StateBackend
+from permissions import StateBackend
 from plan.engine import ACCOUNT_ID
 from rules.iam.evaluate import Request, decide, is_allowed
 from rules.naming import StackNames

@@ -19,7 +19,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from rules.naming import StackNames
+from rules.naming import StackNames, account_root_arn
 
 # The ELB account of each region available before August 2022 (the docs page above).
 ELB_ACCOUNTS = {
@@ -53,22 +53,15 @@ ELB_ACCOUNTS = {
 LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 
-def log_objects_arn(names: StackNames, bucket: str, prefix: str, account: str) -> str:
-    """Where ELB writes: `<bucket>/<prefix>/AWSLogs/<account>/*` (no prefix: no segment)."""
-    head = f"{prefix}/" if prefix else ""
-    return f"arn:{names.partition}:s3:::{bucket}/{head}AWSLogs/{account}/*"
-
-
 def bucket_policy(names: StackNames, bucket: str, prefix: str, account: str) -> dict[str, Any]:
     """Only `s3:PutObject` on this account's log objects, by the region's log writer; and no
     request without TLS."""
     elb_account = ELB_ACCOUNTS.get(names.region)
     principal: dict[str, str] = (
-        {"AWS": f"arn:{names.partition}:iam::{elb_account}:root"}
+        {"AWS": account_root_arn(names.partition, elb_account)}
         if elb_account is not None
         else {"Service": LOG_DELIVERY}
     )
-    bucket_arn = f"arn:{names.partition}:s3:::{bucket}"
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -77,14 +70,14 @@ def bucket_policy(names: StackNames, bucket: str, prefix: str, account: str) -> 
                 "Effect": "Allow",
                 "Principal": principal,
                 "Action": "s3:PutObject",
-                "Resource": log_objects_arn(names, bucket, prefix, account),
+                "Resource": names.access_log_objects_arn(bucket, prefix, account),
             },
             {
                 "Sid": "DenyInsecureTransport",
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Resource": [names.bucket_arn(bucket), names.bucket_object_arn(bucket, "*")],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             },
         ],

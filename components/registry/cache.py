@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from rules import naming
 from rules.naming import StackNames
 from rules.registry import pull_through
 from settings.cache import CacheSettings
@@ -90,7 +91,7 @@ class PullThroughCache(pulumi.ComponentResource):
             if entry.username is not None and entry.access_token is not None:
                 secret = aws.secretsmanager.Secret(
                     f"{name}-{rule.prefix}-credentials",
-                    name=pull_through.credential_secret_name(rule.prefix),
+                    name=naming.credential_secret_name(rule.prefix),
                     description=f"Pull-through cache credentials for {rule.upstream} ({rule.prefix}/)",
                     # kms_key_id left unset on purpose: ECR only reads secrets under aws/secretsmanager.
                     tags=args.tags,
@@ -154,7 +155,9 @@ class PullThroughCache(pulumi.ComponentResource):
                     "Sid": "CreateCachedRepositories",
                     "Effect": "Allow",
                     "Action": list(pull_through.TEMPLATE_ROLE_ACTIONS),
-                    "Resource": f"arn:{args.partition}:ecr:{args.region}:{account_id}:repository/*",
+                    "Resource": naming.repository_arn(
+                        args.partition, args.region, str(account_id), "*"
+                    ),
                 }
             ]
             if kms_arn:

@@ -1,6 +1,6 @@
 """GitHub Actions OIDC: subjects, and trust policies that always pin audience and subject.
 
-The CI roles' permissions are in `permissions.policies`; the bootstrap (`cli.bootstrap`) creates the roles.
+The CI roles' permissions are in the `permissions` package; the bootstrap (`cli.bootstrap`) creates the roles.
 
 A trust policy without a `sub` condition, or with a wildcard that reaches past one repository, lets
 any GitHub workflow assume the role; `trust_policy` cannot produce either.

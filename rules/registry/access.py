@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.utils import ArnParser
 
+from rules.naming import account_root_arn
 from rules.registry.urls import is_account_id
 
 # IAM's role name (`[\w+=,.@-]{1,64}`) under an optional path of printable ASCII.
@@ -51,7 +52,7 @@ def repository_policy(
                 "Sid": "CrossAccountPull",
                 "Effect": "Allow",
                 "Principal": {
-                    "AWS": sorted(f"arn:{partition}:iam::{a}:root" for a in pull_account_ids)
+                    "AWS": sorted(account_root_arn(partition, a) for a in pull_account_ids)
                 },
                 "Action": list(PULL_ACTIONS),
             }

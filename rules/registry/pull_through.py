@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rules import naming
+from rules.naming import credential_secret_name as credential_secret_name
 from rules.registry import urls
 from rules.registry.access import validate_role_arn
 from rules.registry.reference import DEFAULT_DOMAIN, parse_image_reference
@@ -138,11 +140,6 @@ def validate_credential_arn(arn: str) -> str:
             "ecr-pullthroughcache/... (50 to 612 characters)"
         )
     return arn
-
-
-def credential_secret_name(prefix: str) -> str:
-    # ROOT has no path of its own; name its secret after the word, which the console also accepts.
-    return f"ecr-pullthroughcache/{prefix.rstrip('/')}"
 
 
 def credential_secret_string(username: str, access_token: str) -> str:
@@ -339,8 +336,9 @@ def pull_policy_document(
 ) -> dict[str, Any]:
     """What a principal needs to pull through the cache, including the first pull of a new image."""
     resources = sorted(
-        f"arn:{partition}:ecr:{region}:{account}:repository/"
-        + ("*" if p == "ROOT" else f"{p.rstrip('/')}/*")
+        naming.repository_arn(
+            partition, region, account, "*" if p == "ROOT" else f"{p.rstrip('/')}/*"
+        )
         for p in prefixes
     )
     statements: list[dict[str, Any]] = [

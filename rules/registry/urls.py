@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from botocore.loaders import Loader
 from botocore.utils import ArnParser
 
+from rules import naming
+
 # Docker registry dual-stack hosts (`<id>.dkr-ecr.<region>.<suffix>`); no form is known elsewhere.
 DUAL_STACK_SUFFIXES = {
     "aws": "on.aws",
@@ -158,7 +160,8 @@ def login_command(registry_host: str) -> str:
 
 
 def repository_arn(partition: str, region: str, account: str, name: str) -> str:
-    return f"arn:{partition}:ecr:{region}:{account}:repository/{name}"
+    """The repository `name` of the registry a parsed URL names (`naming.repository_arn`)."""
+    return naming.repository_arn(partition, region, account, name)
 
 
 def parse_repository_arn(arn: str) -> tuple[str, str, str, str]:
