@@ -169,12 +169,19 @@ def leaves(value: Any, path: str = "") -> dict[str, Any]:
     return {path: value}
 
 
+def _filled(path: str, value: Any, other: dict[str, Any]) -> bool:
+    """An empty list or map on one side whose items the other side lists: said by the items."""
+    return value in ([], {}) and any(p.startswith((f"{path}[", f"{path}.")) for p in other)
+
+
 def property_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[PropertyChange, ...]:
     before, after = leaves(old), leaves(new)
     return tuple(
         PropertyChange(path, before.get(path, ABSENT), after.get(path, ABSENT))
         for path in sorted(set(before) | set(after))
         if before.get(path, ABSENT) != after.get(path, ABSENT)
+        and not _filled(path, before.get(path), after)
+        and not _filled(path, after.get(path), before)
     )
 
 
