@@ -21,7 +21,7 @@ from plan import report
 from plan.diff import Change, diff, from_dump
 from plan.dump import dump_resources
 from plan.engine import ACCOUNT_ID, Rendered, render_stack
-from plan.ref import render_at_ref
+from plan.ref import locate, render_at_ref
 from rules.naming import validate_stack_name
 from rules.registry.text import one_line
 from settings import ConfigErrors
@@ -160,11 +160,12 @@ def _print_plan(document: dict[str, Any], *, as_json: bool) -> None:
 def _against(args: argparse.Namespace) -> int:
     """Both sides rendered with one fixed environment, so a commit-derived image tag is no change;
     the ref by its own code (plan/ref.py), the working tree here."""
+    ref = locate(args.against, args.project_dir)
     rendered = render_stack(
         args.stack, project_dir=args.project_dir, stack_dir=args.stack_dir, env=PLAN_ENV
     )
-    commit, before = render_at_ref(
-        args.against,
+    before = render_at_ref(
+        ref,
         args.stack,
         project_dir=args.project_dir,
         stack_dir=args.stack_dir,
@@ -172,10 +173,17 @@ def _against(args: argparse.Namespace) -> int:
     )
     changes = diff(from_dump(before), from_dump(dump_resources(rendered)))
     if args.json:
-        about = {"stack": args.stack, "against": args.against, "commit": commit, "notice": NOTICE}
+        about = {
+            "stack": args.stack,
+            "against": args.against,
+            "commit": ref.commit,
+            "notice": NOTICE,
+        }
         print(json.dumps(report.document(changes, about), indent=2, default=str))
     else:
-        header = [f"Plan of {args.stack}: the working tree against {args.against} ({commit[:12]})"]
+        header = [
+            f"Plan of {args.stack}: the working tree against {args.against} ({ref.commit[:12]})"
+        ]
         print(report.text(changes, [*header, NOTICE]))
     failed = [key for key in args.fail_on if any(FAIL_ON[key](c) for c in changes)]
     if failed:

@@ -2,9 +2,9 @@
 
 `plan/ref.py` runs this file's text with `python -c` inside a checkout of the ref, so the ref's own
 code renders the ref's own stack files. The ref may predate this file, hence the constraints: it
-imports nothing of the project but `plan.engine.render_stack` (with its `stack_dir` and `env`
-keywords, present since the fixture stacks arrived), and reads fields a past `RenderedResource`
-may lack (`urn`, `aliases`, `custom`) with defaults.
+imports nothing of the project but `plan.engine.render_stack` (its `env` keyword is as old as the
+engine; `stack_dir`, passed only with `--stack-dir`, came with the fixture stacks), and reads fields
+a past `RenderedResource` may lack (`urn`, `aliases`, `custom`) with defaults.
 
 Usage (inside the ref's tree): python -c "$(cat plan/dump.py)" STACK STACK_DIR|'' ENV_JSON OUT
 """
@@ -57,10 +57,12 @@ def dump_resources(rendered: Any) -> list[dict[str, Any]]:
 
 def main(argv: list[str]) -> int:
     stack, stack_dir, env, out = argv
+    # `stack_dir` only when asked for: refs before the fixture stacks lack the keyword.
+    options: dict[str, Any] = {"env": json.loads(env)}
+    if stack_dir:
+        options["stack_dir"] = Path(stack_dir)
     try:
-        rendered = render_stack(
-            stack, stack_dir=Path(stack_dir) if stack_dir else None, env=json.loads(env)
-        )
+        rendered = render_stack(stack, **options)
     except Exception as exc:  # the ref's config errors, said as its own code says them
         print(str(exc), file=sys.stderr)
         return 1

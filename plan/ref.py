@@ -15,6 +15,7 @@ import sys
 import tarfile
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,7 @@ def repo_root(project_dir: Path) -> Path:
 
 
 def resolve(root: Path, ref: str) -> str:
-    """The commit a ref names; refused before git can read it as an option."""
-    if not ref or ref.startswith("-"):
-        raise RefError(f"--against {ref!r}: not a git ref")
+    """The commit a ref names."""
     try:
         return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
     except RefError:
@@ -69,32 +68,48 @@ def _inside(path: Path, root: Path, what: str) -> Path:
         raise RefError(f"{what} {path} is outside the repository {root}") from None
 
 
+@dataclass(frozen=True)
+class Ref:
+    root: Path  # the repository's top directory
+    name: str  # as given: `origin/main`
+    commit: str
+
+
+def locate(ref: str, project_dir: Path) -> Ref:
+    """The commit `ref` names in the project's repository: checked before anything renders, and
+    refused before git can read it as an option."""
+    if not ref or ref.startswith("-"):
+        raise RefError(f"--against {ref!r}: not a git ref")
+    root = repo_root(project_dir)
+    return Ref(root, ref, resolve(root, ref))
+
+
 def render_at_ref(
-    ref: str,
+    ref: Ref,
     stack: str,
     *,
     project_dir: Path,
     stack_dir: Path | None,
     env: Mapping[str, str],
-) -> tuple[str, list[dict[str, Any]]]:
-    """(commit, dumped resources) of the stack at `ref`; no resources if the ref has no such
-    stack file (the change creates the stack)."""
-    root = repo_root(project_dir)
-    commit = resolve(root, ref)
+) -> list[dict[str, Any]]:
+    """The dumped resources of the stack at `ref`; none if the ref has no such stack file (the
+    change creates the stack)."""
+    root, commit = ref.root, ref.commit
     project_rel = _inside(project_dir, root, "the project directory")
     stacks_rel = _inside(stack_dir, root, "the stack directory") if stack_dir else project_rel
     with tempfile.TemporaryDirectory(prefix="plan-ref-") as tmp:
         tree = Path(tmp) / "tree"
         export_tree(root, commit, tree)
         if not (tree / stacks_rel / f"Pulumi.{stack}.yaml").is_file():
-            return commit, []
+            return []
         out = Path(tmp) / "dump.json"
         _run_dump(
             tree / project_rel,
             [stack, str(tree / stacks_rel) if stack_dir else "", json.dumps(dict(env)), str(out)],
-            f"{ref} ({commit[:12]})",
+            f"{ref.name} ({commit[:12]})",
         )
-        return commit, json.loads(out.read_text(encoding="utf-8"))
+        loaded: list[dict[str, Any]] = json.loads(out.read_text(encoding="utf-8"))
+        return loaded
 
 
 def _run_dump(cwd: Path, args: list[str], label: str) -> None:

@@ -346,3 +346,21 @@ def test_an_unknown_ref_is_one_line(project_copy: Path, capsys: pytest.CaptureFi
     assert plan_cli.main(["prod", "--against", "nosuch", "--project-dir", str(project_copy)]) == 2
     err = capsys.readouterr().err
     assert err == f"error: --against 'nosuch': no such commit in {project_copy.resolve()}\n"
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("--upload-pack=x", "error: --against '--upload-pack=x': not a git ref\n"),
+        ("HEAD", "error: git rev-parse: fatal: not a git repository"),
+    ],
+)
+def test_a_ref_outside_git_or_shaped_like_an_option_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ref: str, expected: str
+) -> None:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(ROOT / "tests" / "stacks" / "Pulumi.prod.yaml", tmp_path / "Pulumi.prod.yaml")
+    args = ["prod", f"--against={ref}", "--project-dir", str(tmp_path)]
+    assert plan_cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expected) and err.count("\n") == 1
