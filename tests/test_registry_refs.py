@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from botocore.loaders import Loader
 
@@ -340,3 +342,46 @@ def test_docker_normalization(
 def test_what_docker_rejects(ref: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_image_reference(ref)
+
+
+# Digest lengths per algorithm. Expected outcomes come from the sources, not from the parser:
+# distribution/reference regexp.go `digestPat` (`[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*
+# [:][[:xdigit:]]{32,}`), then go-digest v1.0.0 algorithm.go `anchoredEncodedRegexps`
+# (sha256 `^[a-f0-9]{64}$`, sha384 `{96}`, sha512 `{128}`) and digest.go `Validate`.
+@pytest.mark.parametrize(
+    "digest",
+    ["sha256:" + "a" * 64, "sha384:" + "0" * 96, "sha512:" + "f" * 128, "sha512:" + "09af" * 32],
+)
+def test_digests_docker_accepts(digest: str) -> None:
+    assert parse_image_reference(f"ghcr.io/o/r@{digest}").digest == digest
+
+
+@pytest.mark.parametrize(
+    ("digest", "message"),
+    [
+        ("sha512:" + "a" * 64, "invalid checksum digest length: sha512 is 128"),
+        ("sha512:" + "a" * 127, "invalid checksum digest length"),
+        ("sha512:" + "a" * 129, "invalid checksum digest length"),
+        ("sha512:" + "A" * 128, "invalid checksum digest format"),
+        ("sha256:" + "a" * 63, "invalid checksum digest length: sha256 is 64 hex digits, not 63"),
+        ("sha256:" + "a" * 65, "invalid checksum digest length"),
+        ("sha256:" + "a" * 128, "invalid checksum digest length"),
+        ("sha256:" + "A" * 64, "invalid checksum digest format"),
+        ("sha256:" + "aB" * 32, "invalid checksum digest format"),
+        ("sha384:" + "a" * 64, "invalid checksum digest length"),
+        ("sha256:" + "a" * 31, "invalid reference format"),  # under the grammar's 32
+        ("sha256:" + "g" * 64, "invalid reference format"),  # not hex
+        ("sha256:", "invalid reference format"),
+        ("sha-256:" + "a" * 64, "invalid reference format"),  # `256` starts with a digit
+        ("my.alg_x:" + "a" * 64, "unsupported digest algorithm"),
+        ("blake3:" + "a" * 64, "unsupported digest algorithm"),  # not registered in v1.0.0
+        ("sha256+b64:" + "a" * 64, "unsupported digest algorithm"),
+        ("SHA256:" + "a" * 64, "invalid checksum digest format"),  # grammar yes, go-digest no
+        ("1sha:" + "a" * 64, "invalid reference format"),  # a component starts with a letter
+        ("sha256-:" + "a" * 64, "invalid reference format"),
+    ],
+)
+def test_digests_docker_refuses(digest: str, message: str) -> None:
+    # With a tag, Docker's lowercase check covers only the text before the first ':'.
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_image_reference(f"ghcr.io/o/r:v1@{digest}")

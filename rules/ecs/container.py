@@ -32,6 +32,10 @@ NOT_ON_FARGATE = (
     "maxSwap",
     "swappiness",
 )
+# The ECS model's `ContainerDefinition.image`: "The only supported hash function is sha256, and the
+# hash value after sha256: must be exactly 64 characters (only letters A-F, a-f, and numbers 0-9)".
+# Docker's own, stricter rule (lowercase only) is applied where images are configured
+# (`rules.registry.reference`); this is the last check of the request ECS receives.
 _DIGEST_IMAGE = re.compile(r"^(?P<name>[^@]+)@sha256:[0-9A-Fa-f]{64}$")
 _TAG_IMAGE = re.compile(r"^[A-Za-z0-9_\-:./#]{1,255}$")
 
