@@ -163,11 +163,13 @@ def test_every_documented_host_form(
         f"{ID}.dkr-ecr.us-east-1.amazonaws.com",
         f"{ID}.dkr-ecr.cn-north-1.amazonaws.com.cn",
         f"{ID}.dkr.ecr.us-east-1.on.aws",
+        # (the credential helper's client_test.go spells China's IPv6 host this way and its loose
+        # pattern takes it; the ECS agent and every other dual-stack host use `dkr-ecr`)
         f"{ID}.dkr.ecr.cn-north-1.on.amazonwebservices.com.cn",
         # a dual-stack suffix of the wrong partition
         f"{ID}.dkr-ecr.cn-north-1.on.aws",
         f"{ID}.dkr-ecr.us-east-1.on.amazonwebservices.com.cn",
-        f"{ID}.dkr-ecr.cn-north-1.on.aws.com.cn",  # the credential helper's own look-alike case
+        f"{ID}.dkr-ecr.cn-north-1.on.aws.com.cn",  # the credential helper's look-alike, dual-stack
         f"{ID}.dkr-ecr.us-iso-east-1.on.aws",
         # the API's dual-stack suffix (`api.`) is not the registry's (`on.`)
         f"{ID}.dkr-ecr.us-east-1.api.aws",
