@@ -14,8 +14,10 @@ tabled here with its sources:
   GovCloud: https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html and the
   General Reference above), `on.amazonwebservices.com.cn` (China: amazon-ecr-credential-helper
   PR #972, amazon-ecs-agent `ecs-agent/utils/uri/uri.go`), and the isolated partitions' forms
-  the ECS agent lists in the same file and its test. The EU sovereign cloud has no documented
-  dual-stack registry host, so none is accepted there.
+  the ECS agent lists in the same file and its test. For the EU sovereign cloud only one ECS
+  agent comment exists (`dkr-ecr.eusc-de-east-1.amazonwebservices.eu`, without the `on.` every
+  other form and botocore's `api.amazonwebservices.eu` imply), so no dual-stack host is accepted
+  there until one is documented.
 """
 
 from __future__ import annotations
