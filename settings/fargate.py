@@ -325,7 +325,7 @@ def _load_run(
     name = service.name if service is not None else "service"
     arch = _architecture(errors, obj, service)
     cpu, memory = _size(errors, obj)
-    container = _container(errors, obj, name, names.partition, kind)
+    container = _container(errors, obj, name, names.partition, kind, service is not None)
     retention = _retention(errors, obj, prod)
     capacity = obj.string("capacityProvider", "FARGATE", choices=CAPACITY_PROVIDERS)
     if capacity == "FARGATE_SPOT" and prod:
@@ -559,7 +559,7 @@ def _port(errors: Collector, obj: Obj, kind: str) -> int | None:
 
 
 def _container(
-    errors: Collector, obj: Obj, name: str, partition: str, kind: str
+    errors: Collector, obj: Obj, name: str, partition: str, kind: str, known: bool
 ) -> ContainerSpec | None:
     """The container spec; each of its problems is reported at its own `<run>.<field>` key."""
     plain, secrets = _environment(errors, obj, partition)
@@ -574,6 +574,7 @@ def _container(
     try:
         return ContainerSpec(
             name=name,
+            name_is_service=known,
             port=_port(errors, obj, kind),
             command=command,
             environment=plain,

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.validate import ParamValidator
 
 from rules.ecs.api_model import ecs_model
+from rules.ecs.environment import STACK_VARIABLES, stack_variable_secret
 
 # Parameters Fargate rejects in task definitions (AWS "task definition differences for Fargate").
 NOT_ON_FARGATE = (
@@ -32,6 +33,10 @@ NOT_ON_FARGATE = (
     "maxSwap",
     "swappiness",
 )
+# The ECS model's `ContainerDefinition.image`: "The only supported hash function is sha256, and the
+# hash value after sha256: must be exactly 64 characters (only letters A-F, a-f, and numbers 0-9)".
+# Docker's own, stricter rule (lowercase only) is applied where images are configured
+# (`rules.registry.reference`); this is the last check of the request ECS receives.
 _DIGEST_IMAGE = re.compile(r"^(?P<name>[^@]+)@sha256:[0-9A-Fa-f]{64}$")
 _TAG_IMAGE = re.compile(r"^[A-Za-z0-9_\-:./#]{1,255}$")
 
@@ -159,6 +164,9 @@ class ContainerSpec:
     writable_paths: Sequence[str] = ("/tmp",)
     init_process_enabled: bool = True
     command: Sequence[str] | None = None  # the image's CMD unless given (one image, many roles)
+    # False only for the placeholder container of a refused service: its name is not the
+    # service's, so a SERVICE_NAME the user set cannot be judged against it.
+    name_is_service: bool = True
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -195,7 +203,42 @@ class ContainerSpec:
         ):
             if not low <= value <= high:
                 out.append((key, f"{value} is not allowed; ECS needs {low}..{high}"))
-        return out + writable_path_problems(self.writable_paths)
+        return out + writable_path_problems(self.writable_paths) + self._stack_variable_problems()
+
+    def stack_environment(self) -> dict[str, str]:
+        """What the stack tells every container: its service's name, and its port if it listens.
+
+        The sample app (app/server.py) listens on `PORT` and reports `SERVICE_NAME`: without them
+        a backend on 9000 was health-checked on 9000 while the app listened on its default 8080.
+        """
+        env = {"SERVICE_NAME": self.name}
+        if self.port is not None:
+            env["PORT"] = str(self.port)
+        return env
+
+    def _stack_variable_problems(self) -> list[tuple[str, str]]:
+        """A user value for PORT or SERVICE_NAME may repeat the stack's, never contradict it.
+
+        A contradiction is refused rather than resolved: either winner breaks something (the
+        stack's port is where the health check and the load balancer connect).
+        """
+        out: list[tuple[str, str]] = []
+        for name, arn in self.secrets.items():
+            if name in STACK_VARIABLES:
+                out.append((f"secrets.{name}", stack_variable_secret(name, arn)))
+        for name, value in self.stack_environment().items():
+            given = self.environment.get(name)
+            if name == "SERVICE_NAME" and not self.name_is_service:
+                continue
+            if given is not None and given != value:
+                out.append(
+                    (
+                        f"environment.{name}",
+                        f"{given!r} is not allowed; the stack sets {name} to "
+                        f"{STACK_VARIABLES[name]}, {value!r}: leave it out or give that value",
+                    )
+                )
+        return out
 
     def health_command(self) -> list[str] | None:
         """The container health check: given, or an HTTP probe of the port; none without either."""
@@ -221,6 +264,8 @@ def render_volumes(spec: ContainerSpec) -> list[dict[str, Any]]:
 def render_container_definitions(
     spec: ContainerSpec, *, image: str, log_group: str, region: str, stream_prefix: str
 ) -> list[dict[str, Any]]:
+    # The user's variables and the stack's (which they may repeat, never contradict).
+    environment = {**spec.environment, **spec.stack_environment()}
     definition: dict[str, Any] = {
         "name": spec.name,
         "image": image,
@@ -235,9 +280,7 @@ def render_container_definitions(
                 "name": port_mapping_name(spec.name, spec.port),
             }
         ],
-        "environment": [
-            {"name": k, "value": spec.environment[k]} for k in sorted(spec.environment)
-        ],
+        "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
         "secrets": [{"name": k, "valueFrom": spec.secrets[k]} for k in sorted(spec.secrets)],
         "logConfiguration": {
             "logDriver": "awslogs",

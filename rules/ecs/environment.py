@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from rules.ecs.iam import validate_secret_reference_arn
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+# The variables the stack sets in every container (`rules.ecs.container.ContainerSpec`): the
+# service's name, and the port it listens on. A user may repeat their value, never make them secret.
+STACK_VARIABLES = {"PORT": "the container port", "SERVICE_NAME": "the service's name"}
 SECRET_LOOKING = re.compile(
     r"(?:^|_)(?:PASSWORD|PASSWD|SECRET|TOKEN|KEY|API_KEY|ACCESS_KEY|PRIVATE_KEY)$", re.IGNORECASE
 )
@@ -33,6 +36,13 @@ def validate_variable_name(name: str) -> str:
     if not NAME.fullmatch(name):
         raise ValueError(f"{name!r} is not allowed; a variable name is [A-Za-z_][A-Za-z0-9_]*")
     return name
+
+
+def stack_variable_secret(name: str, arn: object) -> str:
+    return (
+        f"{arn!r} is not allowed; the stack sets {name} to {STACK_VARIABLES[name]}, "
+        "a secret cannot replace it"
+    )
 
 
 def split_environment(
@@ -62,6 +72,8 @@ def _one(
             raise ValueError(
                 'a secret reference is {"secretArn": "<Secrets Manager or SSM ARN>"}, nothing else'
             )
+        if name in STACK_VARIABLES:
+            raise ValueError(stack_variable_secret(name, arn))
         secrets[name] = validate_secret_reference_arn(arn, partition)
         return
     if not isinstance(value, str):

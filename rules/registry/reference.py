@@ -1,7 +1,25 @@
 """Docker image references, parsed and normalized exactly as Docker's `ParseNormalizedNamed` does.
 
-Port of distribution/reference (regexp.go, normalize.go) with go-digest's checks; Go's RE2 `\\w`
-is ASCII, hence `re.ASCII`. An absent tag stays absent: `latest` is the caller's decision.
+Port of distribution/reference (regexp.go, normalize.go, reference.go) with go-digest's checks;
+Go's RE2 `\\w` is ASCII, hence `re.ASCII`. An absent tag stays absent: `latest` is the caller's
+decision.
+
+A digest passes two checks, as in distribution/reference's `Parse`:
+
+1. The reference grammar (reference.go, regexp.go `digestPat`):
+   `digest := algorithm ":" hex`, `algorithm := component (separator component)*`,
+   `component := [A-Za-z][A-Za-z0-9]*`, `separator := [-_+.]`, `hex := [0-9a-fA-F]{32,}`.
+2. go-digest's `Digest.Validate` (digest.go, algorithm.go; distribution/reference's go.mod pins
+   go-digest v1.0.0): the algorithm must be registered, and its encoded part is exactly the
+   hash's size in lowercase hex: sha256 64, sha384 96, sha512 128 (the OCI image spec's
+   descriptor.md "Registered algorithms" gives sha256 and sha512 the same lengths; go-digest's
+   unreleased main no longer registers sha384 by default, Docker's releases still take it).
+
+An unregistered algorithm is refused, never passed through: go-digest v1.0.0 registers only these
+three, so Docker itself refuses any other (`unsupported digest algorithm` when the digest is
+well formed by go-digest's `DigestRegexp`, `invalid checksum digest format` when not). Accepting
+one would render a task definition Docker cannot pull; ECR computes sha256 only, and ECS's own
+model takes only sha256 (`rules.build.prebuilt`).
 """
 
 from __future__ import annotations
@@ -28,8 +46,11 @@ _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 REFERENCE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?$", re.ASCII)
 ANCHORED_DOMAIN = re.compile(rf"^{_DOMAIN}$", re.ASCII)
 IDENTIFIER = re.compile(r"^[a-f0-9]{64}$")
-# go-digest's registered algorithms and their hex lengths (lowercase only).
+# go-digest v1.0.0's registered algorithms and their hex lengths (algorithm.go
+# `anchoredEncodedRegexps`: `^[a-f0-9]{64}$`, `{96}`, `{128}`, lowercase only).
 DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+# go-digest's `DigestRegexpAnchored` (digest.go): decides which error an unknown algorithm gets.
+GO_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -70,13 +91,21 @@ def _split_domain(name: str) -> tuple[str, str]:
 
 
 def _validate_digest(digest: str) -> None:
-    algorithm, _, hex_part = digest.partition(":")
-    if algorithm not in DIGEST_HEX_LENGTHS:
-        raise ValueError("unsupported digest algorithm")
-    if len(hex_part) != DIGEST_HEX_LENGTHS[algorithm]:
-        raise ValueError("invalid checksum digest length")
-    if not re.fullmatch(r"[a-f0-9]+", hex_part):
-        raise ValueError("invalid checksum digest format")
+    """go-digest v1.0.0 `Digest.Validate`, branch for branch (its errors' texts)."""
+    algorithm, _, encoded = digest.partition(":")
+    length = DIGEST_HEX_LENGTHS.get(algorithm)
+    if length is None:
+        if not GO_DIGEST.fullmatch(digest):
+            raise ValueError("invalid checksum digest format")
+        raise ValueError(
+            f"unsupported digest algorithm {algorithm!r} (Docker takes sha256, sha384 or sha512)"
+        )
+    if len(encoded) != length:
+        raise ValueError(
+            f"invalid checksum digest length: {algorithm} is {length} hex digits, not {len(encoded)}"
+        )
+    if not re.fullmatch(r"[a-f0-9]+", encoded, re.ASCII):
+        raise ValueError("invalid checksum digest format: lowercase hex digits only")
 
 
 def parse_image_reference(ref: str) -> ImageReference:
@@ -91,7 +120,7 @@ def parse_image_reference(ref: str) -> ImageReference:
     domain, remainder = _split_domain(ref)
     remote = remainder.split(":", 1)[0]  # Docker checks the text before the first ':' only
     if remote.lower() != remote:
-        raise ValueError(f"invalid reference format: repository name ({remote}) must be lowercase")
+        raise ValueError(f"invalid reference format: repository name {remote!r} must be lowercase")
     match = REFERENCE.match(f"{domain}/{remainder}")
     if match is None:
         raise ValueError(f"invalid reference format: {ref!r}")

@@ -1,7 +1,23 @@
 """ECR private registry hosts in every partition, parsed and built exactly, and the login command.
 
-Region patterns and DNS suffixes come from botocore's own partition data; only the Docker
-registry's dual-stack suffixes are ECR-specific (AWS's credential helper is the source).
+Region patterns and IPv4 DNS suffixes come from botocore's partition data. What botocore does not
+hold (it describes the ECR API, `api.ecr.*` / `ecr.*`, not the Docker registry `dkr` endpoints) is
+tabled here with its sources:
+
+- IPv4: `<account>.dkr.ecr.<region>.<dnsSuffix>`, e.g. `.amazonaws.com`, `.amazonaws.com.cn`
+  (https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html).
+- FIPS: `<account>.dkr.ecr-fips.<region>.amazonaws.com`, only where AWS runs one
+  (https://docs.aws.amazon.com/general/latest/gr/ecr.html; botocore's endpoints.json lists the
+  same regions as `api.ecr` `dkr-<region>` endpoints with a `fips` variant).
+- Dual-stack (IPv4 and IPv6): `<account>.dkr-ecr[-fips].<region>.<suffix>`, where the suffix is
+  the partition's botocore `dualStackDnsSuffix` with `on.` for `api.`: `on.aws` (commercial,
+  GovCloud: https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html and the
+  General Reference above), `on.amazonwebservices.com.cn` (China: amazon-ecr-credential-helper
+  PR #972, amazon-ecs-agent `ecs-agent/utils/uri/uri.go`), and the isolated partitions' forms
+  the ECS agent lists in the same file and its test. For the EU sovereign cloud only one ECS
+  agent comment exists (`dkr-ecr.eusc-de-east-1.amazonwebservices.eu`, without the `on.` every
+  other form and botocore's `api.amazonwebservices.eu` imply), so no dual-stack host is accepted
+  there until one is documented.
 """
 
 from __future__ import annotations
@@ -17,19 +33,29 @@ from botocore.utils import ArnParser
 
 from rules import naming
 
-# Docker registry dual-stack hosts (`<id>.dkr-ecr.<region>.<suffix>`); no form is known elsewhere.
+# The Docker registry's dual-stack suffix per partition (sources in the module docstring). A test
+# checks each is botocore's `dualStackDnsSuffix` with `on.` for `api.`.
 DUAL_STACK_SUFFIXES = {
     "aws": "on.aws",
     "aws-us-gov": "on.aws",
     "aws-cn": "on.amazonwebservices.com.cn",
+    "aws-iso": "on.aws.ic.gov",
+    "aws-iso-b": "on.aws.scloud",
+    "aws-iso-e": "on.cloud-aws.adc-e.uk",
+    "aws-iso-f": "on.aws.hci.ic.gov",
 }
+# Regions with a FIPS registry endpoint (General Reference, "Amazon ECR endpoints"; a test checks
+# botocore's endpoints.json names the same `dkr-<region>` FIPS endpoints). A `-fips` host
+# elsewhere does not resolve, so it is refused rather than deployed.
+FIPS_REGIONS = frozenset(
+    ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "us-gov-east-1", "us-gov-west-1")
+)
 
-# amazon-ecr-credential-helper's `ecrPattern`, anchored at both ends, so look-alike suffixes fail.
+# The shape of every form above, anchored at both ends so look-alike suffixes fail; the suffix
+# must then be the one the region's partition uses for that form (`_expected_suffix`).
 ECR_HOST = re.compile(
-    r"^(?P<registry_id>[0-9]{12})\.dkr(?P<sep>[.\-])ecr(?P<fips>-fips)?\."
-    r"(?P<region>[a-zA-Z0-9][a-zA-Z0-9-_]*)\."
-    r"(?P<suffix>amazonaws\.(?:com(?:\.cn)?|eu)|on\.(?:aws|amazonwebservices\.com\.cn)|"
-    r"sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$",
+    r"^(?P<registry_id>[0-9]{12})\.(?P<form>dkr\.ecr|dkr-ecr)(?P<fips>-fips)?\."
+    r"(?P<region>[a-z0-9][a-z0-9-]*)\.(?P<suffix>[a-z0-9.-]+)$",
     re.ASCII,
 )
 PUBLIC_HOSTS = ("public.ecr.aws", "ecr-public.aws.com")
@@ -102,13 +128,17 @@ def registry_host(
     if not is_account_id(account_id):
         raise ValueError(f"{account_id!r} is not allowed; an AWS account ID is 12 digits")
     partition = partition_for_region(region)
-    marker = "-fips" if fips else ""
-    if not dual_stack:
-        return f"{account_id}.dkr.ecr{marker}.{region}.{partition.dns_suffix}"
-    suffix = partition.dual_stack_suffix
+    if fips and region not in FIPS_REGIONS:
+        raise ValueError(f"no FIPS ECR registry host is known in {region}")
+    suffix = _expected_suffix(partition, dual_stack)
     if suffix is None:
         raise ValueError(f"no dual-stack ECR registry host is known in partition {partition.name}")
-    return f"{account_id}.dkr-ecr{marker}.{region}.{suffix}"
+    form = "dkr-ecr" if dual_stack else "dkr.ecr"
+    return f"{account_id}.{form}{'-fips' if fips else ''}.{region}.{suffix}"
+
+
+def _expected_suffix(partition: Partition, dual_stack: bool) -> str | None:
+    return partition.dual_stack_suffix if dual_stack else partition.dns_suffix
 
 
 def parse_registry_url(url: str) -> RegistryHost:
@@ -130,24 +160,33 @@ def parse_registry_url(url: str) -> RegistryHost:
     host = host.lower()
     if host in PUBLIC_HOSTS:
         raise ValueError(f"{url!r} is ECR Public, not a private registry")
+    return _parse_host(url, host)
+
+
+def _parse_host(url: str, host: str) -> RegistryHost:
+    """The host's form, then the one suffix the region's partition uses for that form."""
     match = ECR_HOST.match(host)
     if match is None:
         raise ValueError(
             f"{url!r} is not an ECR private registry host; expected "
             "<12-digit account>.dkr.ecr.<region>.amazonaws.com (or another partition's suffix)"
         )
-    region = match["region"]
+    region, fips = match["region"], bool(match["fips"])
     partition = partition_for_region(region)
-    dual_stack = match["sep"] == "-"
-    suffix = match["suffix"]
-    # The credential helper accepts any suffix with any region; require the pair to exist.
-    expected = partition.dual_stack_suffix if dual_stack else partition.dns_suffix
-    if suffix != expected:
+    dual_stack = match["form"] == "dkr-ecr"
+    expected = _expected_suffix(partition, dual_stack)
+    if match["suffix"] != expected:
+        form = "the dual-stack dkr-ecr" if dual_stack else "the dkr.ecr"
         raise ValueError(
-            f"{url!r} is not allowed; region {region} ({partition.name}) uses the suffix "
-            f"{expected or '(no dual-stack form)'}"
+            f"{url!r} is not allowed; {form} host of region {region} ({partition.name}) ends in "
+            f"{expected or '(none: no dual-stack host is documented there)'}"
         )
-    return RegistryHost(match["registry_id"], region, bool(match["fips"]), dual_stack, host)
+    if fips and region not in FIPS_REGIONS:
+        raise ValueError(
+            f"{url!r} is not allowed; ECR has FIPS registry hosts only in "
+            f"{', '.join(sorted(FIPS_REGIONS))}"
+        )
+    return RegistryHost(match["registry_id"], region, fips, dual_stack, host)
 
 
 def login_command(registry_host: str) -> str:
