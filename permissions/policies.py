@@ -5,7 +5,8 @@ CloudFormation resource handlers' permissions for every resource type the stack 
 tests check each one against the handlers bundled with cfn-lint), the `docker push` to every
 repository it creates, and its invokes. `preview_policy` is the read part of it. `boundary_policy`
 caps every role the stack itself creates. The one-time bootstrap (`python -m cli.bootstrap`)
-renders all three; the stack never creates or changes them.
+renders all three; the stack never changes them (a stack with `permissionsBoundary: stack`
+creates its own copy of the boundary, `components/boundary.py`, which CI may not write).
 
 Escalation is closed three ways: the deploy role may create and change roles only under the
 stack's role path and only with the stack's boundary attached (`iam:PermissionsBoundary`), it may
@@ -1045,8 +1046,14 @@ def _guards(settings: Settings, account: str) -> list[Statement]:
         if settings.github is not None and settings.github.oidc_provider_arn
         else names.oidc_provider_arn(account)
     )
-    # `iam:*` on purpose: a Deny must also cover IAM actions added after this was written.
-    protected = [names.ci_roles_arn(account), names.ci_policies_arn(account), provider]
+    # `iam:*` on purpose: a Deny must also cover IAM actions added after this was written. The
+    # boundary a `permissionsBoundary: stack` stack creates is CI's to leave alone too.
+    protected = [
+        names.ci_roles_arn(account),
+        names.ci_policies_arn(account),
+        names.stack_boundary_arn(account),
+        provider,
+    ]
     return [
         statement("DenyCiAndBoundaryWrites", ["iam:*"], protected, effect="Deny"),
         statement("DenyBoundaryRemoval", ["iam:DeleteRolePermissionsBoundary"], "*", effect="Deny"),
@@ -1108,7 +1115,19 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
             found.append(
                 statement("EncryptCachedRepositories", TEMPLATE_KMS_ACTIONS, key, condition)
             )
-    return document(found)
+    return document(found + _boundary_guards(settings, account))
+
+
+def _boundary_guards(settings: Settings, account: str) -> list[Statement]:
+    """The boundary grants nothing in IAM but PassRole; these Denies keep a stack role from
+    rewriting or removing its boundary (either mode's policy) even if a later edit grants more."""
+    names = settings.names
+    boundaries = [names.boundary_arn(account), names.stack_boundary_arn(account)]
+    detach = ["iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"]
+    return [
+        statement("DenyBoundaryWrites", ["iam:*"], boundaries, effect="Deny"),
+        statement("DenyBoundaryChanges", detach, "*", effect="Deny"),
+    ]
 
 
 def _job_boundary(settings: Settings, account: str) -> list[Statement]:

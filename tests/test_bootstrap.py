@@ -106,11 +106,20 @@ def test_the_boundary_is_where_the_stack_roles_point(
     boundary = resolved(template["Resources"][f"{stack.capitalize()}Boundary"])
     props = boundary["Properties"]
     arn = f"arn:aws:iam::{ACCOUNT_ID}:policy{props['Path']}{props['ManagedPolicyName']}"
-    rendered = render_stack(stack, env=GIT_ENV)
+    bootstrapped = {"permissionsBoundary": "bootstrap"}
+    rendered = render_stack(stack, env=GIT_ENV, overrides=bootstrapped)
     stack_roles = rendered.of_type("aws:iam/role:Role")
     assert stack_roles and {r.inputs["permissionsBoundary"] for r in stack_roles} == {arn}
+    assert rendered.of_type("aws:iam/policy:Policy") == []
     (s,) = load(stack)
     assert props["PolicyDocument"] == policies.boundary_policy(s, ACCOUNT_ID)
+    # Before the bootstrap (`stack`), the stack's own copy: the same document under another name
+    # (policy names are unique per account), so the template can be deployed beside it.
+    (own_copy,) = render_stack(
+        stack, env=GIT_ENV, overrides={"permissionsBoundary": "stack"}
+    ).of_type("aws:iam/policy:Policy")
+    assert json.loads(own_copy.inputs["policy"]) == props["PolicyDocument"]
+    assert own_copy.inputs["name"] != props["ManagedPolicyName"]
     # The CI roles themselves carry none: they are created by an administrator, not the stack.
     role = template["Resources"][f"{stack.capitalize()}DeployRole"]["Properties"]
     assert "PermissionsBoundary" not in role
