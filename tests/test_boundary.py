@@ -23,10 +23,8 @@ from settings import ConfigErrors, Settings
 from settings.source import PROJECT_DIR
 from tests.conftest import GIT_ENV, STACKS, render_stack
 
-ADMIN = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-}
+ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+ADMIN: dict[str, Any] = {"Version": "2012-10-17", "Statement": [ALLOW_ALL]}
 
 
 def own_boundary(stack: str) -> str:
@@ -209,20 +207,19 @@ def test_no_stack_role_can_change_the_boundary_it_carries(stack: str) -> None:
     (policy,) = r.of_type("aws:iam/policy:Policy")
     cap = json.loads(policy.inputs["policy"])
     # A boundary that also allowed every IAM action: the explicit Denies still hold.
-    widened = {**cap, "Statement": [*cap["Statement"], {**ADMIN["Statement"][0]}]}
-    inline = {
-        p.inputs["role"]: json.loads(p.inputs["policy"])
-        for p in r.of_type("aws:iam/rolePolicy:RolePolicy")
-    }
+    widened = {**cap, "Statement": [*cap["Statement"], ALLOW_ALL]}
+    inline: dict[str, list[dict[str, Any]]] = {}
+    for p in r.of_type("aws:iam/rolePolicy:RolePolicy"):
+        inline.setdefault(p.inputs["role"], []).append(json.loads(p.inputs["policy"]))
     for role in r.of_type("aws:iam/role:Role"):
-        own = [inline[role.name]] if role.name in inline else []
+        own = inline.get(role.name, [])
         for q in role_probes(role.state["arn"], stack):
             assert not is_allowed(own, q, cap), (role.name, q)
             assert not is_allowed([*own, ADMIN], q, cap), (role.name, q)
             assert not is_allowed([ADMIN], q, widened), (role.name, q)
     # The cap still lets the roles work: the execution role pulls its image.
     repository = f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/{stack}/api"
-    assert is_allowed([ADMIN], Request("ecr:BatchGetImage", repository), cap)
+    assert is_allowed(inline["api-execution"], Request("ecr:BatchGetImage", repository), cap)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
