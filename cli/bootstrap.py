@@ -49,7 +49,7 @@ from permissions.policies import StateBackend
 from rules.iam import oidc
 from rules.naming import OIDC_ISSUER, StackNames
 from settings import ConfigErrors, Settings
-from settings.boundary import CI_VARIABLE
+from settings.boundary import not_deploying
 from settings.source import PROJECT_DIR, from_files, stack_file_path
 
 ACCOUNT = "${AWS::AccountId}"
@@ -80,7 +80,7 @@ def load_stacks(stacks: Sequence[str], stack_dir: Path) -> list[Settings]:
     """Each stack's validated settings; every problem of every stack, one line each. Not as a CI
     deploy, even on a runner: the bootstrap is what a `permissionsBoundary: stack` stack runs
     before it may switch to `bootstrap`."""
-    env = {k: v for k, v in os.environ.items() if k != CI_VARIABLE}
+    env = not_deploying(os.environ)
     problems: list[str] = []
     found: list[Settings] = []
     for stack in sorted(set(stacks)):

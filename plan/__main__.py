@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from plan.engine import ACCOUNT_ID, Rendered, render_stack
 from rules.naming import validate_stack_name
 from rules.registry.text import one_line
 from settings import ConfigErrors
+from settings.boundary import not_deploying
 from settings.source import PROJECT_DIR, read_stack_file, stack_file_path
 
 NOTICE = (
@@ -84,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # `render_stack` reads a missing stack file as empty (the tests rely on it): say so here.
         read_stack_file(stack_file_path(validate_stack_name(args.stack), args.project_dir))
-        document = as_document(render_stack(args.stack, project_dir=args.project_dir))
+        env = not_deploying(os.environ)  # a plan deploys nothing: not refused as a CI deploy
+        document = as_document(render_stack(args.stack, project_dir=args.project_dir, env=env))
     except ConfigErrors as exc:
         print(str(exc), file=sys.stderr)
         return 1

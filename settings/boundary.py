@@ -44,3 +44,10 @@ def load_permissions_boundary(errors: Collector, top: Obj, env: Mapping[str, str
             "credentials, then commit the stack file",
         )
     return mode
+
+
+def not_deploying(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` as a command that deploys nothing should pass it to `load`, even on a runner: the
+    offline plan (which every pull request runs, forks' included) and the bootstrap (the step a
+    `stack` stack runs before it may switch) must render a `stack` stack."""
+    return {k: v for k, v in env.items() if k != CI_VARIABLE}

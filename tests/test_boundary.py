@@ -162,26 +162,27 @@ def test_a_refused_value_is_one_line_even_in_ci() -> None:
         assert "use one of stack, bootstrap" in line or "expected a string" in line
 
 
-def test_the_real_environment_is_read_when_none_is_given(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """`pulumi preview` in CI (`__main__.py`) and the offline plan read `os.environ`."""
+def test_the_real_environment_is_read_when_none_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pulumi preview` in CI (`__main__.py` loads without `env`) reads `os.environ`."""
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     raw = engine.raw_stack_config("dev", stack_dir=STACKS)
     with pytest.raises(ConfigErrors, match="stack is not allowed in CI"):
         settings.load(raw)
+
+
+def test_the_offline_plan_on_a_runner_is_not_a_deploy(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every pull request (forks' too) runs `make plan` under GitHub Actions: it plans a stack
+    that creates its own boundary, as the `pulumi up` of a person would run it."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
     (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
     image = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/new/api@sha256:" + "ab" * 32
-    stack_file = {
-        "config": {
-            "aws:region": "us-east-1",
-            "ecr-fargate:services": [{"name": "api", "image": image}],
-        }
-    }
-    (tmp_path / "Pulumi.new.yaml").write_text(json.dumps(stack_file))
-    assert plan_cli.main(["new", "--project-dir", str(tmp_path)]) == 1
-    (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith(REFUSED)
+    config = {"aws:region": "us-east-1", "ecr-fargate:services": [{"name": "api", "image": image}]}
+    (tmp_path / "Pulumi.new.yaml").write_text(json.dumps({"config": config}))
+    assert plan_cli.main(["new", "--json", "--project-dir", str(tmp_path)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["outputs"]["permissionsBoundaryArn"] == own_boundary("new")
 
 
 # --- nobody rewrites or removes a boundary --------------------------------------------------------
