@@ -22,6 +22,10 @@ existing one), every other stack's roles trust it by ARN, so the owner's CI stac
 deleting another stack's leaves the provider. Several stacks rendered into one template still work:
 the owner among them creates the provider once.
 
+A stack starts with `permissionsBoundary: stack` (it creates its roles' boundary itself); once
+this template is deployed, its file says `bootstrap` and one `pulumi up` with administrator
+credentials moves its roles onto the template's boundary in place (settings/boundary.py).
+
 For a self-managed state backend (`--state-bucket`, `--state-prefix`: `s3://BUCKET/PREFIX`) it
 adds per stack the KMS key of the stack's `awskms://` secrets provider, and gives each CI role
 exactly its own stack's state objects and key (`policies.state_policy`): no passphrase, and who
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -44,6 +49,7 @@ from permissions import StateBackend
 from rules.iam import oidc
 from rules.naming import OIDC_ISSUER, StackNames
 from settings import ConfigErrors, Settings
+from settings.boundary import not_deploying
 from settings.source import PROJECT_DIR, from_files, stack_file_path
 
 ACCOUNT = "${AWS::AccountId}"
@@ -70,7 +76,10 @@ class BootstrapError(Exception):
 
 
 def load_stacks(stacks: Sequence[str], stack_dir: Path) -> list[Settings]:
-    """Each stack's validated settings; every problem of every stack, one line each."""
+    """Each stack's validated settings; every problem of every stack, one line each. Not as a CI
+    deploy, even on a runner: the bootstrap is what a `permissionsBoundary: stack` stack runs
+    before it may switch to `bootstrap`."""
+    env = not_deploying(os.environ)
     problems: list[str] = []
     found: list[Settings] = []
     for stack in sorted(set(stacks)):
@@ -79,7 +88,7 @@ def load_stacks(stacks: Sequence[str], stack_dir: Path) -> list[Settings]:
             problems.append(f"stack {stack!r}: there is no {path.name} in {stack_dir}")
             continue
         try:
-            loaded = stack_settings.load(from_files(stack, stack_dir=stack_dir))
+            loaded = stack_settings.load(from_files(stack, stack_dir=stack_dir), env=env)
         except ConfigErrors as exc:
             problems += [f"stack {stack!r}: {e}" for e in exc.errors]
             continue
@@ -175,8 +184,8 @@ def stack_resources(
     """One stack's boundary, and with `github` its deploy policies, preview and deploy role (and
     with a state backend, its secrets key and the roles' state policies).
 
-    Every role a stack creates carries the boundary, so a stack deployed only by hand (no
-    `github`) still needs it: it gets the boundary and no CI roles.
+    A stack deployed only by hand (no `github`) may still use this boundary
+    (`permissionsBoundary: bootstrap`): it gets the boundary and no CI roles.
     """
     names = s.names
     boundary = {

@@ -6,15 +6,19 @@ Pulumi mocks for each stack in one process.
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
+from components.boundary import StackBoundary, StackBoundaryArgs
 from components.build.image import ServiceImage, ServiceImageArgs, registry_auth
 from components.ecs.cluster import StackCluster, StackClusterArgs
 from components.ecs.loadbalancer import StackLoadBalancer, StackLoadBalancerArgs
 from components.ecs.run import ServiceRun, ServiceRunArgs
 from components.registry.cache import PullThroughCache, PullThroughCacheArgs
 from components.registry.repository import Registry, RegistryArgs
+from permissions import boundary_policy
 from rules.build.platform import platform_for
 from rules.ecs import pull
 from settings import Settings
@@ -24,7 +28,8 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
     for warning in settings.warnings:
         pulumi.log.warn(warning)
     account_id = aws.get_caller_identity_output().account_id
-    registry, cache = _registry(settings, account_id)
+    boundary = _boundary(settings, account_id)
+    registry, cache = _registry(settings, account_id, boundary)
     images = _images(settings, registry, account_id)
     outputs: dict[str, pulumi.Input[object]] = {
         "ecrRegistryUrl": registry.registry_host,
@@ -36,10 +41,11 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
         "pullThroughCacheUpstreams": cache.upstreams,
         "pullThroughCacheSecretArns": cache.secret_arns,
         "pullThroughPullPolicyJson": cache.pull_policy_json,
+        "permissionsBoundaryArn": boundary,
     }
     outputs.update(_image_outputs(settings, images))
     if settings.fargate is not None:
-        outputs.update(_fargate(settings, registry, cache, images, account_id))
+        outputs.update(_fargate(settings, registry, cache, images, account_id, boundary))
     if settings.github is not None:
         outputs.update(_ci_outputs(settings, account_id))
     return outputs
@@ -87,8 +93,19 @@ def _image_sources(
     return sources
 
 
+def _boundary(settings: Settings, account_id: pulumi.Output[str]) -> pulumi.Output[str]:
+    """The ARN of the boundary every role of the stack carries: the policy the stack creates
+    (`permissionsBoundary: stack`, an output the roles wait for) or the bootstrap's, by name."""
+    if not settings.creates_boundary:
+        return account_id.apply(settings.boundary_arn)
+    document = account_id.apply(
+        lambda account: json.dumps(boundary_policy(settings, account), sort_keys=True)
+    )
+    return StackBoundary("boundary", StackBoundaryArgs(settings.names, document, settings.tags)).arn
+
+
 def _registry(
-    settings: Settings, account_id: pulumi.Output[str]
+    settings: Settings, account_id: pulumi.Output[str], boundary: pulumi.Output[str]
 ) -> tuple[Registry, PullThroughCache]:
     """The stack's repositories, and the registry-wide cache (created only by the account owner)."""
     registry = Registry(
@@ -117,6 +134,7 @@ def _registry(
             partition=settings.partition.name,
             tags=settings.tags,
             names=settings.names,
+            boundary_arn=boundary,
             owns_registry=settings.account.owns,
         ),
     )
@@ -202,6 +220,7 @@ def _fargate(
     cache: PullThroughCache,
     images: dict[str, ServiceImage],
     account_id: pulumi.Output[str],
+    boundary: pulumi.Output[str],
 ) -> dict[str, pulumi.Input[object]]:
     """One cluster, and every service that runs on it; maps by service, and the primary
     service's values under the singular names the README has always promised."""
@@ -236,6 +255,7 @@ def _fargate(
                 repository_arns,
                 pull_through_policy,
                 {**settings.tags, "service": name},
+                boundary_arn=boundary,
                 primary=name == f.primary,
                 target=balancer.targets.get(name) if balancer is not None else None,
             ),

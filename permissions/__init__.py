@@ -5,7 +5,8 @@ CloudFormation resource handlers' permissions for every resource type the stack 
 tests check each one against the handlers bundled with cfn-lint), the `docker push` to every
 repository it creates, and its invokes. `preview_policy` is the read part of it. `boundary_policy`
 caps every role the stack itself creates. The one-time bootstrap (`python -m cli.bootstrap`)
-renders all three; the stack never creates or changes them.
+renders all three; the stack never changes them (a stack with `permissionsBoundary: stack`
+creates its own copy of the boundary, `components/boundary.py`, which CI may not write).
 
 Each module is one concern, deriving its statements from the typed settings the components read:
 `registry`, `keys`, `roles` (and the guards that close escalation), `fargate`, `web`, `scaling`,

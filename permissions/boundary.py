@@ -32,7 +32,19 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
     STS, Organizations or key policies."""
     found = [statement("RegistryLogin", ["ecr:GetAuthorizationToken"], "*")]
     found += _task_boundary(settings, account) + _template_boundary(settings, account)
-    return document(found)
+    return document(found + _boundary_guards(settings, account))
+
+
+def _boundary_guards(settings: Settings, account: str) -> list[Statement]:
+    """The boundary grants nothing in IAM but PassRole; these Denies keep a stack role from
+    rewriting or removing its boundary (either mode's policy) even if a later edit grants more."""
+    names = settings.names
+    boundaries = [names.boundary_arn(account), names.stack_boundary_arn(account)]
+    detach = ["iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"]
+    return [
+        statement("DenyBoundaryWrites", ["iam:*"], boundaries, effect="Deny"),
+        statement("DenyBoundaryChanges", detach, "*", effect="Deny"),
+    ]
 
 
 def _task_boundary(settings: Settings, account: str) -> list[Statement]:

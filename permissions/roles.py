@@ -84,8 +84,14 @@ def guards(settings: Settings, account: str) -> list[Statement]:
         if settings.github is not None and settings.github.oidc_provider_arn
         else names.oidc_provider_arn(account)
     )
-    # `iam:*` on purpose: a Deny must also cover IAM actions added after this was written.
-    protected = [names.ci_roles_arn(account), names.ci_policies_arn(account), provider]
+    # `iam:*` on purpose: a Deny must also cover IAM actions added after this was written. The
+    # boundary a `permissionsBoundary: stack` stack creates is CI's to leave alone too.
+    protected = [
+        names.ci_roles_arn(account),
+        names.ci_policies_arn(account),
+        names.stack_boundary_arn(account),
+        provider,
+    ]
     return [
         statement("DenyCiAndBoundaryWrites", ["iam:*"], protected, effect="Deny"),
         statement("DenyBoundaryRemoval", ["iam:DeleteRolePermissionsBoundary"], "*", effect="Deny"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from plan.ref import locate, render_at_ref
 from rules.naming import validate_stack_name
 from rules.registry.text import one_line
 from settings import ConfigErrors
+from settings.boundary import not_deploying
 from settings.source import PROJECT_DIR, read_stack_file, stack_file_path
 
 NOTICE = (
@@ -124,7 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         read_stack_file(stack_file_path(stack, args.stack_dir or args.project_dir))
         if args.against is not None:
             return _against(args)
-        rendered = render_stack(stack, project_dir=args.project_dir, stack_dir=args.stack_dir)
+        env = not_deploying(os.environ)  # a plan deploys nothing: not refused as a CI deploy
+        rendered = render_stack(
+            stack, project_dir=args.project_dir, stack_dir=args.stack_dir, env=env
+        )
     except ConfigErrors as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -125,6 +125,12 @@ class _Mocks(pulumi.runtime.Mocks):
             path = inputs.get("path", "/")
             state.update(arn=self._arn("iam", f"role{path}{name}", region=False), name=name)
             rid = name
+        elif t == "aws:iam/policy:Policy":
+            # A managed policy's ARN is its path and name (the stack's own boundary).
+            policy = inputs.get("name", name)
+            path = inputs.get("path", "/")
+            state.update(arn=self._arn("iam", f"policy{path}{policy}", region=False), name=policy)
+            rid = state["arn"]
         elif t == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = self._arn("logs", f"log-group:{inputs.get('name', name)}")
         elif t == "aws:ecs/cluster:Cluster":

@@ -25,8 +25,8 @@ OIDC_ISSUER = "token.actions.githubusercontent.com"
 # Lowercase, because the stack name starts every default repository name (`<stack>/<service>`),
 # and without `.`/`_`, which ECS names and IAM role names would not all accept.
 STACK_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
-# The longest derived IAM name is `ecr-fargate-<stack>-boundary` (managed policy names are 128),
-# and the CI role names `ecr-fargate-<stack>-preview` must fit IAM's 64 characters.
+# The longest derived IAM name is `ecr-fargate-<stack>-stack-boundary` (managed policy names are
+# 128), and the CI role names `ecr-fargate-<stack>-preview` must fit IAM's 64 characters.
 MAX_STACK_NAME = 64 - len(f"{PROJECT}--preview")
 
 
@@ -186,6 +186,13 @@ class StackNames:
         # IAM policy names are unique per account whatever their path: the stack is in the name.
         return f"{self.prefix}-boundary"
 
+    @property
+    def stack_boundary_policy_name(self) -> str:
+        """The boundary a stack creates for itself (`permissionsBoundary: stack`). Not the
+        bootstrap's name: policy names are unique per account, so the bootstrap's template can
+        create its own boundary while this one still exists, and the stack then moves to it."""
+        return f"{self.prefix}-stack-boundary"
+
     def deploy_policy_name(self, index: int) -> str:
         """The deploy role's managed policies, numbered: one role's inline policies may hold
         10,240 characters in all, a managed policy 6,144, and a role may have ten attached."""
@@ -290,6 +297,16 @@ class StackNames:
     def boundary_arn(self, account: str) -> str:
         return self._arn(
             "iam", account, f"policy{self.ci_path}{self.boundary_policy_name}", regional=False
+        )
+
+    def stack_boundary_arn(self, account: str) -> str:
+        """Under the stack's role path, beside the roles it caps: the deploy role's grants on
+        that path are for roles only, and its guards deny every write of this policy."""
+        return self._arn(
+            "iam",
+            account,
+            f"policy{self.role_path}{self.stack_boundary_policy_name}",
+            regional=False,
         )
 
     def ci_roles_arn(self, account: str) -> str:

@@ -7,6 +7,7 @@ naming its key, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from rules.naming import StackNames, validate_stack_name
 from rules.registry import urls
 from settings.account import AccountSettings, load_account
+from settings.boundary import load_permissions_boundary
 from settings.cache import CacheSettings
 from settings.errors import Collector, ConfigError, ConfigErrors, member_path, show
 from settings.fargate import FargateStack, load_fargate
@@ -41,11 +43,26 @@ class Settings:
     account: AccountSettings
     fargate: FargateStack | None  # every service that runs, and the stack's network
     github: GithubSettings | None
+    # `stack`: the stack creates the boundary of its roles; `bootstrap`: the CI bootstrap did.
+    permissions_boundary: str = "stack"
 
     @property
     def names(self) -> StackNames:
         """The one source of every physical name and ARN of this stack."""
         return StackNames(self.stack, self.partition.name, self.region, self.project)
+
+    @property
+    def creates_boundary(self) -> bool:
+        return self.permissions_boundary == "stack"
+
+    def boundary_arn(self, account: str) -> str:
+        """The boundary every role of the stack carries, in either mode."""
+        names = self.names
+        return (
+            names.stack_boundary_arn(account)
+            if self.creates_boundary
+            else names.boundary_arn(account)
+        )
 
     @property
     def cache(self) -> CacheSettings:
@@ -68,6 +85,7 @@ class Settings:
 
 
 def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if env is None else env
     errors = Collector()
     with errors.guard("pulumi:stack"):
         validate_stack_name(raw.stack)
@@ -100,7 +118,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         registry=registry,
         project_dir=raw.project_dir,
         build_on_preview=top.flag("buildOnPreview", False),
-        env=env,
+        env=environ,
     )
     registry = replace(
         registry,
@@ -112,6 +130,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     github = load_github(
         errors, top.raw("github"), environment=environment, partition=partition.name
     )
+    boundary = load_permissions_boundary(errors, top, environ)
     errors.raise_if_any()
     return Settings(
         project="ecr-fargate",
@@ -124,6 +143,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         account=account,
         fargate=fargate,
         github=github,
+        permissions_boundary=boundary,
     )
 
 

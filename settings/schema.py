@@ -119,6 +119,14 @@ KEYS: tuple[Key, ...] = (
         {},
     ),
     Key(
+        "permissionsBoundary",
+        "string",
+        "The permissions boundary every role of the stack carries: `stack` (the stack creates its "
+        "own, so a first `pulumi up` needs no bootstrap) or `bootstrap` (the one the CI bootstrap "
+        "created; required for deploys from CI). Switching updates the roles in place.",
+        "stack",
+    ),
+    Key(
         "pullThroughCredentials",
         "object",
         "Upstream credentials by cache prefix, `{username, accessToken}`; set with "

@@ -125,10 +125,16 @@ class Variant:
     settings: Settings
 
 
+# CI deploys only stacks whose roles carry the bootstrap's boundary (settings/boundary.py).
+CI_DEPLOYED = {"permissionsBoundary": "bootstrap"}
+
+
 @cache
 def variant(name: str) -> Variant:
     stack, overrides, secrets = VARIANTS[name]
-    raw = engine.raw_stack_config(stack, overrides=overrides, secrets=secrets, stack_dir=STACKS)
+    raw = engine.raw_stack_config(
+        stack, overrides={**CI_DEPLOYED, **overrides}, secrets=secrets, stack_dir=STACKS
+    )
     rendered = engine.render(raw, env=GIT_ENV)
     return Variant(name, rendered, settings.load(raw, env=GIT_ENV))
 

@@ -106,11 +106,20 @@ def test_the_boundary_is_where_the_stack_roles_point(
     boundary = resolved(template["Resources"][f"{stack.capitalize()}Boundary"])
     props = boundary["Properties"]
     arn = f"arn:aws:iam::{ACCOUNT_ID}:policy{props['Path']}{props['ManagedPolicyName']}"
-    rendered = render_stack(stack, env=GIT_ENV)
+    bootstrapped = {"permissionsBoundary": "bootstrap"}
+    rendered = render_stack(stack, env=GIT_ENV, overrides=bootstrapped)
     stack_roles = rendered.of_type("aws:iam/role:Role")
     assert stack_roles and {r.inputs["permissionsBoundary"] for r in stack_roles} == {arn}
+    assert rendered.of_type("aws:iam/policy:Policy") == []
     (s,) = load(stack)
     assert props["PolicyDocument"] == policies.boundary_policy(s, ACCOUNT_ID)
+    # Before the bootstrap (`stack`), the stack's own copy: the same document under another name
+    # (policy names are unique per account), so the template can be deployed beside it.
+    (own_copy,) = render_stack(
+        stack, env=GIT_ENV, overrides={"permissionsBoundary": "stack"}
+    ).of_type("aws:iam/policy:Policy")
+    assert json.loads(own_copy.inputs["policy"]) == props["PolicyDocument"]
+    assert own_copy.inputs["name"] != props["ManagedPolicyName"]
     # The CI roles themselves carry none: they are created by an administrator, not the stack.
     role = template["Resources"][f"{stack.capitalize()}DeployRole"]["Properties"]
     assert "PermissionsBoundary" not in role
@@ -313,6 +322,18 @@ def test_a_template_over_the_direct_deploy_limit_is_printed_with_a_warning() -> 
     assert "--s3-bucket" in line
 
 
+def test_a_runner_renders_the_template_of_a_stack_not_yet_on_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dev fixture creates its own boundary (`permissionsBoundary: stack`), which a CI deploy
+    refuses; the bootstrap is the step before the switch, so it renders wherever it runs."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert bootstrap.main(["dev", "--stack-dir", str(STACKS)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["Resources"]["DevBoundary"]["Type"] == "AWS::IAM::ManagedPolicy"
+    assert err == ""
+
+
 def test_the_warning_starts_just_past_the_limit(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -379,7 +400,7 @@ def test_one_template_is_one_partition(tmp_path: Path) -> None:
 
 
 def test_a_stack_without_github_gets_its_boundary_and_no_ci_roles(tmp_path: Path) -> None:
-    """Its roles carry the boundary too, so `pulumi up` by hand needs the bootstrap as well."""
+    """Its roles may carry the bootstrap's boundary too (`permissionsBoundary: bootstrap`)."""
     stack_file(
         tmp_path, "solo", {"aws:region": "us-east-1", "ecr-fargate:services": [{"name": "api"}]}
     )

@@ -99,7 +99,8 @@ def test_service_task_deploys_the_request_settings_validate() -> None:
     run = minimal_run(
         "worker", None, container=ContainerSpec(name="svc", port=None, command=("run",))
     )
-    args = ServiceTaskArgs(run, NAMES, "123456789012", DIGEST, [], None, {}, primary=False)
+    boundary = NAMES.stack_boundary_arn("123456789012")
+    args = ServiceTaskArgs(run, NAMES, "123456789012", DIGEST, [], None, {}, False, boundary)
     r = alone(lambda: ServiceTask("svc", args))
     task = r.one("aws:ecs/taskDefinition:TaskDefinition")
     request = task_request(run, NAMES, image=DIGEST)

@@ -61,12 +61,21 @@ CI_TYPES = (
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_the_stack_renders_no_ci_resources_and_outputs_their_arns(name: str) -> None:
     r = render_stack(name, env=GIT_ENV)
-    assert [x for x in r.resources if x.type in CI_TYPES] == []
+    # The one managed policy a stack may create is its own boundary, before the bootstrap (the
+    # dev fixture keeps the default `permissionsBoundary: stack`, prod uses the bootstrap's).
+    own = {"dev": ["/ecr-fargate/dev/ecr-fargate-dev-stack-boundary"], "prod": []}[name]
+    policies = r.of_type("aws:iam/policy:Policy")
+    assert [p.inputs["path"] + p.inputs["name"] for p in policies] == own
+    assert [x for x in r.resources if x.type in CI_TYPES and x not in policies] == []
     names = StackNames(name)
+    boundary = {
+        "dev": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fargate/dev/ecr-fargate-dev-stack-boundary",
+        "prod": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fargate-ci/prod/ecr-fargate-prod-boundary",
+    }[name]
     for role in r.of_type("aws:iam/role:Role"):
         # Every role the stack creates is the stack's own, bounded, and trusts no GitHub token.
         assert role.inputs["path"] == names.role_path
-        assert role.inputs["permissionsBoundary"] == names.boundary_arn(ACCOUNT_ID)
+        assert role.inputs["permissionsBoundary"] == boundary
         assert "token.actions.githubusercontent.com" not in role.inputs["assumeRolePolicy"]
     assert r.outputs["ciRoleArn"] == names.deploy_role_arn(ACCOUNT_ID)
     assert r.outputs["ciPreviewRoleArn"] == names.preview_role_arn(ACCOUNT_ID)

@@ -209,6 +209,7 @@ def render_runs(
                 [],
                 None,
                 {**settings.tags, "service": service},
+                boundary_arn=settings.names.stack_boundary_arn(ACCOUNT_ID),
                 primary=False,
                 target=target,
             ),

@@ -33,6 +33,7 @@ class ServiceRunArgs:
     repository_arns: list[pulumi.Input[str]]
     pull_through_policy: pulumi.Input[str] | None
     tags: dict[str, str]
+    boundary_arn: pulumi.Input[str]  # the boundary every role of the service carries
     primary: bool
     # A `web` service behind the stack's load balancer; None for every other kind.
     target: WebTarget | None = None
@@ -56,6 +57,7 @@ class ServiceRun(pulumi.ComponentResource):
                 args.pull_through_policy,
                 args.tags,
                 args.primary,
+                args.boundary_arn,
             ),
             child,
         )

@@ -230,7 +230,7 @@ class ScheduledJob(pulumi.ComponentResource):
             ),
             description=f"EventBridge Scheduler: runs {names.family(args.run.service.name)}",
             path=names.role_path,
-            permissions_boundary=account.apply(names.boundary_arn),
+            permissions_boundary=task.boundary_arn,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -29,6 +29,9 @@ class ServiceTaskArgs:
     pull_through_policy: pulumi.Input[str] | None
     tags: dict[str, str]
     primary: bool  # carries the old single-service URNs as aliases
+    # The boundary every role carries: the stack's own policy's ARN (an output, so each role waits
+    # for it) or the bootstrap's (`Settings.permissions_boundary`).
+    boundary_arn: pulumi.Input[str]
 
 
 class ServiceTask(pulumi.ComponentResource):
@@ -37,6 +40,7 @@ class ServiceTask(pulumi.ComponentResource):
     ) -> None:
         super().__init__("ecr-fargate:ecs:ServiceTask", name, None, opts)
         self._old = args.names if args.primary else None
+        self.boundary_arn = args.boundary_arn
         run, names = args.run, args.names
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -58,7 +62,7 @@ class ServiceTask(pulumi.ComponentResource):
             ),
             description=f"{what} for {args.names.family(args.run.service.name)}",
             path=args.names.role_path,
-            permissions_boundary=account.apply(args.names.boundary_arn),
+            permissions_boundary=args.boundary_arn,
             tags=args.tags,
             opts=legacy.options(self._old, [legacy.ROLE], part, self),
         )

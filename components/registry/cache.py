@@ -31,6 +31,7 @@ class PullThroughCacheArgs:
     partition: str
     tags: dict[str, str]
     names: StackNames
+    boundary_arn: pulumi.Input[str]  # the boundary the template role carries
     # A stack that does not own the registry's rules (settings.account) only references them:
     # the same outputs, no resources.
     owns_registry: bool = True
@@ -139,9 +140,7 @@ class PullThroughCache(pulumi.ComponentResource):
             assume_role_policy=json.dumps(assume, sort_keys=True),
             description="Lets ECR create pull-through cache repositories with tags and encryption",
             path=args.names.role_path,
-            permissions_boundary=pulumi.Output.from_input(args.account_id).apply(
-                args.names.boundary_arn
-            ),
+            permissions_boundary=args.boundary_arn,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
