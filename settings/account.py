@@ -49,8 +49,11 @@ def load_account(
     registry_value: Any,
 ) -> AccountSettings:
     owner = top.string("accountOwner", raw.stack)
+    before = len(errors.errors)
     with errors.guard("accountOwner"):
         naming.validate_stack_name(owner)
+    if len(errors.errors) > before:
+        owner = raw.stack  # refused: never used again (no file is looked up by that name)
     scan_type = "ENHANCED" if top.flag("enhancedScanning", False) else "BASIC"
     root_template = _root_template(registry_value)
     if owner == raw.stack:

@@ -116,6 +116,7 @@ class FargateSettings:
     schedule: str | None  # a job's EventBridge Scheduler expression
     connect_name: str  # web, backend: the Service Connect name (`http://<connect_name>:<port>`)
     ingress_cidrs: tuple[str, ...]  # web: who besides the load balancer may reach the port
+    assign_public_ip: bool  # `run.assignPublicIp`, else the stack's `network.assignPublicIp`
     # Application Auto Scaling owns the task count (`desired_count` is then scaling.min, the
     # count the service is created with); None: the count is `desired_count`, always.
     scaling: ScalingSettings | None = None
@@ -192,7 +193,8 @@ def load_fargate(
         warnings.append(LEGACY_WARNING)
     elif entries:
         net = _network(errors, Obj(errors, "network", network_value, NETWORK_KEYS), prod, warnings)
-        indexed = _load_runs(errors, entries, services, prod, names, net, warnings)
+        imaged = _imaged(services_value)
+        indexed = _load_runs(errors, entries, services, prod, names, net, warnings, imaged)
         _cross_check(errors, indexed, warnings)
         runs += [r for _, r in indexed]
     else:
@@ -201,7 +203,8 @@ def load_fargate(
             ("primaryService", primary_value),
             ("loadBalancer", load_balancer_value),
         ):
-            if given:
+            # A `services` that is not a list is refused as a whole: no second line here.
+            if given and isinstance(services_value, list):
                 errors.add(key, "only applies to services that run: give a service a run")
         return None
     found = tuple(r for r in runs if r is not None)
@@ -253,6 +256,7 @@ def _load_runs(
     names: StackNames,
     net: NetworkSettings,
     warnings: list[str],
+    imaged: set[int],
 ) -> list[tuple[int, FargateSettings | None]]:
     """Each `services[i].run`, with its index (a refused service name is reported at its name)."""
     by_name = {s.name: s for s in services}
@@ -268,11 +272,22 @@ def _load_runs(
             continue
         service = by_name[name]
         if service.image is None:
-            errors.add(obj.path, "a service that runs needs a build or an image")
+            if i not in imaged:  # a given build or image was refused at its own key
+                errors.add(obj.path, "a service that runs needs a build or an image")
             continue
         kind = kind if kind in KINDS else "worker"
         found.append((i, _load_run(errors, obj, service, kind, prod, names, net, warnings)))
     return found
+
+
+def _imaged(value: Any) -> set[int]:
+    """The indexes of the service entries that give a build or an image (maybe a refused one)."""
+    items = value if isinstance(value, list) else []
+    return {
+        i
+        for i, item in enumerate(items)
+        if isinstance(item, dict) and {"build", "image"} & set(item)
+    }
 
 
 def _run_entries(value: Any) -> list[tuple[int, str, Any]]:
@@ -363,6 +378,7 @@ def _load_run(
         enable_execute_command=obj.flag("enableExecuteCommand", False),
         schedule=expression,
         ingress_cidrs=cidrs,
+        assign_public_ip=_public_ip(errors, obj, prod, net, warnings),
         connect_name=_connect_name(errors, obj, kind, name),
         scaling=scaling,
         alarms=alarms,
@@ -370,6 +386,15 @@ def _load_run(
     )
     _preview_task_definition(errors, obj.path, run, names)
     return run
+
+
+def _public_ip(
+    errors: Collector, obj: Obj, prod: bool, net: NetworkSettings, warnings: list[str]
+) -> bool:
+    """A service's own `assignPublicIp` overrides the stack's; true is refused in prod, as there."""
+    if obj.path == "fargate" or not obj.has("assignPublicIp"):
+        return net.assign_public_ip  # the old section's key is the network's, read there
+    return _checked_public_ip(errors, obj, prod, warnings)
 
 
 def _retention(errors: Collector, obj: Obj, prod: bool) -> int:
@@ -660,17 +685,22 @@ def _network(errors: Collector, obj: Obj, prod: bool, warnings: list[str]) -> Ne
             errors.add(obj.at(key), whole)
         for i, detail in items:
             errors.add(key_path(obj.path, key, i), detail)
-    public = obj.flag("assignPublicIp", False)
-    if public:
-        if prod:
-            errors.add(
-                obj.at("assignPublicIp"),
-                "true is not allowed in prod (Security Hub ECS.2); "
-                "use private subnets with a NAT gateway or VPC endpoints",
-            )
-        else:
-            warnings.append(
-                f"{obj.at('assignPublicIp')} is true: tasks get public IPs (fine for a default-VPC dev "
-                "stack; Security Hub ECS.2 flags it)"
-            )
-    return NetworkSettings(subnets, groups, public)
+    return NetworkSettings(subnets, groups, _checked_public_ip(errors, obj, prod, warnings))
+
+
+def _checked_public_ip(errors: Collector, obj: Obj, prod: bool, warnings: list[str]) -> bool:
+    """`assignPublicIp` at `obj`: refused in prod (so false), a warning in dev."""
+    if not obj.flag("assignPublicIp", False):
+        return False
+    if prod:
+        errors.add(
+            obj.at("assignPublicIp"),
+            "true is not allowed in prod (Security Hub ECS.2); "
+            "use private subnets with a NAT gateway or VPC endpoints",
+        )
+        return False
+    warnings.append(
+        f"{obj.at('assignPublicIp')} is true: tasks get public IPs (fine for a default-VPC dev "
+        "stack; Security Hub ECS.2 flags it)"
+    )
+    return True

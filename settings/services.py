@@ -176,7 +176,7 @@ def load_services(
     env: Mapping[str, str] | None = None,
 ) -> tuple[ServiceSettings, ...]:
     items = as_list(errors, "services", value)
-    if not items:
+    if not items and (value is None or isinstance(value, list)):  # else refused as a whole
         errors.add("services", f"{show(value)} is not allowed; list at least one service")
     environ = os.environ if env is None else env
     shared = _ImageContext(
@@ -194,7 +194,8 @@ def load_services(
         obj = Obj(errors, path, item, SERVICE_KEYS)
         name = obj.string("name")
         if name is None:
-            errors.add(obj.at("name"), "is required: a short service name such as 'api'")
+            if not obj.has("name"):  # a name of the wrong type is refused by `string` already
+                errors.add(obj.at("name"), "is required: a short service name such as 'api'")
             continue
         try:
             validate_service_name(name, StackNames(stack))

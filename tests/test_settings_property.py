@@ -14,7 +14,8 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import settings as stack_settings
@@ -147,6 +148,9 @@ def load(stack: str, values: Mapping[str, Any]) -> stack_settings.Settings | Non
     key=st.sampled_from([k.name for k in KEYS] + ["aws:region", "unknownKey"]),
     value=values,
 )
+# Found by this test: a stack name too long for a file name was looked up as a stack file.
+@example(stack="dev", key="accountOwner", value="a" * 300)
+@example(stack="dev", key="accountOwner", value="a" * 240)
 def test_any_value_at_any_key(stack: str, key: str, value: Any) -> None:
     values_ = base(stack)
     values_[key] = value
@@ -187,3 +191,14 @@ def test_dates_count_as_values() -> None:
     values_ = base("dev")
     values_["services"][0]["run"]["port"] = datetime.date(2024, 1, 1)
     assert load("dev", values_) is None
+
+
+def test_a_refused_account_owner_is_one_line() -> None:
+    """A name that is no stack name is refused once; no stack file is looked up by it."""
+    for length in (240, 300):
+        values_ = base("dev")
+        values_["accountOwner"] = "a" * length
+        with pytest.raises(stack_settings.ConfigErrors) as info:
+            stack_settings.load(replace(raw_config("dev"), values=values_), env=GIT_ENV)
+        assert [e.path for e in info.value.errors] == ["accountOwner"]
+        assert "use 1 to 44 lowercase letters" in str(info.value)
