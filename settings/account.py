@@ -20,6 +20,7 @@ from typing import Any
 from . import naming
 from .cache import CacheSettings, load_cache
 from .errors import Collector, show
+from .keys import ROOT
 from .reader import Obj
 from .source import RawConfig, StackFileError, from_files, stack_file_path
 
@@ -54,7 +55,7 @@ def load_account(
         naming.validate_stack_name(owner)
     if len(errors.errors) > before:
         owner = raw.stack  # refused: never used again (no file is looked up by that name)
-    scan_type = "ENHANCED" if top.flag("enhancedScanning", False) else "BASIC"
+    scan_type = "ENHANCED" if top.flag("enhancedScanning") else "BASIC"
     root_template = _root_template(registry_value)
     if owner == raw.stack:
         cache = _cache(errors, top, region=region, environment=environment, raw=raw)
@@ -124,11 +125,9 @@ def _owner_view(
         errors.add("accountOwner", f"{show(owner)} is not allowed; {exc}")
         return None
     inner = Collector()
-    from .schema import BY_NAME
-
-    values = {k: v for k, v in owner_raw.values.items() if k in BY_NAME}
-    top = Obj(inner, "", values, BY_NAME)
-    owner_env = top.string("environment", "dev") or "dev"
+    values = {k: v for k, v in owner_raw.values.items() if k in ROOT}
+    top = Obj(inner, "", values, ROOT)
+    owner_env = top.text("environment")
     owners_owner = top.string("accountOwner", owner)
     if owners_owner != owner:
         errors.add(
@@ -146,7 +145,7 @@ def _owner_view(
         )
         return None
     cache = _cache(inner, top, region=region, environment=owner_env, raw=owner_raw)
-    scan = "ENHANCED" if top.flag("enhancedScanning", False) else "BASIC"
+    scan = "ENHANCED" if top.flag("enhancedScanning") else "BASIC"
     for problem in inner.errors:
         errors.add("accountOwner", f"stack {owner!r} ({path.name}): {problem}")
     return AccountSettings(owner, True, scan, cache, _root_template(top.raw("registry")))

@@ -23,11 +23,7 @@ from plan import engine
 from registry.lifecycle.model import ACTIONS, SELECTORS
 from registry.lifecycle.validate import SELECTION_KEYS
 from registry.pull_through import RULE_KEYS
-from settings.fargate import FARGATE_KEYS, NETWORK_KEYS, RUN_KEYS
-from settings.github import GITHUB_KEYS
-from settings.registry import LIFECYCLE_KEYS, REGISTRY_KEYS
-from settings.schema import KEYS
-from settings.services import BUILD_KEYS, SERVICE_KEYS
+from settings.keys import BUILD, FARGATE, GITHUB, LIFECYCLE, NETWORK, REGISTRY, ROOT, RUN, SERVICE
 from settings.source import RawConfig, from_files
 from tests.conftest import GIT_ENV, STACKS
 
@@ -55,16 +51,16 @@ values = st.recursive(
 
 # (top-level key, the keys of one of its objects, how to reach that object)
 NESTED: tuple[tuple[str, tuple[str, ...], tuple[str | int, ...]], ...] = (
-    ("fargate", FARGATE_KEYS, ()),
-    ("services", RUN_KEYS, (0, "run")),
-    ("services", RUN_KEYS, (1, "run")),
-    ("network", NETWORK_KEYS, ()),
-    ("registry", REGISTRY_KEYS, ()),
-    ("services", SERVICE_KEYS, (0,)),
-    ("services", BUILD_KEYS, (0, "build")),
-    ("services", LIFECYCLE_KEYS, (1, "lifecycle")),
+    ("fargate", FARGATE.names, ()),
+    ("services", RUN.names, (0, "run")),
+    ("services", RUN.names, (1, "run")),
+    ("network", NETWORK.names, ()),
+    ("registry", REGISTRY.names, ()),
+    ("services", SERVICE.names, (0,)),
+    ("services", BUILD.names, (0, "build")),
+    ("services", LIFECYCLE.names, (1, "lifecycle")),
     ("pullThroughCache", RULE_KEYS, (0,)),
-    ("github", GITHUB_KEYS, ()),
+    ("github", GITHUB.names, ()),
     ("fargate", ("LOG_LEVEL", "DB_PASSWORD"), ("environment",)),
     ("services", ("LOG_LEVEL", "DB_PASSWORD"), (0, "run", "environment")),
     ("services", (*SELECTORS, *ACTIONS, "description"), (1, "lifecycle", "rules", 0)),
@@ -145,7 +141,7 @@ def load(stack: str, values: Mapping[str, Any]) -> stack_settings.Settings | Non
 @FAST
 @given(
     stack=st.sampled_from(["dev", "prod"]),
-    key=st.sampled_from([k.name for k in KEYS] + ["aws:region", "unknownKey"]),
+    key=st.sampled_from([*ROOT.names, "aws:region", "unknownKey"]),
     value=values,
 )
 # Found by this test: a stack name too long for a file name was looked up as a stack file.
@@ -176,7 +172,7 @@ def test_any_key_in_any_object(place: tuple[str, Any], key: Any, value: Any) -> 
 
 @settings(max_examples=15, deadline=None)
 @given(
-    key=st.sampled_from(RUN_KEYS),
+    key=st.sampled_from(RUN.names),
     value=st.one_of(values, st.integers(0, 4000), st.sampled_from(["/x", "app", "1:1"])),
 )
 def test_accepted_settings_render_under_mocks(key: str, value: Any) -> None:
