@@ -56,8 +56,7 @@ ROOT = Section(
             "`prod` (immutable tags, KMS, protect, 30-day logs, wait for steady state).",
             "dev",
             choices=ENVIRONMENTS,
-            example="prod",
-            no_op="the fixture stacks set it; every default marked dev/prod shows its effect",
+            example="dev",
         ),
         Key(
             "accountOwner",

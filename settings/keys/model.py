@@ -9,7 +9,7 @@ it is secret, and one valid non-default value that proves the key changes the re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,8 @@ class Key:
     example: Any = UNSET
     # Why setting this key changes no rendered input or output (and the warning it gives).
     no_op: str | None = None
+    # JSON Schema for what the type alone cannot say (an environment value may be a secret ref).
+    schema: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:

@@ -216,8 +216,22 @@ _SERVICE_KEYS = (
     Key(
         "environment",
         "map<string>",
-        "Environment variables; a Secrets Manager or SSM ARN value becomes a secret.",
+        "Environment variables: a string, or `{secretArn: ARN}` (Secrets Manager or SSM) for a "
+        "secret.",
         example={"LOG_LEVEL": "debug"},
+        schema={
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string"},
+                    {
+                        "type": "object",
+                        "properties": {"secretArn": {"type": "string"}},
+                        "required": ["secretArn"],
+                        "additionalProperties": False,
+                    },
+                ]
+            }
+        },
     ),
     Key(
         "secrets",
