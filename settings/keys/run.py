@@ -36,8 +36,8 @@ SCHEDULED = Section(
             required=True,
             example="cron(0 22 * * ? *)",
         ),
-        Key("min", "integer", "The range from then on: lowest.", required=True, example=1),
-        Key("max", "integer", "Highest.", required=True, maximum=MAX_TASKS, example=2),
+        Key("min", "integer", "The range from then on: lowest.", required=True, example=2),
+        Key("max", "integer", "Highest.", required=True, maximum=MAX_TASKS, example=3),
         Key(
             "timezone",
             "string",
@@ -193,8 +193,7 @@ _SERVICE_KEYS = (
         Computed("the image's first platform"),
         choices=("X86_64", "ARM64"),
         own_check=True,
-        example="X86_64",
-        no_op="the default already; ARM64 needs `build.platforms` listing linux/arm64",
+        example="ARM64",
     ),
     Key(
         "port",

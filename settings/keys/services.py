@@ -18,7 +18,6 @@ BUILD = Section(
             "The build context directory, relative to Pulumi.yaml.",
             required=True,
             example="app",
-            no_op="every fixture service builds `app`, the one context in the repository",
         ),
         Key(
             "dockerfile",
@@ -26,7 +25,6 @@ BUILD = Section(
             "The Dockerfile, relative to the context.",
             Computed("`Dockerfile` in the context"),
             example="Dockerfile",
-            no_op="the one Dockerfile of `app` is its default",
         ),
         Key("target", "string", "The Dockerfile stage to build.", example="runtime"),
         Key("args", "map<string>", "Build arguments.", example={"VERSION": "2"}),

@@ -150,7 +150,7 @@ GITHUB = Section(
             "oidcProviderArn",
             "string",
             "The account's existing GitHub OIDC provider; default: the CI bootstrap's.",
-            example="arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+            example="arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com",
         ),
         Key(
             "ownerId",
@@ -201,7 +201,12 @@ CACHE_RULE = Section(
             pattern=ACCOUNT_ID,
             example="210987654321",
         ),
-        Key("region", "string", "ecr: the upstream registry's region.", example="eu-west-1"),
+        Key(
+            "region",
+            "string",
+            "ecr: the upstream registry's region (required for ecr).",
+            example="eu-west-1",
+        ),
         Key(
             "upstreamRepositoryPrefix",
             "string",

@@ -39,7 +39,7 @@ ACCESS_LOGS = Section(
             pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
             example="fixture-logs",
         ),
-        Key("prefix", "string", "The key prefix in the bucket.", "", example="alb"),
+        Key("prefix", "string", "The key prefix in the bucket.", "", example="logs"),
     ),
     "Access logs, when given (even empty).",
 )
