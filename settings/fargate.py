@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import legacy
 from .errors import Collector, show
 from .keys import NETWORK, RUN
 from .legacy import Rewritten
@@ -117,7 +118,7 @@ def _load_runs(
         run = load_run(errors, obj, service, kind or "worker", prod, names, net, warnings)
         found.append((i, run))
     if config.orphan_run is not None:
-        obj = Obj(errors, "fargate", config.orphan_run, RUN, environment=environment)
+        obj = Obj(errors, legacy.PATH, config.orphan_run, RUN, environment=environment)
         load_run(errors, obj, None, "web", prod, names, net, warnings)
     return found
 

@@ -17,6 +17,7 @@ from .errors import Collector, show
 from .keys import FARGATE, NETWORK
 from .reader import Obj
 
+PATH = "fargate"  # where the old section's problems are reported, as before
 WARNING = (
     "fargate is the old single-service form: move it to services[i].run (kind: web, with the "
     "service's own keys) and network (subnetIds, securityGroupIds, assignPublicIp); the "
@@ -41,13 +42,13 @@ class Rewritten:
 
 def rewrite(errors: Collector, values: Mapping[str, Any]) -> Rewritten:
     """`values` with the old `fargate` section moved into `services[i].run` and `network`."""
-    out = {k: v for k, v in values.items() if k != "fargate"}
-    legacy = Obj(errors, "fargate", values.get("fargate"), FARGATE)
+    out = {k: v for k, v in values.items() if k != PATH}
+    legacy = Obj(errors, PATH, values.get(PATH), FARGATE)
     services = values.get("services")
     if not legacy.value or not isinstance(services, list):
         return Rewritten(out)  # nothing to move, or `services` is refused as a whole
     if any(isinstance(s, dict) and "run" in s for s in services):
-        errors.add("fargate", "give services[].run with network, or the old fargate, not both")
+        errors.add(PATH, "give services[].run with network, or the old fargate, not both")
         return Rewritten(out)
     index = _service_index(errors, legacy, services)
     # The old form's network is its own three keys; a `network` beside it was never read.
@@ -55,9 +56,9 @@ def rewrite(errors: Collector, values: Mapping[str, Any]) -> Rewritten:
     run = {k: v for k, v in legacy.value.items() if k not in NETWORK and k != "service"}
     run = {"kind": "web", "port": FARGATE["port"].default, **run}
     if index is None:
-        return Rewritten(out, {}, "fargate", (WARNING,), run)
+        return Rewritten(out, {}, PATH, (WARNING,), run)
     out["services"] = [{**s, "run": run} if i == index else s for i, s in enumerate(services)]
-    return Rewritten(out, {index: "fargate"}, "fargate", (WARNING,))
+    return Rewritten(out, {index: PATH}, PATH, (WARNING,))
 
 
 def _service_index(errors: Collector, legacy: Obj, services: list[Any]) -> int | None:

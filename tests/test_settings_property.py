@@ -23,7 +23,22 @@ from plan import engine
 from registry.lifecycle.model import ACTIONS, SELECTORS
 from registry.lifecycle.validate import SELECTION_KEYS
 from registry.pull_through import RULE_KEYS
-from settings.keys import BUILD, FARGATE, GITHUB, LIFECYCLE, NETWORK, REGISTRY, ROOT, RUN, SERVICE
+from settings.keys import (
+    ACCESS_LOGS,
+    ALARMS,
+    BUILD,
+    FARGATE,
+    GITHUB,
+    LIFECYCLE,
+    LOAD_BALANCER,
+    NETWORK,
+    REGISTRY,
+    ROOT,
+    RUN,
+    SCALING,
+    SCHEDULED,
+    SERVICE,
+)
 from settings.source import RawConfig, from_files
 from tests.conftest import GIT_ENV, STACKS
 
@@ -61,6 +76,11 @@ NESTED: tuple[tuple[str, tuple[str, ...], tuple[str | int, ...]], ...] = (
     ("services", LIFECYCLE.names, (1, "lifecycle")),
     ("pullThroughCache", RULE_KEYS, (0,)),
     ("github", GITHUB.names, ()),
+    ("loadBalancer", LOAD_BALANCER.names, ()),
+    ("loadBalancer", ACCESS_LOGS.names, ("accessLogs",)),
+    ("services", SCALING.names, (0, "run", "scaling")),
+    ("services", SCHEDULED.names, (0, "run", "scaling", "scheduled", 0)),
+    ("services", ALARMS.names, (0, "run", "alarms")),
     ("fargate", ("LOG_LEVEL", "DB_PASSWORD"), ("environment",)),
     ("services", ("LOG_LEVEL", "DB_PASSWORD"), (0, "run", "environment")),
     ("services", (*SELECTORS, *ACTIONS, "description"), (1, "lifecycle", "rules", 0)),
@@ -110,6 +130,8 @@ def reach(values: dict[str, Any], top: str, where: tuple[str | int, ...]) -> Any
         if step == "policy" and "policy" not in node:
             node.pop("preset", None)
             node["policy"] = {"rules": [copy.deepcopy(POLICY_RULE)]}
+        if step == "scheduled" and not isinstance(node.get("scheduled"), list):
+            node["scheduled"] = []
         if isinstance(step, int) and not node:
             node.append({"upstream": "quay"} if top == "pullThroughCache" else {})
         node = node[step] if isinstance(step, int) else node.setdefault(step, {})
