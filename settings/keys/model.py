@@ -118,13 +118,6 @@ class Section:
     def __iter__(self) -> Iterator[str]:
         return iter(self.names)
 
-    def only(self, *names: str, path: str | None = None) -> Section:
-        """The same declarations for a subset of the keys (the old `fargate` form's)."""
-        return Section(path or self.path, tuple(self[n] for n in names), self.description)
-
-    def without(self, *names: str) -> tuple[Key, ...]:
-        return tuple(k for k in self.keys if k.name not in names)
-
 
 def walk(section: Section, prefix: str = "") -> Iterator[tuple[str, Key]]:
     """Every key under `section` with its full path (`services[].run.scaling.min`)."""
