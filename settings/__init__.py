@@ -14,21 +14,20 @@ from typing import Any
 
 from rules.naming import StackNames, validate_stack_name
 from rules.registry import urls
+from settings import legacy
 from settings.account import AccountSettings, load_account
 from settings.boundary import load_permissions_boundary
 from settings.cache import CacheSettings
 from settings.errors import Collector, ConfigError, ConfigErrors, member_path, show
 from settings.fargate import FargateStack, load_fargate
 from settings.github import GithubSettings, load_github
+from settings.keys import ROOT
 from settings.reader import Obj, string_keyed
 from settings.registry import RegistrySettings, load_registry
-from settings.schema import BY_NAME, KEYS
-from settings.services import ServiceSettings, load_services, refused_names
+from settings.services import ServiceSettings, load_services
 from settings.source import RawConfig
 
 __all__ = ["ConfigError", "ConfigErrors", "Settings", "load"]
-
-ENVIRONMENTS = ("dev", "prod")
 
 
 @dataclass(frozen=True)
@@ -85,15 +84,17 @@ class Settings:
 
 
 def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
-    environ = os.environ if env is None else env
     errors = Collector()
+    environ = os.environ if env is None else env
     with errors.guard("pulumi:stack"):
         validate_stack_name(raw.stack)
     values = _known(errors, raw.values)
-    top = Obj(errors, "", {k: v for k, v in values.items() if k in BY_NAME}, BY_NAME)
-    environment = top.string("environment", "dev", choices=ENVIRONMENTS)
+    config = legacy.rewrite(errors, {k: v for k, v in values.items() if k in ROOT})
+    top = Obj(errors, "", config.values, ROOT)
+    environment = top.text("environment")
+    top.environment = environment
     region, partition = _region(errors, values.get("aws:region"))
-    protection = top.integer("deployProtectionCount", 10, minimum=1, maximum=1000)
+    protection = top.number("deployProtectionCount")
     account = load_account(
         errors,
         raw,
@@ -117,7 +118,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         stack=raw.stack,
         registry=registry,
         project_dir=raw.project_dir,
-        build_on_preview=top.flag("buildOnPreview", False),
+        build_on_preview=top.flag("buildOnPreview"),
         env=environ,
     )
     registry = replace(
@@ -126,7 +127,9 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         root_creation_template=account.root_creation_template,
     )
     names = StackNames(raw.stack, partition.name, region or "us-east-1")
-    fargate = _fargate(errors, top, environment=environment, services=services, names=names)
+    fargate = load_fargate(
+        errors, config, environment_name=environment, services=services, names=names
+    )
     github = load_github(
         errors, top.raw("github"), environment=environment, partition=partition.name
     )
@@ -147,37 +150,14 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _fargate(
-    errors: Collector,
-    top: Obj,
-    *,
-    environment: str,
-    services: tuple[ServiceSettings, ...],
-    names: StackNames,
-) -> FargateStack | None:
-    """How the services run: `services[].run` with `network`, or the old `fargate` section."""
-    return load_fargate(
-        errors,
-        top.raw("fargate"),
-        environment_name=environment,
-        services=services,
-        names=names,
-        refused_services=refused_names(top.raw("services"), services),
-        services_value=top.raw("services"),
-        network_value=top.raw("network"),
-        primary_value=top.raw("primaryService"),
-        load_balancer_value=top.raw("loadBalancer"),
-    )
-
-
 def _known(errors: Collector, raw_values: Mapping[Any, Any]) -> dict[str, Any]:
     """The string-keyed values; an unknown project key is a typo, reported rather than ignored."""
     values = string_keyed(errors, "", dict(raw_values), "config keys")
     for key in values:
-        if ":" not in key and key not in BY_NAME:
+        if ":" not in key and key not in ROOT:
             errors.add(
                 member_path("", key),
-                f"unknown key; known keys are {', '.join(k.name for k in KEYS)}",
+                f"unknown key; known keys are {', '.join(ROOT.names)}",
             )
     return values
 

@@ -19,8 +19,6 @@ from settings.errors import Collector
 from settings.reader import Obj
 
 KEY = "permissionsBoundary"
-MODES = ("stack", "bootstrap")
-DEFAULT = "stack"
 # GitHub Actions sets it to `true` on every runner (its documented default variables).
 CI_VARIABLE = "GITHUB_ACTIONS"
 
@@ -28,13 +26,10 @@ CI_VARIABLE = "GITHUB_ACTIONS"
 def load_permissions_boundary(errors: Collector, top: Obj, env: Mapping[str, str]) -> str:
     """The mode; under GitHub Actions `stack` is refused, and a refused value is checked no
     further (one problem, one line)."""
-    if top.raw(KEY) is None:
-        mode = DEFAULT
-    else:
-        given = top.string(KEY, None, choices=MODES)
-        if given is None:  # reported; `load` raises before the default is used
-            return DEFAULT
-        mode = given
+    given = top.raw(KEY)
+    mode = top.text(KEY)
+    if given is not None and mode != given:  # refused (reported): checked no further
+        return mode
     if mode == "stack" and env.get(CI_VARIABLE) == "true":
         errors.add(
             top.at(KEY),

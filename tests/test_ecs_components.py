@@ -42,6 +42,7 @@ def minimal_run(kind: str, port: int | None, **change: Any) -> FargateSettings:
         "enable_execute_command": False,
         "schedule": None,
         "ingress_cidrs": (),
+        "assign_public_ip": False,
         "connect_name": "svc",
     }
     return FargateSettings(**{**fields, **change})

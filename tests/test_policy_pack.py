@@ -12,7 +12,7 @@ from pulumi_policy import ResourceValidationArgs
 
 from plan.engine import Rendered
 from rules.ecs.environment import SECRET_LOOKING
-from settings.web import SSL_POLICIES
+from settings.keys.web import SSL_POLICIES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
 import controls

@@ -142,7 +142,7 @@ class EcsService(pulumi.ComponentResource):
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=cluster.subnets,
                 security_groups=args.security_groups,
-                assign_public_ip=args.network.assign_public_ip,
+                assign_public_ip=run.assign_public_ip,
             ),
             service_connect_configuration=service_connect(run, cluster.namespace_arn)
             if cluster.namespace_arn is not None
@@ -199,7 +199,7 @@ class ScheduledJob(pulumi.ComponentResource):
                     network_configuration=aws.scheduler.ScheduleTargetEcsParametersNetworkConfigurationArgs(
                         subnets=cluster.subnets,
                         security_groups=args.security_groups,
-                        assign_public_ip=args.network.assign_public_ip,
+                        assign_public_ip=run.assign_public_ip,
                     ),
                 ),
             ),
@@ -213,7 +213,7 @@ class ScheduledJob(pulumi.ComponentResource):
                 family=names.family(run.service.name),
                 subnets=v[1],
                 security_groups=v[2],
-                assign_public_ip=args.network.assign_public_ip,
+                assign_public_ip=run.assign_public_ip,
                 capacity_provider=run.capacity_provider,
                 region=names.region,
             )
