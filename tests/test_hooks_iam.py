@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from permissions.hooks import hook_boundary
 from rules.ecs import hooks
 from rules.iam.evaluate import Request, is_allowed
 from rules.naming import StackNames
@@ -160,3 +161,79 @@ def test_names_fit_lambda_and_keep_the_stack_prefix() -> None:
     long = StackNames("a" * 40).hook_function("s" * 40, "migrate")
     assert len(long) == 64
     assert long.startswith("ecr-fargate-" + "a" * 40 + "-")
+
+
+BOUNDARY = {
+    "Version": "2012-10-17",
+    "Statement": hook_boundary(PROD, ACCOUNT, smoke=["api"], migrate=["api"], smoke_in_vpc=True),
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        (
+            "ecs:DescribeServiceRevisions",
+            "arn:aws:ecs:us-east-1:123456789012:service-revision/ecr-fargate-prod/api/9313423515",
+            {},
+        ),
+        (
+            "ecs:RunTask",
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/ecr-fargate-prod-api:7",
+            ON_CLUSTER,
+        ),
+        ("ecs:TagResource", TASK, {"ecs:CreateAction": "RunTask"}),
+        ("ecs:ListTasks", "*", ON_CLUSTER),
+        ("ecs:DescribeTasks", TASK, ON_CLUSTER),
+        ("ecs:StopTask", TASK, ON_CLUSTER),
+        ("iam:PassRole", ROLES[0], TO_TASKS),
+    ],
+)
+def test_the_boundary_lets_the_migration_role_do_its_work(action, resource, context):
+    assert is_allowed([MIGRATE], Request(action, resource, context), BOUNDARY)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        (
+            "ecs:RunTask",
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/ecr-fargate-prod-api:7",
+            ON_OTHER,
+        ),
+        ("ecs:StopTask", OTHER_TASK, ON_OTHER),
+        ("iam:PassRole", "arn:aws:iam::123456789012:role/ecr-fargate/prod-eu/api-task", TO_TASKS),
+    ],
+)
+def test_the_boundary_refuses_another_stack_even_to_a_wider_policy(action, resource, context):
+    wide = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    assert not is_allowed([wide], Request(action, resource, context), BOUNDARY)
+
+
+def test_the_boundary_covers_the_hook_logs_invocation_and_enis() -> None:
+    logs = hooks.hook_logs_policy(PROD.hook_log_group_arn(ACCOUNT, "api", "smoke"))
+    stream = (
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/ecr-fargate-prod-api-smoke"
+        ":log-stream:2026/01/01/abc"
+    )
+    assert is_allowed([logs], Request("logs:PutLogEvents", stream), BOUNDARY)
+    function = "arn:aws:lambda:us-east-1:123456789012:function:ecr-fargate-prod-api-migrate"
+    invoke = hooks.hook_invoke_policy(function)
+    assert is_allowed([invoke], Request("lambda:InvokeFunction", function), BOUNDARY)
+    vpc = hooks.hook_vpc_policy()
+    assert is_allowed([vpc], Request("ec2:CreateNetworkInterface", "*"), BOUNDARY)
+    other = function.replace("-prod-", "-prod-eu-")
+    wide = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    assert not is_allowed([wide], Request("lambda:InvokeFunction", other), BOUNDARY)
+
+
+def test_no_hooks_no_boundary_statements_and_no_enis_outside_the_vpc() -> None:
+    assert hook_boundary(PROD, ACCOUNT) == []
+    sids = [s["Sid"] for s in hook_boundary(PROD, ACCOUNT, smoke=["api"])]
+    assert sids == ["WriteHookLogs", "InvokeHooks"]
