@@ -110,13 +110,14 @@ def evaluate(
 ) -> dict[str, Any]:
     """The hook's answer to one invocation (the handler with its inputs made explicit)."""
     stage = event.get("lifecycleStage")
+    now = clock()
+    details = event.get("hookDetails")
     try:
         config = Config.from_env(env)
-    except ValueError as error:
+        started = float(details.get(STARTED_KEY, now) if isinstance(details, Mapping) else now)
+    except (TypeError, ValueError) as error:
         _log(stage=stage, hookStatus=FAILED, problem=str(error))
         return {"hookStatus": FAILED}
-    now = clock()
-    started = float((event.get("hookDetails") or {}).get(STARTED_KEY, now))
     verdict, seen = check(config)
     if verdict == "ok":
         _log(stage=stage, hookStatus=SUCCEEDED, seen=seen)

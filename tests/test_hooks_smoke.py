@@ -148,3 +148,11 @@ def test_nothing_listening_is_retried(server: Server) -> None:
 def test_a_bad_setting_fails_without_a_request(server: Server, change: dict[str, str]) -> None:
     assert smoke.evaluate(EVENT, env(server, **change), lambda: 1000.0) == {"hookStatus": "FAILED"}
     assert server.seen == []
+
+
+def test_other_hook_details_are_ignored_and_a_broken_start_time_fails(server: Server) -> None:
+    server.script = {"/health": [200], "/api/ping": [200]}
+    configured = {**EVENT, "hookDetails": {"S3_BUCKET_NAME": "unrelated"}}
+    assert smoke.evaluate(configured, env(server), lambda: 1000.0) == {"hookStatus": "SUCCEEDED"}
+    broken = {**EVENT, "hookDetails": {"smokeStartedAt": None}}
+    assert smoke.evaluate(broken, env(server), lambda: 1000.0) == {"hookStatus": "FAILED"}
