@@ -232,6 +232,10 @@ class StackNames:
         """A service's own group: its port open to what its kind allows, nothing else."""
         return f"{self.prefix}-{service}"
 
+    def hook_security_group(self, service: str, hook: str) -> str:
+        """A hook function's group in the VPC: out to the load balancer's test port only."""
+        return f"{self.prefix}-{service}-{hook}-hook"
+
     def schedule(self, service: str) -> str:
         """A job's EventBridge Scheduler schedule (in the `default` group)."""
         return f"{self.prefix}-{service}"

@@ -31,7 +31,12 @@ SMOKE = SmokeHook(
     base_url="http://internal-lb.example:8443",
     paths=["/health", "/api/ping"],
     header=("X-Test-Route", "green"),
-    vpc=HookVpc(subnet_ids=["subnet-0a", "subnet-0b"], security_group_ids=["sg-0hook"]),
+    vpc=HookVpc(
+        vpc_id="vpc-0a",
+        subnet_ids=["subnet-0a", "subnet-0b"],
+        load_balancer_group_id="sg-0lb",
+        test_port=8443,
+    ),
 )
 MIGRATE = MigrateHook(
     command=["python", "-m", "app.migrate"], container="api", timeout_minutes=15, role_arns=ROLES
@@ -80,10 +85,18 @@ def test_the_smoke_function_runs_its_module_with_the_test_route() -> None:
         "SMOKE_BUDGET_SECONDS": "300",
         "SMOKE_RETRY_SECONDS": "15",
     }
+    group = r.one("aws:ec2/securityGroup:SecurityGroup")
     assert function.inputs["vpcConfig"] == {
         "subnetIds": ["subnet-0a", "subnet-0b"],
-        "securityGroupIds": ["sg-0hook"],
+        "securityGroupIds": [group.id],
     }
+    assert group.inputs["name"] == "ecr-fargate-dev-api-smoke-hook"
+    assert group.inputs["vpcId"] == "vpc-0a"
+    assert group.inputs["ingress"] == []
+    assert [
+        (e["protocol"], e["fromPort"], e["toPort"], e["securityGroups"])
+        for e in group.inputs["egress"]
+    ] == [("tcp", 8443, 8443, ["sg-0lb"])]
     assert function.inputs["role"] == role(r, "api-hook-role").state["arn"]
 
 
@@ -146,6 +159,7 @@ def test_ecs_invokes_exactly_this_function_with_the_invoke_role() -> None:
 def test_a_smoke_test_outside_the_vpc_gets_no_network_interfaces() -> None:
     r = render(SmokeHook(base_url="http://lb.example:8443", paths=["/health"]))
     assert "vpcConfig" not in r.one("aws:lambda/function:Function").inputs
+    assert r.of_type("aws:ec2/securityGroup:SecurityGroup") == []
     assert [p.name for p in r.of_type("aws:iam/rolePolicy:RolePolicy")] == [
         "api-hook-logs-policy",
         "api-hook-invoke-policy",

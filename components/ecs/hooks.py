@@ -34,17 +34,20 @@ HOOKS_DIR = Path(__file__).resolve().parents[2] / "hooks"
 # The newest Python runtime both Lambda and pulumi-aws 7.51's `Runtime` enum list
 # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
 RUNTIME = "python3.14"
-MAX_HOOK_TIMEOUT_MINUTES = 1440
 MIGRATE_API_SECONDS = 60  # one invocation: ListTasks, DescribeTasks and RunTask or StopTask
 
 
 @dataclass(frozen=True)
 class HookVpc:
     """Run the function in the stack's VPC, for a test route only reachable from inside it. The
-    groups must be ones the load balancer's group admits on the test port."""
+    component gives it its own group, open outward to the load balancer's group on the test port
+    alone; the load balancer's group must admit it (`DeploymentHook.security_group`) unless it
+    already admits the VPC's range (an internal load balancer does)."""
 
+    vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
-    security_group_ids: Sequence[pulumi.Input[str]]
+    load_balancer_group_id: pulumi.Input[str]
+    test_port: int
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def hook_timeout_minutes(hook: SmokeHook | MigrateHook) -> int:
         if isinstance(hook, MigrateHook)
         else hook.budget_seconds + 2 * hook.retry_seconds + function_timeout(hook)
     )
-    return min(MAX_HOOK_TIMEOUT_MINUTES, math.ceil(own / 60) + 1)
+    return min(documents.MAX_HOOK_TIMEOUT_MINUTES, math.ceil(own / 60) + 1)
 
 
 class DeploymentHook(pulumi.ComponentResource):
@@ -151,6 +154,8 @@ class DeploymentHook(pulumi.ComponentResource):
         lambda_trust = json.dumps(documents.lambda_assume_role_policy(), sort_keys=True)
         self.role = self._role(name, "role", args, lambda_trust)
         policies = self._function_policies(name, args)
+        vpc = hook.vpc if isinstance(hook, SmokeHook) else None
+        self.security_group = self._security_group(name, args, vpc) if vpc else None
         self.function = aws.lambda_.Function(
             f"{name}-function",
             name=names.hook_function(args.service, hook.module),
@@ -162,10 +167,9 @@ class DeploymentHook(pulumi.ComponentResource):
             memory_size=128,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment(hook)),
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(
-                subnet_ids=list(hook.vpc.subnet_ids),
-                security_group_ids=list(hook.vpc.security_group_ids),
+                subnet_ids=list(vpc.subnet_ids), security_group_ids=[self.security_group.id]
             )
-            if isinstance(hook, SmokeHook) and hook.vpc is not None
+            if vpc is not None and self.security_group is not None
             else None,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, *policies]),
@@ -198,6 +202,30 @@ class DeploymentHook(pulumi.ComponentResource):
             description=f"{args.hook.module} hook of {names.family(args.service)}",
             path=names.role_path,
             permissions_boundary=self._account.apply(names.boundary_arn),
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _security_group(
+        self, name: str, args: DeploymentHookArgs, vpc: HookVpc
+    ) -> aws.ec2.SecurityGroup:
+        """No ingress (nothing calls a hook over the network); egress to the test port only."""
+        names, module = args.names, args.hook.module
+        return aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            name=names.hook_security_group(args.service, module),
+            description=f"{module} hook of {names.family(args.service)}: test route out",
+            vpc_id=vpc.vpc_id,
+            ingress=[],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp",
+                    from_port=vpc.test_port,
+                    to_port=vpc.test_port,
+                    security_groups=[vpc.load_balancer_group_id],
+                    description="the load balancer's test listener",
+                )
+            ],
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )

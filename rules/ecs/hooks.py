@@ -19,6 +19,11 @@ from collections.abc import Sequence
 from typing import Any
 
 VERSION = "2012-10-17"
+# How long ECS waits for a Lambda hook, at most (minutes; 1440 is also the default, after which ECS
+# rolls back): https://docs.aws.amazon.com/AmazonECS/latest/developerguide/lambda-lifecycle-hooks.html
+# The API model allows up to 20160, for pause hooks; the Lambda hook page says 1 to 1440. A
+# migration's own timeout plus two polls must fit within it, which settings check.
+MAX_HOOK_TIMEOUT_MINUTES = 1440
 LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 VPC_ACTIONS = [
     "ec2:AssignPrivateIpAddresses",
