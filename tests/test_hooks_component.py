@@ -14,6 +14,7 @@ from components.ecs.hooks import (
     MigrateHook,
     SmokeHook,
     archive,
+    hook_timeout_minutes,
 )
 from plan.engine import Rendered, RenderedResource
 from rules.iam.evaluate import Request, is_allowed
@@ -191,3 +192,10 @@ def test_the_migration_function_runs_the_services_family_on_the_stacks_cluster()
     (hook,) = r.one("aws:ecs/service:Service").inputs["deploymentConfiguration"]["lifecycleHooks"]
     assert hook["lifecycleStages"] == ["PRE_SCALE_UP"]
     assert hook["timeoutConfiguration"] == {"timeoutInMinutes": "17", "action": "ROLLBACK"}
+
+
+def test_the_hook_timeout_leaves_room_for_two_callbacks_and_stays_within_ecs_limit() -> None:
+    assert hook_timeout_minutes(MIGRATE) == 17  # 15 min + 2 x 30 s, rounded up, + 1
+    assert hook_timeout_minutes(SmokeHook(base_url="http://x", paths=["/"])) == 7
+    long = MigrateHook(command=["m"], container="api", timeout_minutes=1439, role_arns=ROLES)
+    assert hook_timeout_minutes(long) == 1440
