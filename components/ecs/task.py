@@ -29,6 +29,9 @@ class ServiceTaskArgs:
     pull_through_policy: pulumi.Input[str] | None
     tags: dict[str, str]
     primary: bool  # carries the old single-service URNs as aliases
+    # prod: a destroy or a replacement leaves the log group (and the logs of what went wrong);
+    # dev deletes it with the stack.
+    retain_logs: bool = False
 
 
 class ServiceTask(pulumi.ComponentResource):
@@ -43,7 +46,10 @@ class ServiceTask(pulumi.ComponentResource):
             name=names.log_group(run.service.name),
             retention_in_days=run.log_retention_days,
             tags=args.tags,
-            opts=legacy.options(self._old, [legacy.LOG_GROUP], "logs", self),
+            opts=pulumi.ResourceOptions.merge(
+                legacy.options(self._old, [legacy.LOG_GROUP], "logs", self),
+                pulumi.ResourceOptions(retain_on_delete=args.retain_logs or None),
+            ),
         )
         self.execution_role, self.task_role = self._roles(name, args)
         self.task_definition = self._task_definition(name, args)
