@@ -14,6 +14,7 @@ from typing import Any
 from rules.naming import StackNames, validate_stack_name
 from rules.registry import urls
 from settings.account import AccountSettings, load_account
+from settings.boundary import refuse_denied_secrets
 from settings.cache import CacheSettings
 from settings.errors import Collector, ConfigError, ConfigErrors, member_path, show
 from settings.fargate import FargateStack, load_fargate
@@ -109,6 +110,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     )
     names = StackNames(raw.stack, partition.name, region or "us-east-1")
     fargate = _fargate(errors, top, environment=environment, services=services, names=names)
+    refuse_denied_secrets(errors, account, fargate, top.raw("services"))
     github = load_github(
         errors, top.raw("github"), environment=environment, partition=partition.name
     )

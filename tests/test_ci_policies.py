@@ -231,6 +231,17 @@ EXCLUSIONS: dict[str, str] = {
     ),
     "AWS::ApplicationAutoScaling::ScalingPolicy cloudwatch:GetMetricData": "predictive "
     "scaling's forecast; the stack's policies are target tracking",
+    # Cloud Map (issue #20): TagResource has no resource-level form and no resource-tag key, so
+    # no grant could keep one stack from retagging another's namespace and then changing or
+    # deleting it. The stack's namespace is created untagged, never changed, kept on destroy.
+    "AWS::ServiceDiscovery::HttpNamespace servicediscovery:TagResource": "the namespace is "
+    "created untagged (tags ignored): a grant to tag would reach every namespace of the account",
+    "AWS::ServiceDiscovery::HttpNamespace servicediscovery:UntagResource": "the namespace's "
+    "tags are ignored, never changed",
+    "AWS::ServiceDiscovery::HttpNamespace servicediscovery:UpdateHttpNamespace": "the "
+    "namespace's description is constant (derived from the stack name, which never changes)",
+    "AWS::ServiceDiscovery::HttpNamespace servicediscovery:DeleteNamespace": "the namespace is "
+    "retained on delete: without a tag no grant could tell this stack's namespace from another's",
 }
 EMPTYING = (*policies.BUCKET_EMPTYING, "s3:ListBucketVersions")
 # Which of the (many) AWS::S3::Bucket handler actions each S3 type of the provider uses: a bucket
