@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rules import naming
 from rules.ecs import pull
-from rules.ecs.iam import secret_resource_arn
+from rules.ecs.iam import secret_policy_arns
 from rules.naming import credential_secret_name
 from settings import Settings
 from settings.web import LoadBalancerSettings
@@ -177,14 +177,10 @@ def pull_sources(settings: Settings, account: str) -> tuple[list[str], list[str]
 
 
 def task_secret_arns(settings: Settings) -> tuple[list[str], list[str]]:
-    """(Secrets Manager ARNs, SSM parameter ARNs) the tasks' configs reference, as IAM matches
-    them: a secret ARN given without Secrets Manager's `-` and six random characters (a partial
-    ARN) matches the secret only with `-??????` appended, so both forms are granted.
-    https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html#iam-resources
-    """
+    """(Secrets Manager ARNs, SSM parameter ARNs) the tasks' configs reference, in the form the
+    execution roles' own policies grant them (`secret_policy_arns`: partial ARNs too)."""
     if settings.fargate is None:
         return [], []
     refs = {a for run in settings.fargate.runs for a in run.container.secrets.values()}
-    secrets = {secret_resource_arn(a) for a in refs if ":secretsmanager:" in a}
-    parameters = sorted(a for a in refs if ":ssm:" in a)
-    return sorted({*secrets, *(f"{a}-??????" for a in secrets)}), parameters
+    secrets = secret_policy_arns(sorted(a for a in refs if ":secretsmanager:" in a))
+    return secrets, sorted(a for a in refs if ":ssm:" in a)

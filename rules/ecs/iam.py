@@ -70,6 +70,17 @@ def secret_resource_arn(arn: str) -> str:
     return f"{head}:secret:{rest.split(':', 1)[0]}"
 
 
+def secret_policy_arns(arns: Sequence[str]) -> list[str]:
+    """The Resource entries that let a role read these secret references: each secret as given
+    and, for an ARN given without Secrets Manager's `-` and six random characters (a partial
+    ARN: IAM matches the secret's full ARN), with `-??????` appended, which matches exactly
+    that suffix (`-*` would also match longer names).
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/permissions_grant-limited-resources.html"""
+    secrets = {secret_resource_arn(a) for a in arns}
+    return sorted({*secrets, *(f"{a}-??????" for a in secrets)})
+
+
 def ecs_tasks_assume_role_policy(account_id: str | None = None) -> dict[str, Any]:
     statement: dict[str, Any] = {
         "Effect": "Allow",
@@ -165,7 +176,7 @@ def execution_role_policy(
                 "Sid": "ReadSecrets",
                 "Effect": "Allow",
                 "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": sorted({secret_resource_arn(a) for a in secret_arns}),
+                "Resource": secret_policy_arns(secret_arns),
             }
         )
     if parameter_arns:
