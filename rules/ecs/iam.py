@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ PULL_ACTIONS = [
     "ecr:BatchGetImage",
     "ecr:GetDownloadUrlForLayer",
 ]
+# The `-` and six random characters ending a complete secret ARN.
+SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$", re.ASCII)
 EXEC_ACTIONS = [
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
@@ -71,14 +74,16 @@ def secret_resource_arn(arn: str) -> str:
 
 
 def secret_policy_arns(arns: Sequence[str]) -> list[str]:
-    """The Resource entries that let a role read these secret references: each secret as given
-    and, for an ARN given without Secrets Manager's `-` and six random characters (a partial
-    ARN: IAM matches the secret's full ARN), with `-??????` appended, which matches exactly
-    that suffix (`-*` would also match longer names).
+    """The Resource entries that let a role read exactly these secret references. IAM matches a
+    secret's complete ARN, which ends in `-` and six random characters Secrets Manager adds; a
+    reference without them (a partial ARN) is granted as `NAME-??????`, which matches exactly
+    that suffix (`-*` would match longer names too). As Secrets Manager itself does, a name that
+    already ends in `-` and six letters or digits is taken for a complete ARN.
     https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html
-    https://docs.aws.amazon.com/secretsmanager/latest/userguide/permissions_grant-limited-resources.html"""
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/permissions_grant-limited-resources.html
+    https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html"""
     secrets = {secret_resource_arn(a) for a in arns}
-    return sorted({*secrets, *(f"{a}-??????" for a in secrets)})
+    return sorted(a if SECRET_SUFFIX.search(a) else f"{a}-??????" for a in secrets)
 
 
 def ecs_tasks_assume_role_policy(account_id: str | None = None) -> dict[str, Any]:
