@@ -269,3 +269,26 @@ def test_the_owner_may_reference_its_own_cache_credentials() -> None:
     loaded = settings.load(raw, env=GIT_ENV)
     cap = policies.boundary_policy(loaded, ACCOUNT)
     assert is_allowed([ADMIN], Request("secretsmanager:GetSecretValue", OWNER_CREDENTIALS), cap)
+
+
+# --- what outlives a destroy, and who may assume the template role ------------------------------
+def test_prod_log_groups_outlive_a_destroy_and_devs_do_not() -> None:
+    for name, retained in (("dev-consumer", False), ("prod-owner-stack-key", True)):
+        groups = variant(name).rendered.of_type("aws:cloudwatch/logGroup:LogGroup")
+        assert groups and {g.retain_on_delete for g in groups} == {retained}, name
+
+
+def test_the_namespace_is_untagged_and_kept_so_no_stack_can_claim_it() -> None:
+    for name in ("dev-consumer", "prod-owner-stack-key"):
+        namespace = variant(name).rendered.one("aws:servicediscovery/httpNamespace:HttpNamespace")
+        assert not namespace.inputs.get("tags")
+        assert namespace.retain_on_delete
+        assert set(namespace.ignore_changes) == {"tags", "tagsAll"}
+
+
+def test_the_template_role_trusts_ecr_for_this_account_only() -> None:
+    rendered = variant("prod-credentials").rendered
+    (role,) = [r for r in rendered.of_type("aws:iam/role:Role") if "template" in r.name]
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "ecr.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
