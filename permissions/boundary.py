@@ -18,6 +18,7 @@ from permissions.documents import (
     statement,
 )
 from permissions.keys import registry_key_arn
+from permissions.registry_wide import boundary as registry_wide_boundary
 from permissions.renders import creates_template_role, fargate_services, job_names
 from rules.ecs.iam import EXEC_ACTIONS, PULL_ACTIONS
 from rules.registry.pull_through import TEMPLATE_KMS_ACTIONS, TEMPLATE_ROLE_ACTIONS
@@ -32,6 +33,7 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
     STS, Organizations or key policies."""
     found = [statement("RegistryLogin", ["ecr:GetAuthorizationToken"], "*")]
     found += _task_boundary(settings, account) + _template_boundary(settings, account)
+    found += registry_wide_boundary(settings, account)
     return document(found + _boundary_guards(settings, account))
 
 

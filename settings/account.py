@@ -30,6 +30,9 @@ OWNER_ONLY = (
     ("pullThroughCredentials", lambda v: bool(v)),
 )
 
+# Registry-wide keys inside `registry` (settings.registry_wide reads them for the owner).
+REGISTRY_OWNER_ONLY = ("createOnPush", "replication")
+
 
 @dataclass(frozen=True)
 class AccountSettings:
@@ -65,6 +68,10 @@ def load_account(
             errors.add(key, _owned_elsewhere(owner))
     if root_template:
         errors.add("registry.rootCreationTemplate", _owned_elsewhere(owner))
+    registry = registry_value if isinstance(registry_value, dict) else {}
+    for key in REGISTRY_OWNER_ONLY:
+        if registry.get(key):
+            errors.add(f"registry.{key}", _owned_elsewhere(owner))
     view = _owner_view(errors, raw, owner, region)
     if view is None:
         return AccountSettings(owner, False, scan_type, _empty_cache(), False)
