@@ -77,10 +77,11 @@ def load_registry_wide(
     excluded_stacks: tuple[str, ...],
 ) -> RegistryWide:
     value = registry_value if isinstance(registry_value, dict) else {}
+    create_on_push = _create_on_push(errors, value.get("createOnPush"), registry, cache)
     replication = _replication(errors, value.get("replication"), partition, region)
     default = load_repository(Collector(), "", "replication", "probe", None, registry=registry)
     return RegistryWide(
-        _create_on_push(errors, value.get("createOnPush"), registry, cache),
+        create_on_push,
         replication,
         excluded_stacks,
         default.lifecycle_policy if replication else "",
