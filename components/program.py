@@ -18,7 +18,11 @@ from components.ecs.loadbalancer import StackLoadBalancer, StackLoadBalancerArgs
 from components.ecs.run import ServiceRun, ServiceRunArgs
 from components.registry.cache import PullThroughCache, PullThroughCacheArgs
 from components.registry.repository import Registry, RegistryArgs
-from components.registry.templates import RegistryTemplates, RegistryTemplatesArgs
+from components.registry.templates import (
+    RegistryTemplates,
+    RegistryTemplatesArgs,
+    registry_host,
+)
 from permissions import boundary_policy
 from rules.build.platform import platform_for
 from rules.ecs import pull
@@ -151,9 +155,13 @@ def _registry_wide(
     boundary: pulumi.Output[str],
 ) -> dict[str, pulumi.Output[str]]:
     """The owner's create-on-push templates, replication and pull-time exclusions; the replica
-    registries' hosts by region (none on a stack that does not own the registry)."""
+    registries' hosts by region (on another stack: the owner's, created by nothing here)."""
     wide = settings.registry_wide
-    if not settings.account.owns or wide == type(wide)():
+    if not settings.account.owns:  # the owner's replicas, read from the owner's stack file
+        return {
+            region: registry_host(account_id, region) for region in settings.account.replica_regions
+        }
+    if wide == type(wide)():
         return {}
     templates = RegistryTemplates(
         "registry-wide",

@@ -137,8 +137,9 @@ def writes(settings: Settings, account: str) -> list[Statement]:
 
 
 def _create_on_push(settings: Settings, account: str) -> Statement:
-    """CI pushes to repositories under the prefixes, and its push creates them: ECR authorizes
-    the create as `ecr:CreateRepository` of the pushing principal on the new repository."""
+    """CI pushes to repositories under the prefixes, and its push creates them: the push
+    actions and `ecr:CreateRepository` on `<prefix>/*` only (docs/registry-wide.md says what the
+    user guide leaves open about whose permission authorizes the create)."""
     names = settings.names
     arns = [names.repository_arn(account, f"{e.prefix}/*") for e in _wide(settings).create_on_push]
     actions = (*PUSH_ACTIONS, *IMAGE_READ_ACTIONS, "ecr:CreateRepository")

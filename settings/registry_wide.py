@@ -78,7 +78,7 @@ def load_registry_wide(
 ) -> RegistryWide:
     value = registry_value if isinstance(registry_value, dict) else {}
     create_on_push = _create_on_push(errors, value.get("createOnPush"), registry, cache)
-    replication = _replication(errors, value.get("replication"), partition, region)
+    replication = load_replication(errors, value.get("replication"), partition, region)
     default = load_repository(Collector(), "", "replication", "probe", None, registry=registry)
     return RegistryWide(
         create_on_push,
@@ -159,9 +159,11 @@ def _nested(a: str, b: str) -> bool:
     return a == b or a.startswith(f"{b}/") or b.startswith(f"{a}/")
 
 
-def _replication(
+def load_replication(
     errors: Collector, value: Any, partition: urls.Partition, region: str | None
 ) -> tuple[Replication, ...]:
+    """`registry.replication`: the owner's own, or (settings.account) read from the owner's
+    stack file by another stack, for its `ecrReplicaRegistryUrls`."""
     path = "registry.replication"
     items = as_list(errors, path, value)
     if len(items) > MAX_REPLICATION_RULES:

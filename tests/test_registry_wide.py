@@ -67,6 +67,23 @@ def test_only_stacks_that_name_the_owner_and_have_ci_are_excluded(tmp_path: Path
     assert stacks == ["dev", "prod"]
 
 
+def test_a_consumer_outputs_the_owners_replica_registries(tmp_path: Path) -> None:
+    prod = (STACKS / "Pulumi.prod.yaml").read_text()
+    replicated = prod.replace(
+        "  ecr-fargate:registry:\n",
+        "  ecr-fargate:registry:\n"
+        "    replication:\n      - {region: us-west-2, prefixes: [prod]}\n",
+    )
+    assert replicated != prod
+    (tmp_path / "Pulumi.prod.yaml").write_text(replicated)
+    (tmp_path / "Pulumi.dev.yaml").write_text((STACKS / "Pulumi.dev.yaml").read_text())
+    dev = engine.render_stack("dev", stack_dir=tmp_path, env=GIT_ENV)
+    assert dev.outputs["ecrReplicaRegistryUrls"] == {
+        "us-west-2": f"{ACCOUNT_ID}.dkr.ecr.us-west-2.amazonaws.com"
+    }
+    assert dev.of_type(REPLICATION) == [] and dev.of_type(TEMPLATE) == []
+
+
 # --- create on push and replication: the render --------------------------------------------------
 @pytest.fixture(scope="module")
 def wide() -> Rendered:

@@ -39,7 +39,7 @@ class RegistryTemplates(pulumi.ComponentResource):
         super().__init__("ecr-fargate:registry:RegistryTemplates", name, None, opts)
         wide, account = args.wide, args.account_id
         self.replica_registry_urls: dict[str, pulumi.Output[str]] = {
-            region: _host(account, region) for region in wide.replica_regions
+            region: registry_host(account, region) for region in wide.replica_regions
         }
         for stack in wide.excluded_stacks:
             other = StackNames(stack, args.names.partition, args.names.region)
@@ -216,6 +216,6 @@ class RegistryTemplates(pulumi.ComponentResource):
         )
 
 
-def _host(account: pulumi.Output[str], region: str) -> pulumi.Output[str]:
+def registry_host(account: pulumi.Output[str], region: str) -> pulumi.Output[str]:
     """This account's registry host in `region`."""
     return account.apply(lambda a: urls.registry_host(a, region))
