@@ -81,6 +81,7 @@ class Settings:
         found = [w for s in self.services for w in s.repository.warnings]
         if self.account.owns:  # the owner's cache warnings are the owner's to act on
             found += self.cache.warnings
+            found += self.registry_wide.warnings
         if self.fargate is not None:
             found += self.fargate.warnings
         return tuple(found)

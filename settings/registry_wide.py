@@ -55,6 +55,7 @@ class RegistryWide:
     excluded_stacks: tuple[str, ...] = ()
     # The replicas' lifecycle policy: the environment's default preset, deploy-protected.
     replica_lifecycle_policy: str = ""
+    warnings: tuple[str, ...] = ()
 
     @property
     def replica_regions(self) -> tuple[str, ...]:
@@ -80,11 +81,20 @@ def load_registry_wide(
     create_on_push = _create_on_push(errors, value.get("createOnPush"), registry, cache)
     replication = load_replication(errors, value.get("replication"), partition, region)
     default = load_repository(Collector(), "", "replication", "probe", None, registry=registry)
+    warnings: list[str] = []
+    if len(excluded_stacks) > MAX_PULL_TIME_EXCLUSIONS:
+        left = ", ".join(excluded_stacks[MAX_PULL_TIME_EXCLUSIONS:])
+        warnings.append(
+            f"{len(excluded_stacks)} stacks' CI deploy roles read this registry, and ECR takes "
+            f"{MAX_PULL_TIME_EXCLUSIONS} pull-time update exclusions per account: not excluded: "
+            f"{left}"
+        )
     return RegistryWide(
         create_on_push,
         replication,
-        excluded_stacks,
+        excluded_stacks[:MAX_PULL_TIME_EXCLUSIONS],
         default.lifecycle_policy if replication else "",
+        tuple(warnings),
     )
 
 
@@ -278,4 +288,4 @@ def ci_stacks(stacks_dir: Path, owner: str, region: str | None, *, own_ci: bool)
             and github.get("repository")
         ):
             found.add(stack)
-    return tuple(sorted(found))[:MAX_PULL_TIME_EXCLUSIONS]
+    return tuple(sorted(found))

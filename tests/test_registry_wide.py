@@ -84,6 +84,28 @@ def test_a_consumer_outputs_the_owners_replica_registries(tmp_path: Path) -> Non
     assert dev.of_type(REPLICATION) == [] and dev.of_type(TEMPLATE) == []
 
 
+def test_more_ci_roles_than_the_quota_warn_and_keep_the_first_hundred() -> None:
+    from settings.errors import Collector
+    from settings.registry_wide import load_registry_wide
+
+    v = variant("prod-owner-stack-key")
+    stacks = tuple(f"s{i:03d}" for i in range(102))
+    found = load_registry_wide(
+        Collector(),
+        {},
+        registry=v.settings.registry,
+        cache=v.settings.cache,
+        partition=v.settings.partition,
+        region="us-east-1",
+        excluded_stacks=stacks,
+    )
+    assert found.excluded_stacks == stacks[:100]
+    assert found.warnings == (
+        "102 stacks' CI deploy roles read this registry, and ECR takes 100 pull-time update "
+        "exclusions per account: not excluded: s100, s101",
+    )
+
+
 # --- create on push and replication: the render --------------------------------------------------
 @pytest.fixture(scope="module")
 def wide() -> Rendered:
