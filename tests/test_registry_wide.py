@@ -312,3 +312,10 @@ def test_too_many_replication_rules_is_one_line() -> None:
         f"{PREFIX}registry.replication': 11 rules are not allowed; ECR takes at most 10 "
         "replication rules per registry"
     ]
+
+
+def test_the_schema_pattern_of_a_namespace_is_the_repository_name_rule() -> None:
+    from rules.registry.names import REPOSITORY_NAME
+    from settings.keys.stack import REPOSITORY_NAMESPACE
+
+    assert f"^{REPOSITORY_NAME.pattern}$" == REPOSITORY_NAMESPACE

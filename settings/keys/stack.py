@@ -20,6 +20,8 @@ UPSTREAMS = (
     "ecr",
 )
 ACCOUNT_ID = r"^[0-9]{12}$"
+# rules.registry.names.REPOSITORY_NAME, anchored (a test keeps them equal).
+REPOSITORY_NAMESPACE = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$"
 
 CREATE_ON_PUSH = Section(
     "registry.createOnPush[]",
@@ -29,7 +31,7 @@ CREATE_ON_PUSH = Section(
             "string",
             "The repository namespace: a push to `<prefix>/<name>` that does not exist creates it.",
             required=True,
-            pattern=r"^[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._-]|__)[a-z0-9]+)*)*$",
+            pattern=REPOSITORY_NAMESPACE,
             example="apps",
         ),
         Key(
@@ -78,6 +80,7 @@ REPLICATION = Section(
             required=True,
             minimum=1,
             maximum=100,
+            pattern=REPOSITORY_NAMESPACE,
             example=["team"],
         ),
     ),
