@@ -878,6 +878,7 @@ REGISTRY_WIDE = (
     "ecr:CreateRepositoryCreationTemplate",
     "ecr:DeletePullThroughCacheRule",
     "ecr:PutRegistryScanningConfiguration",
+    "ecr:RegisterPullTimeUpdateExclusion",  # every owner fixture excludes its CI deploy roles
 )
 
 
