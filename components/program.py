@@ -18,6 +18,11 @@ from components.ecs.loadbalancer import StackLoadBalancer, StackLoadBalancerArgs
 from components.ecs.run import ServiceRun, ServiceRunArgs
 from components.registry.cache import PullThroughCache, PullThroughCacheArgs
 from components.registry.repository import Registry, RegistryArgs
+from components.registry.templates import (
+    RegistryTemplates,
+    RegistryTemplatesArgs,
+    registry_host,
+)
 from permissions import boundary_policy
 from rules.build.platform import platform_for
 from rules.ecs import pull
@@ -30,6 +35,7 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
     account_id = aws.get_caller_identity_output().account_id
     boundary = _boundary(settings, account_id)
     registry, cache = _registry(settings, account_id, boundary)
+    replicas = _registry_wide(settings, registry, account_id, boundary)
     images = _images(settings, registry, account_id)
     outputs: dict[str, pulumi.Input[object]] = {
         "ecrRegistryUrl": registry.registry_host,
@@ -42,6 +48,7 @@ def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
         "pullThroughCacheSecretArns": cache.secret_arns,
         "pullThroughPullPolicyJson": cache.pull_policy_json,
         "permissionsBoundaryArn": boundary,
+        "ecrReplicaRegistryUrls": replicas,
     }
     outputs.update(_image_outputs(settings, images))
     if settings.fargate is not None:
@@ -139,6 +146,36 @@ def _registry(
         ),
     )
     return registry, cache
+
+
+def _registry_wide(
+    settings: Settings,
+    registry: Registry,
+    account_id: pulumi.Output[str],
+    boundary: pulumi.Output[str],
+) -> dict[str, pulumi.Output[str]]:
+    """The owner's create-on-push templates, replication and pull-time exclusions; the replica
+    registries' hosts by region (on another stack: the owner's, created by nothing here)."""
+    wide = settings.registry_wide
+    if not settings.account.owns:  # the owner's replicas, read from the owner's stack file
+        return {
+            region: registry_host(account_id, region) for region in settings.account.replica_regions
+        }
+    if wide == type(wide)():
+        return {}
+    templates = RegistryTemplates(
+        "registry-wide",
+        RegistryTemplatesArgs(
+            wide,
+            settings.registry,
+            registry.kms_key_arn,
+            account_id,
+            settings.names,
+            settings.tags,
+            boundary,
+        ),
+    )
+    return templates.replica_registry_urls
 
 
 def _images(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from permissions import fargate, keys, registry, roles, scaling, web
+from permissions import fargate, keys, registry, registry_wide, roles, scaling, web
 from permissions.boundary import boundary_policy
 from permissions.checks import unknown_actions
 from permissions.documents import (
@@ -82,12 +82,13 @@ def read_statements(settings: Settings, account: str) -> list[Statement]:
     found += fargate.fargate_reads(settings, account) + web.web_reads(settings, account)
     found += scaling.scaling_reads(settings, account) + keys.key_reads(settings, account)
     found += registry.credential_reads(settings, account)
+    found += registry_wide.reads(settings, account)
     return [*found, statement("ReadUnscoped", unscoped_reads(settings), "*")]
 
 
 def unscoped_reads(settings: Settings) -> set[str]:
     """Reads with no resource-level form: "*" is the only resource they take."""
-    parts = (registry, fargate, web, scaling)
+    parts = (registry, registry_wide, fargate, web, scaling)
     return set().union(*(part.unscoped_reads(settings) for part in parts))
 
 
@@ -107,6 +108,7 @@ def deploy_policy(settings: Settings, account: str) -> dict[str, Any]:
         web.web_writes,
         scaling.scaling_writes,
         registry.credential_writes,
+        registry_wide.writes,
         roles.guards,
     )
     found = read_statements(settings, account)

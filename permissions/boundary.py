@@ -18,6 +18,7 @@ from permissions.documents import (
     statement,
 )
 from permissions.keys import registry_key_arn, via_ecr
+from permissions.registry_wide import boundary as registry_wide_boundary
 from permissions.renders import (
     creates_template_role,
     fargate_services,
@@ -42,6 +43,7 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
     image source (docs/bootstrap.md, "When a stack changes")."""
     found = [statement("RegistryLogin", ["ecr:GetAuthorizationToken"], "*")]
     found += _task_boundary(settings, account) + _template_boundary(settings, account)
+    found += registry_wide_boundary(settings, account)
     if not settings.account.owns:
         credentials = settings.names.cache_credentials_arn(account)
         found.append(

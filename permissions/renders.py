@@ -21,8 +21,11 @@ def repository_arns(settings: Settings, account: str) -> list[str]:
 
 
 def creates_template_role(settings: Settings) -> bool:
-    cache = settings.cache
-    return settings.account.owns and bool(cache.rules or settings.registry.root_creation_template)
+    """A creation-template role: the pull-through cache's, or the create-on-push and replication
+    templates' (components/registry/templates.py)."""
+    cache, wide = settings.cache, settings.registry_wide
+    templates = cache.rules or settings.registry.root_creation_template
+    return settings.account.owns and bool(templates or wide.create_on_push or wide.replication)
 
 
 def template_prefixes(settings: Settings) -> list[str]:

@@ -122,7 +122,10 @@ class _Mocks(pulumi.runtime.Mocks):
             )
         elif t == "aws:kms/key:Key":
             rid = _hex(name, length=32)
-            state.update(arn=self._arn("kms", f"key/{rid}"), keyId=rid)
+            # A key in another region (pulumi-aws's per-resource `region`: a replica's key).
+            where = inputs.get("region") or self.region
+            arn = f"arn:{self.partition}:kms:{where}:{ACCOUNT_ID}:key/{rid}"
+            state.update(arn=arn, keyId=rid)
         elif t == "aws:iam/role:Role":
             path = inputs.get("path", "/")
             state.update(arn=self._arn("iam", f"role{path}{name}", region=False), name=name)

@@ -20,6 +20,7 @@ GITHUB_ISSUER = "token.actions.githubusercontent.com"
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
 CLUSTER = "aws:ecs/cluster:Cluster"
@@ -88,6 +89,23 @@ def ecr_5(props: Mapping[str, Any]) -> list[str]:
     if _prod(props) and not any(c.get("encryptionType") in ("KMS", "KMS_DSSE") for c in configs):
         return ["ECR.5: prod repositories must be encrypted with a customer-managed KMS key"]
     return []
+
+
+def create_on_push(props: Mapping[str, Any]) -> list[str]:
+    """A push-created repository gets what a declared one gets: a lifecycle policy (ECR.3) and,
+    in prod, immutable tags (ECR.2); the template is the only place to say so."""
+    if "CREATE_ON_PUSH" not in (props.get("appliedFors") or []):
+        return []
+    found = []
+    if not props.get("lifecyclePolicy"):
+        found.append("ECR.3: CREATE_ON_PUSH templates must carry a lifecycle policy")
+    tags = {"tags": props.get("resourceTags")}
+    if _prod(tags) and props.get("imageTagMutability") not in (
+        "IMMUTABLE",
+        "IMMUTABLE_WITH_EXCLUSION",
+    ):
+        found.append("ECR.2: prod CREATE_ON_PUSH templates must use immutable tags")
+    return found
 
 
 def ecs_2(props: Mapping[str, Any]) -> list[str]:
@@ -252,6 +270,12 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "ecr-5-kms-in-prod", "Security Hub ECR.5: customer-managed KMS in prod", REPOSITORY, ecr_5
+    ),
+    Check(
+        "ecr-create-on-push-template",
+        "Security Hub ECR.2/ECR.3 for repositories a push creates",
+        TEMPLATE,
+        create_on_push,
     ),
     Check(
         "ecs-2-no-public-ip-in-prod", "Security Hub ECS.2: no public IPs in prod", SERVICE, ecs_2

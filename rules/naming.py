@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 PROJECT = "ecr-fargate"
 # The tag every resource carries and IAM conditions key on (ABAC for security groups and keys).
@@ -111,6 +111,10 @@ class StackNames:
     partition: str = "aws"
     region: str = "us-east-1"
     project: str = PROJECT
+
+    def in_region(self, region: str) -> StackNames:
+        """The same stack's names in another region: the registry's replicas and their keys."""
+        return replace(self, region=region)
 
     # --- names -------------------------------------------------------------------------------
     @property

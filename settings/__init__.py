@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rules.naming import StackNames, validate_stack_name
@@ -24,6 +24,7 @@ from settings.github import GithubSettings, load_github
 from settings.keys import ROOT
 from settings.reader import Obj, string_keyed
 from settings.registry import RegistrySettings, load_registry
+from settings.registry_wide import RegistryWide, ci_stacks, load_registry_wide
 from settings.services import ServiceSettings, load_services
 from settings.source import RawConfig
 
@@ -44,6 +45,8 @@ class Settings:
     github: GithubSettings | None
     # `stack`: the stack creates the boundary of its roles; `bootstrap`: the CI bootstrap did.
     permissions_boundary: str = "stack"
+    # The owner's create-on-push templates, replication and pull-time exclusions; empty elsewhere.
+    registry_wide: RegistryWide = field(default_factory=RegistryWide)
 
     @property
     def names(self) -> StackNames:
@@ -78,6 +81,7 @@ class Settings:
         found = [w for s in self.services for w in s.repository.warnings]
         if self.account.owns:  # the owner's cache warnings are the owner's to act on
             found += self.cache.warnings
+            found += self.registry_wide.warnings
         if self.fargate is not None:
             found += self.fargate.warnings
         return tuple(found)
@@ -135,6 +139,17 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         errors, top.raw("github"), environment=environment, partition=partition.name
     )
     boundary = load_permissions_boundary(errors, top, environ)
+    wide = RegistryWide()
+    if account.owns:
+        wide = load_registry_wide(
+            errors,
+            top.raw("registry"),
+            registry=registry,
+            cache=account.cache,
+            partition=partition,
+            region=region,
+            excluded_stacks=ci_stacks(raw.stacks_dir, raw.stack, region, own_ci=github is not None),
+        )
     errors.raise_if_any()
     return Settings(
         project="ecr-fargate",
@@ -148,6 +163,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         fargate=fargate,
         github=github,
         permissions_boundary=boundary,
+        registry_wide=wide,
     )
 
 

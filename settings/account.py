@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rules import naming
+from rules.registry import urls
 from settings.cache import CacheSettings, load_cache
 from settings.errors import Collector, show
 from settings.keys import ROOT
 from settings.reader import Obj
+from settings.registry_wide import load_replication
 from settings.source import RawConfig, StackFileError, from_files, stack_file_path
 
 # Keys whose resources are registry-wide, and a test of whether a stack sets them.
@@ -29,6 +31,9 @@ OWNER_ONLY = (
     ("pullThroughCache", lambda v: bool(v)),
     ("pullThroughCredentials", lambda v: bool(v)),
 )
+
+# Registry-wide keys inside `registry` (settings.registry_wide reads them for the owner).
+REGISTRY_OWNER_ONLY = ("createOnPush", "replication")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class AccountSettings:
     scan_type: str  # BASIC or ENHANCED, the registry's (the owner's) setting
     cache: CacheSettings  # the owner's rules: created here when `owns`, referenced otherwise
     root_creation_template: bool
+    # The owner's replication destinations (another stack's `ecrReplicaRegistryUrls`).
+    replica_regions: tuple[str, ...] = ()
 
 
 def load_account(
@@ -65,6 +72,10 @@ def load_account(
             errors.add(key, _owned_elsewhere(owner))
     if root_template:
         errors.add("registry.rootCreationTemplate", _owned_elsewhere(owner))
+    registry = registry_value if isinstance(registry_value, dict) else {}
+    for key in REGISTRY_OWNER_ONLY:
+        if registry.get(key):
+            errors.add(f"registry.{key}", _owned_elsewhere(owner))
     view = _owner_view(errors, raw, owner, region)
     if view is None:
         return AccountSettings(owner, False, scan_type, _empty_cache(), False)
@@ -75,7 +86,14 @@ def load_account(
             f"and stack {owner!r} (accountOwner) sets {show(view.scan_type == 'ENHANCED')}: "
             f"set it in {stack_file_path(owner).name} only",
         )
-    return AccountSettings(owner, False, view.scan_type, view.cache, view.root_creation_template)
+    return AccountSettings(
+        owner,
+        False,
+        view.scan_type,
+        view.cache,
+        view.root_creation_template,
+        view.replica_regions,
+    )
 
 
 def _owned_elsewhere(owner: str) -> str:
@@ -146,6 +164,14 @@ def _owner_view(
         return None
     cache = _cache(inner, top, region=region, environment=owner_env, raw=owner_raw)
     scan = "ENHANCED" if top.flag("enhancedScanning") else "BASIC"
+    registry = top.raw("registry")
+    replicated = load_replication(
+        inner,
+        registry.get("replication") if isinstance(registry, dict) else None,
+        urls.partition_for_region(region),
+        region,
+    )
     for problem in inner.errors:
         errors.add("accountOwner", f"stack {owner!r} ({path.name}): {problem}")
-    return AccountSettings(owner, True, scan, cache, _root_template(top.raw("registry")))
+    regions = tuple(sorted({r.region for r in replicated}))
+    return AccountSettings(owner, True, scan, cache, _root_template(registry), regions)

@@ -98,6 +98,22 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
         ),
         {},
     ),
+    # The owner's create-on-push templates and replication (issue 22), with the stack's key.
+    "prod-push-and-replicate": (
+        "prod",
+        _prod_with(
+            "registry",
+            createOnPush=[
+                {"prefix": "apps"},
+                {"prefix": "tools", "tagMutability": "MUTABLE", "encryption": "AES256"},
+            ],
+            replication=[
+                {"region": "us-west-2", "prefixes": ["apps", "prod"]},
+                {"region": "eu-west-1", "prefixes": ["prod/api"]},
+            ],
+        ),
+        {},
+    ),
     "dev-given-network": (
         "dev",
         {

@@ -42,6 +42,7 @@ ECR_KMS_CONTEXT = {
     "kms:ViaService": f"ecr.{REGION}.amazonaws.com",
     "kms:GrantIsForAWSResource": "true",
 }
+REPLICATION_SERVICE = "replication.ecr.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ TYPES: dict[str, Handlers] = {
     ),
     "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": Handlers(
         (("AWS::ECR::RepositoryCreationTemplate", None),)
+    ),
+    "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion": Handlers(
+        (("AWS::ECR::PullTimeUpdateExclusion", None),)
+    ),
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": Handlers(
+        (("AWS::ECR::ReplicationConfiguration", None),)
     ),
     "aws:kms/key:Key": Handlers((("AWS::KMS::Key", None),)),
     # The provider reads a secret's resource policy along with the secret.
@@ -290,7 +297,7 @@ def role_target(v: Variant, arn: str, passed_to: str | None = None) -> Target:
 def key_target(v: Variant) -> Target:
     if v.settings.registry.kms_key_arn:
         return Target(v.settings.registry.kms_key_arn)
-    key = v.rendered.one("aws:kms/key:Key")
+    key = find(v, "aws:kms/key:Key", region=None)  # the registry's (a replica's names its region)
     return Target(key.state["arn"], tags_of(key))
 
 
@@ -325,7 +332,8 @@ def _cache_rule(v: Variant, r: Any) -> list[Target]:
 def _template(v: Variant, r: Any) -> list[Target]:
     prefix = r.inputs["prefix"]
     example = "example" if prefix == "ROOT" else f"{prefix}/example"
-    found = [slr(v, policies.ECR), Target(names(v).repository_arn(ACCOUNT, example), new=True)]
+    there = names(v).in_region(r.inputs.get("region") or REGION)  # a replica's template
+    found = [slr(v, policies.ECR), Target(there.repository_arn(ACCOUNT, example), new=True)]
     if r.inputs.get("customRoleArn"):
         found.append(role_target(v, r.inputs["customRoleArn"], passed_to=policies.ECR))
     return found
@@ -493,6 +501,13 @@ TARGETS: dict[str, Callable[[Variant, Any], list[Target]]] = {
     ],
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": _cache_rule,
     "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": _template,
+    # Registry-wide, no resource-level form: the excluded principal stands for the call.
+    "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion": lambda v, r: [
+        Target(r.inputs["principalArn"])
+    ],
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": lambda v, r: [
+        slr(v, REPLICATION_SERVICE)
+    ],
     "aws:kms/key:Key": _own,
     "aws:secretsmanager/secret:Secret": _own,
     "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
@@ -879,6 +894,7 @@ REGISTRY_WIDE = (
     "ecr:CreateRepositoryCreationTemplate",
     "ecr:DeletePullThroughCacheRule",
     "ecr:PutRegistryScanningConfiguration",
+    "ecr:RegisterPullTimeUpdateExclusion",  # every owner fixture excludes its CI deploy roles
 )
 
 

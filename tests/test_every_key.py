@@ -62,6 +62,22 @@ SECTIONS: dict[str, Case] = {
     "services[].run.scaling.scheduled[]": Case("prod", "services[1].run.scaling.scheduled[1]"),
     "services[].run.alarms": Case("dev", "services[0].run.alarms"),
     "fargate": Case("dev", "fargate", given={"fargate.service": "api"}, legacy=True),
+    # The account owner (prod) only: registry-wide templates and replication.
+    "registry.createOnPush[]": Case(
+        "prod",
+        "registry.createOnPush[0]",
+        given={"registry.createOnPush": [{"prefix": "team-apps"}]},
+    ),
+    "registry.createOnPush[].lifecycle": Case(
+        "prod",
+        "registry.createOnPush[0].lifecycle",
+        given={"registry.createOnPush": [{"prefix": "team-apps", "lifecycle": {}}]},
+    ),
+    "registry.replication[]": Case(
+        "prod",
+        "registry.replication[0]",
+        given={"registry.replication": [{"region": "eu-west-1", "prefixes": ["prod"]}]},
+    ),
 }
 CREDENTIAL_ARN = (
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/fixture-AbCdEf"

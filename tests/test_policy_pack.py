@@ -196,3 +196,23 @@ def test_every_elb_control_catches_its_violation() -> None:
         )
         == []
     )
+
+
+def test_create_on_push_templates_need_a_lifecycle_and_immutable_tags_in_prod() -> None:
+    template = {
+        "appliedFors": ["CREATE_ON_PUSH"],
+        "lifecyclePolicy": '{"rules": []}',
+        "imageTagMutability": "IMMUTABLE_WITH_EXCLUSION",
+        "resourceTags": PROD_TAGS,
+    }
+    assert violations(controls.TEMPLATE, template) == []
+    assert violations(controls.TEMPLATE, {**template, "lifecyclePolicy": None}) == [
+        "ECR.3: CREATE_ON_PUSH templates must carry a lifecycle policy"
+    ]
+    mutable = {**template, "imageTagMutability": "MUTABLE"}
+    assert violations(controls.TEMPLATE, mutable) == [
+        "ECR.2: prod CREATE_ON_PUSH templates must use immutable tags"
+    ]
+    assert violations(controls.TEMPLATE, {**mutable, "resourceTags": DEV_TAGS}) == []
+    # Pull-through and replication templates keep their own rules (a cache refreshes tags).
+    assert violations(controls.TEMPLATE, {**mutable, "appliedFors": ["PULL_THROUGH_CACHE"]}) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rules.ecs import network as net
 from settings.keys.model import Computed, Env, Key, Section
+from settings.keys.services import LIFECYCLE
 
 TAG_MUTABILITY = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION")
 ENCRYPTION = ("AES256", "KMS")
@@ -19,6 +20,71 @@ UPSTREAMS = (
     "ecr",
 )
 ACCOUNT_ID = r"^[0-9]{12}$"
+# rules.registry.names.REPOSITORY_NAME, anchored (a test keeps them equal).
+REPOSITORY_NAMESPACE = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$"
+
+CREATE_ON_PUSH = Section(
+    "registry.createOnPush[]",
+    (
+        Key(
+            "prefix",
+            "string",
+            "The repository namespace: a push to `<prefix>/<name>` that does not exist creates it.",
+            required=True,
+            pattern=REPOSITORY_NAMESPACE,
+            example="apps",
+        ),
+        Key(
+            "lifecycle",
+            "object",
+            "The lifecycle policy of the created repositories (as `services[].lifecycle`, with "
+            "the deploy-protection rule first).",
+            {},
+            keys=LIFECYCLE,
+            example={"preset": "keep-last-10"},
+        ),
+        Key(
+            "tagMutability",
+            "string",
+            "MUTABLE, or IMMUTABLE (created as IMMUTABLE_WITH_EXCLUSION with CI's build cache "
+            "tag, and the registry's exclusions, left mutable).",
+            Computed("IMMUTABLE unless `registry.tagMutability` is MUTABLE"),
+            choices=("MUTABLE", "IMMUTABLE"),
+            example="MUTABLE",
+        ),
+        Key(
+            "encryption",
+            "string",
+            "AES256, or KMS with the stack's registry key (needs `registry.encryption: KMS`).",
+            Computed("`registry.encryption`"),
+            choices=ENCRYPTION,
+            example="AES256",
+        ),
+    ),
+)
+
+REPLICATION = Section(
+    "registry.replication[]",
+    (
+        Key(
+            "region",
+            "string",
+            "The destination region, in the stack's partition, not the stack's own.",
+            required=True,
+            example="us-west-2",
+        ),
+        Key(
+            "prefixes",
+            "list<string>",
+            "The repositories to replicate, by name prefix (ECR's PREFIX_MATCH: 1 to 100).",
+            required=True,
+            minimum=1,
+            maximum=100,
+            pattern=REPOSITORY_NAMESPACE,
+            example=["team"],
+        ),
+    ),
+)
 
 REGISTRY = Section(
     "registry",
@@ -83,6 +149,23 @@ REGISTRY = Section(
             "created by a push without a stack).",
             False,
             example=True,
+        ),
+        Key(
+            "createOnPush",
+            "list<object>",
+            "Account owner only: repository namespaces where a push creates the repository "
+            "(ECR's CREATE_ON_PUSH creation templates); CI may push to, and create, repositories "
+            "under exactly these prefixes.",
+            [],
+            keys=CREATE_ON_PUSH,
+        ),
+        Key(
+            "replication",
+            "list<object>",
+            "Account owner only: replicate repositories by prefix to other regions of this "
+            "account (at most 10 rules), with REPLICATION creation templates there.",
+            [],
+            keys=REPLICATION,
         ),
     ),
     "Repository settings shared by all services.",
