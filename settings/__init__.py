@@ -23,6 +23,7 @@ from settings.fargate import FargateStack, load_fargate
 from settings.github import GithubSettings, load_github
 from settings.keys import ROOT
 from settings.reader import Obj, string_keyed
+from settings.placement import ALLOWED_ACCOUNTS, Promotion, load_accounts, load_promotion
 from settings.registry import RegistrySettings, load_registry
 from settings.services import ServiceSettings, load_services
 from settings.source import RawConfig
@@ -44,6 +45,8 @@ class Settings:
     github: GithubSettings | None
     # `stack`: the stack creates the boundary of its roles; `bootstrap`: the CI bootstrap did.
     permissions_boundary: str = "stack"
+    accounts: tuple[str, ...] = ()  # aws:allowedAccountIds: empty when the stack file names none
+    promotion: Promotion | None = None  # promoteFrom: the stack whose images this one runs
 
     @property
     def names(self) -> StackNames:
@@ -95,6 +98,10 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     top.environment = environment
     region, partition = _region(errors, values.get("aws:region"))
     protection = top.number("deployProtectionCount")
+    accounts = load_accounts(errors, values.get(ALLOWED_ACCOUNTS))
+    promotion = load_promotion(
+        errors, raw, top.raw("promoteFrom"), region=region, stack=raw.stack
+    )
     account = load_account(
         errors,
         raw,
@@ -102,6 +109,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         environment=environment,
         region=region or "us-east-1",
         registry_value=top.raw("registry"),
+        accounts=accounts,
     )
     registry = load_registry(
         errors,
@@ -121,6 +129,8 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         build_on_preview=top.flag("buildOnPreview"),
         env=environ,
     )
+    if promotion is not None:
+        services = _promoted(services, StackNames(raw.stack).image_digests_parameter)
     registry = replace(
         registry,
         repositories=tuple(s.repository for s in services),
@@ -147,7 +157,22 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         fargate=fargate,
         github=github,
         permissions_boundary=boundary,
+        accounts=accounts,
+        promotion=promotion,
     )
+
+
+def _promoted(
+    services: tuple[ServiceSettings, ...], parameter: str
+) -> tuple[ServiceSettings, ...]:
+    """Services built elsewhere: those CI handed no digest read the promoted one from SSM."""
+    out: list[ServiceSettings] = []
+    for s in services:
+        image = s.image
+        if image is not None and image.build is not None and image.ci_digest is None:
+            s = replace(s, image=replace(image, promoted_parameter=parameter))
+        out.append(s)
+    return tuple(out)
 
 
 def _known(errors: Collector, raw_values: Mapping[Any, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from settings.keys import ROOT, Computed, Env, Key, Section
+from settings.keys import PROVIDER, ROOT, Computed, Env, Key, Section
 
 REFERENCE_PATH = "docs/reference/configuration.md"
 
@@ -38,6 +38,7 @@ allows); `pulumi preview` prints every problem, one line each, at its key.
 def reference() -> str:
     """The page, ending in a newline."""
     parts = [INTRO.rstrip("\n")]
+    parts += [_row(f"{PROVIDER.path}:{k.name}", k) for k in PROVIDER.keys]
     parts += [_row(k.name, k) for k in ROOT.keys]
     for path, section in _sections(ROOT, ""):
         parts.append("")
