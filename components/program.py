@@ -22,6 +22,7 @@ from permissions import boundary_policy
 from rules.build.platform import platform_for
 from rules.ecs import pull
 from settings import Settings
+from settings.services import ImageSettings
 
 
 def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:

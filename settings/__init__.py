@@ -22,8 +22,14 @@ from settings.errors import Collector, ConfigError, ConfigErrors, member_path, s
 from settings.fargate import FargateStack, load_fargate
 from settings.github import GithubSettings, load_github
 from settings.keys import ROOT
+from settings.placement import (
+    ALLOWED_ACCOUNTS,
+    Promotion,
+    load_accounts,
+    load_promotion,
+    promoter_roles,
+)
 from settings.reader import Obj, string_keyed
-from settings.placement import ALLOWED_ACCOUNTS, Promotion, load_accounts, load_promotion
 from settings.registry import RegistrySettings, load_registry
 from settings.services import ServiceSettings, load_services
 from settings.source import RawConfig
@@ -99,9 +105,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     region, partition = _region(errors, values.get("aws:region"))
     protection = top.number("deployProtectionCount")
     accounts = load_accounts(errors, values.get(ALLOWED_ACCOUNTS))
-    promotion = load_promotion(
-        errors, raw, top.raw("promoteFrom"), region=region, stack=raw.stack
-    )
+    promotion = load_promotion(errors, raw, top.raw("promoteFrom"), region=region, stack=raw.stack)
     account = load_account(
         errors,
         raw,
@@ -135,6 +139,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         registry,
         repositories=tuple(s.repository for s in services),
         root_creation_template=account.root_creation_template,
+        promote_role_arns=promoter_roles(raw, accounts, partition.name),
     )
     names = StackNames(raw.stack, partition.name, region or "us-east-1")
     fargate = load_fargate(
@@ -162,9 +167,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _promoted(
-    services: tuple[ServiceSettings, ...], parameter: str
-) -> tuple[ServiceSettings, ...]:
+def _promoted(services: tuple[ServiceSettings, ...], parameter: str) -> tuple[ServiceSettings, ...]:
     """Services built elsewhere: those CI handed no digest read the promoted one from SSM."""
     out: list[ServiceSettings] = []
     for s in services:

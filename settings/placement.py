@@ -36,6 +36,23 @@ class Peer:
     accounts: tuple[str, ...]
     owner: str  # its accountOwner (itself by default)
     promote_from: str | None
+    repositories: tuple[str, ...] = ()  # its services' repository names
+
+
+def _repositories(stack: str, services: Any) -> tuple[str, ...]:
+    """The repository names of a stack's services, as its own settings name them (its own
+    preview reports an entry that is not a service)."""
+    found: list[str] = []
+    for item in services if isinstance(services, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        name = item.get("repository")
+        found.append(
+            name
+            if isinstance(name, str)
+            else naming.StackNames(stack).default_repository(item["name"])
+        )
+    return tuple(found)
 
 
 def load_accounts(errors: Collector, value: Any) -> tuple[str, ...]:
@@ -90,6 +107,7 @@ def _peer(stack: str, values: Any) -> Peer:
         load_accounts(Collector(), accounts),
         owner if isinstance(owner, str) else stack,
         source if isinstance(source, str) else None,
+        _repositories(stack, values.get("services")),
     )
 
 
@@ -110,6 +128,7 @@ def peers(raw: RawConfig) -> list[Peer]:
 class Promotion:
     source: str  # the stack whose images this one runs
     source_accounts: tuple[str, ...]  # its aws:allowedAccountIds (empty: this stack's account)
+    source_repositories: tuple[str, ...]  # what CI's promotion reads (and nothing else there)
 
 
 def load_promotion(
@@ -146,4 +165,19 @@ def load_promotion(
             "uses one region's ECR API): promote from a stack in the same region",
         )
         return None
-    return Promotion(value, peer.accounts)
+    return Promotion(value, peer.accounts, peer.repositories)
+
+
+def promoter_roles(raw: RawConfig, accounts: tuple[str, ...], partition: str) -> tuple[str, ...]:
+    """The deploy roles of the stacks in other accounts that promote from this one: only these
+    may pull across accounts (the repository policy), with the pull actions only."""
+    found = []
+    for peer in peers(raw):
+        if (
+            peer.promote_from == raw.stack
+            and peer.accounts
+            and not shares_account(accounts, peer.accounts)
+        ):
+            names = naming.StackNames(peer.stack, partition, peer.region or "us-east-1")
+            found.append(names.deploy_role_arn(peer.accounts[0]))
+    return tuple(sorted(found))

@@ -45,9 +45,7 @@ def registry_auth(
     )
 
 
-def _promoted_digest(
-    service: str, parameter: str, parent: pulumi.Resource
-) -> pulumi.Output[str]:
+def _promoted_digest(service: str, parameter: str, parent: pulumi.Resource) -> pulumi.Output[str]:
     """The digest CI last promoted for `service`, from the stack's SSM parameter (JSON): a
     `pulumi up` run by hand deploys exactly what CI promoted and scanned, and builds nothing."""
     found = aws.ssm.get_parameter_output(name=parameter, opts=pulumi.InvokeOptions(parent=parent))

@@ -18,6 +18,7 @@ attestation manifest), then the index under its tag.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import urllib.request
@@ -76,7 +77,9 @@ def get_manifest(side: Side, digest: str) -> tuple[str, str]:
         raise PromotionError(f"{side.repository}@{digest}: {reason}")
     text = images[0]["imageManifest"]
     if sha256(text) != digest:
-        raise PromotionError(f"{side.repository}@{digest}: the manifest does not hash to its digest")
+        raise PromotionError(
+            f"{side.repository}@{digest}: the manifest does not hash to its digest"
+        )
     media = images[0].get("imageManifestMediaType") or json.loads(text).get("mediaType", "")
     return text, media
 
@@ -132,7 +135,7 @@ def copy_blob(source: Side, dest: Side, digest: str, opener: Opener) -> None:
 def put(dest: Side, text: str, media: str, digest: str, tag: str | None = None) -> None:
     """PutImage with the manifest text unchanged; an image already there is left as it is."""
     extra = {"imageTag": tag} if tag else {}
-    try:
+    with contextlib.suppress(dest.client.exceptions.ImageAlreadyExistsException):
         dest.client.put_image(
             **dest.ids(),
             imageManifest=text,
@@ -140,14 +143,13 @@ def put(dest: Side, text: str, media: str, digest: str, tag: str | None = None) 
             imageDigest=digest,
             **extra,
         )
-    except dest.client.exceptions.ImageAlreadyExistsException:
-        pass
 
 
 def promote(
     source: Side, dest: Side, digest: str, tag: str | None, opener: Opener | None = None
-) -> str:
-    """Copy the image (index or single manifest) at `digest`; returns the digest in `dest`."""
+) -> list[str]:
+    """Copy the image (index or single manifest) at `digest`, unchanged; returns its runnable
+    platform manifests (what the scan gate scans in `dest`)."""
     fetch = opener or _open
     text, media = get_manifest(source, digest)
     children: list[tuple[str, str, str]] = []
@@ -162,11 +164,23 @@ def promote(
     for child_digest, child_text, child_media in children:
         put(dest, child_text, child_media, child_digest)
     put(dest, text, media, digest, tag)
-    return digest
+    return runnable(text, media, digest)
 
 
 def _open(url: str) -> IO[bytes]:
     """The pre-signed download URL (HTTPS only: the URL carries its own credentials)."""
     if not url.startswith("https://"):
         raise PromotionError("ECR returned a download URL that is not HTTPS")
-    return urllib.request.urlopen(url, timeout=60)  # noqa: S310 - scheme checked above
+    return urllib.request.urlopen(url, timeout=60)
+
+
+def runnable(text: str, media: str, digest: str) -> list[str]:
+    """The runnable platforms' manifests of an index (what ECR scans); attestation manifests
+    (platform unknown/unknown) aside. A single-platform image is its own manifest."""
+    if media not in INDEX_TYPES:
+        return [digest]
+    return [
+        m["digest"]
+        for m in json.loads(text).get("manifests", [])
+        if (m.get("platform") or {}).get("os") != "unknown"
+    ]
