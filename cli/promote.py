@@ -1,13 +1,14 @@
-"""`python -m cli.promote STACK --digests JSON`: copy the images STACK runs from its `promoteFrom`
-stack, by digest, and record them.
+"""`python -m cli.promote STACK --digests JSON [--record]`: copy the images STACK runs from its
+`promoteFrom` stack, by digest; with `--record`, record the digests STACK now runs.
 
 CI runs it after the source stack's deploy succeeded, with STACK's deploy role: for each service
 STACK builds, the image index the source stack deployed (`--digests`, the source's
 `ECR_FARGATE_IMAGE_DIGESTS`) is copied from the source's repository into STACK's with the ECR
 API (rules/registry/promote.py: the manifest bytes unchanged, so the digest is), tagged with
-STACK's content tag. Then the SSM parameter `/ecr-fargate/<STACK>/image-digests` receives the
-digests (JSON, service -> digest), which a `pulumi up` without CI's digests deploys. Prints, as
-JSON, one object per service: its repository, digest and the platform manifests to scan.
+STACK's content tag. Prints, as JSON, one object per service: its repository, digest and the
+platform manifests to scan. After STACK's deploy succeeded, `--record` writes the SSM parameter
+`/ecr-fargate/<STACK>/image-digests` (JSON, service -> digest): what a `pulumi up` without CI's
+digests deploys, so a laptop deploys exactly what CI deployed.
 
 Exits 2 on bad usage or config, 3 when AWS refuses or the copy fails; one line per problem.
 """
@@ -87,10 +88,9 @@ def run(
     source: settings.Settings,
     handed: Mapping[object, object],
     ecr: Any,
-    ssm: Any,
     opener: promote.Opener | None = None,
 ) -> list[dict[str, Any]]:
-    """Copy every image, then record the digests (only once every copy succeeded)."""
+    """Copy every image; what to scan, per service."""
     registry = source_registry(target)
     done: list[dict[str, Any]] = []
     for c in plan(target, source, handed):
@@ -105,14 +105,19 @@ def run(
                 "platforms": platforms,
             }
         )
-    recorded = {d["service"]: d["digest"] for d in done}
+    return done
+
+
+def record(target: settings.Settings, copies: list[Copy], ssm: Any) -> dict[str, str]:
+    """The stack's image-digests parameter: what its last deploy runs, service -> digest."""
+    recorded = {c.service: c.digest for c in copies}
     ssm.put_parameter(
         Name=target.names.image_digests_parameter,
         Value=json.dumps(recorded, sort_keys=True),
         Type="String",
         Overwrite=True,
     )
-    return done
+    return recorded
 
 
 def _load(stack: str, directory: Path) -> settings.Settings:
@@ -137,6 +142,9 @@ def main(argv: Sequence[str] | None = None, clients: tuple[Any, Any] | None = No
     parser.add_argument("--digests", required=True, help="JSON: service -> the source's digest")
     parser.add_argument("--region", default=None, help="default: the AWS SDK's")
     parser.add_argument("--stack-dir", type=Path, default=PROJECT_DIR)
+    parser.add_argument(
+        "--record", action="store_true", help="record the digests only (after the deploy)"
+    )
     args = parser.parse_args(argv)
     try:
         target = _load(args.stack, args.stack_dir)
@@ -144,7 +152,7 @@ def main(argv: Sequence[str] | None = None, clients: tuple[Any, Any] | None = No
             raise ValueError(f"stack {args.stack!r} has no promoteFrom: nothing to promote")
         source = _load(target.promotion.source, args.stack_dir)
         handed = ci_digests.parse_image_digests(args.digests)
-        plan(target, source, handed)
+        copies = plan(target, source, handed)
     except settings.ConfigErrors as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -153,11 +161,13 @@ def main(argv: Sequence[str] | None = None, clients: tuple[Any, Any] | None = No
         return 2
     ecr, ssm = clients or _clients(args.region or target.region)
     try:
-        done = run(target, source, handed, ecr, ssm)
+        result: Any = (
+            record(target, copies, ssm) if args.record else run(target, source, handed, ecr)
+        )
     except Exception as exc:  # an AWS refusal or a failed copy: one line, never a traceback
         print(f"error: promotion failed: {one_line(str(exc))}", file=sys.stderr)
         return 3
-    print(json.dumps(done, indent=2))
+    print(json.dumps(result, indent=2))
     return 0
 
 

@@ -279,12 +279,18 @@ def test_cli_promote_copies_each_service_then_records_the_digests(
     prod = engine.stack_settings.load(from_files("prod", stack_dir=directory), env={})
     prod_tags = {s.name: s.image.index_tag for s in prod.services if s.image}
     assert set(tags) == {"api", "worker"} and prod_tags["api"] != tags["api"]  # prod's prefix
+    handed = json.dumps({"api": INDEX_DIGEST, "worker": INDEX_DIGEST})
     with Stubber(client) as stub, Stubber(ssm) as ssm_stub:
         present = set(BLOBS)  # same account: the blobs are already there (no upload expected)
         for service in ("api", "worker"):
             expect_copy(
                 stub, f"dev/{service}", f"prod/{service}", prod_tags[service], None, present
             )
+        code = promote_cli.main(
+            ["prod", "--stack-dir", str(directory), "--digests", handed], clients=(client, ssm)
+        )
+        stub.assert_no_pending_responses()
+        # Recorded only with --record (after prod's deploy), never by the copy itself.
         ssm_stub.add_response(
             "put_parameter",
             {"Version": 1},
@@ -295,20 +301,14 @@ def test_cli_promote_copies_each_service_then_records_the_digests(
                 "Overwrite": True,
             },
         )
-        code = promote_cli.main(
-            [
-                "prod",
-                "--stack-dir",
-                str(directory),
-                "--digests",
-                json.dumps({"api": INDEX_DIGEST, "worker": INDEX_DIGEST}),
-            ],
+        out = json.loads(capsys.readouterr().out)
+        recorded = promote_cli.main(
+            ["prod", "--stack-dir", str(directory), "--digests", handed, "--record"],
             clients=(client, ssm),
         )
-        stub.assert_no_pending_responses()
         ssm_stub.assert_no_pending_responses()
+    assert recorded == 0
     assert code == 0
-    out = json.loads(capsys.readouterr().out)
     assert [(o["service"], o["repository"], o["digest"]) for o in out] == [
         ("api", "prod/api", INDEX_DIGEST),
         ("worker", "prod/worker", INDEX_DIGEST),
