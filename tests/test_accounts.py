@@ -45,7 +45,7 @@ def problems(directory: Path, stack: str) -> list[str]:
     return str(caught.value).splitlines()
 
 
-TWO_ACCOUNTS = {
+TWO_ACCOUNTS: dict[str, dict[str, Any]] = {
     "dev": {
         "aws:allowedAccountIds": [DEV_ACCOUNT],
         "ecr-fargate:accountOwner": None,  # alone in its account: it owns its registry

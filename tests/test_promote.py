@@ -277,7 +277,7 @@ def test_cli_promote_copies_each_service_then_records_the_digests(
     )
     tags = {e["service"]: e["tag"] for e in images.load_plan("dev", stack_dir=directory)}
     prod = engine.stack_settings.load(from_files("prod", stack_dir=directory), env={})
-    prod_tags = {s.name: s.image.index_tag for s in prod.services if s.image}
+    prod_tags = {s.name: str(s.image.index_tag) for s in prod.services if s.image}
     assert set(tags) == {"api", "worker"} and prod_tags["api"] != tags["api"]  # prod's prefix
     handed = json.dumps({"api": INDEX_DIGEST, "worker": INDEX_DIGEST})
     with Stubber(client) as stub, Stubber(ssm) as ssm_stub:
