@@ -101,7 +101,7 @@ def _placed(
                 "accountOwner and this stack owns its account's registry-wide resources",
             )
             return False
-    for peer in peers(raw):
+    for peer in peers(raw) if accounts else ():  # undeclared: one account, as before
         shared = sorted(set(accounts) & set(peer.accounts))
         if shared and peer.region == region and peer.owner != owner:
             errors.add(

@@ -172,7 +172,7 @@ def promoter_roles(raw: RawConfig, accounts: tuple[str, ...], partition: str) ->
     """The deploy roles of the stacks in other accounts that promote from this one: only these
     may pull across accounts (the repository policy), with the pull actions only."""
     found = []
-    for peer in peers(raw):
+    for peer in peers(raw) if accounts else ():  # undeclared: every stack shares the account
         if (
             peer.promote_from == raw.stack
             and peer.accounts
