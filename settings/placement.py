@@ -56,7 +56,9 @@ def _repositories(stack: str, services: Any) -> tuple[str, ...]:
 
 
 def load_accounts(errors: Collector, value: Any) -> tuple[str, ...]:
-    """`aws:allowedAccountIds`: each item exactly 12 ASCII digits; refused items are dropped."""
+    """`aws:allowedAccountIds`: each item exactly 12 ASCII digits. One refused item refuses the
+    list for the rest of the run (read as undeclared): a partial list could place the stack in the
+    wrong account and report a second, derived problem."""
     if value is None:
         return ()
     if not isinstance(value, list) or not value:
@@ -76,6 +78,8 @@ def load_accounts(errors: Collector, value: Any) -> tuple[str, ...]:
                 f"{show(item)} is not allowed; an AWS account ID is exactly 12 ASCII digits, "
                 "quoted so YAML keeps leading zeros ('012345678901')",
             )
+    if len(good) != len(value):
+        return ()
     return tuple(dict.fromkeys(good))
 
 

@@ -204,3 +204,16 @@ def test_two_stacks_of_one_account_with_conflicting_owners(tmp_path: Path) -> No
         f"{DEV_ACCOUNT} and region us-east-1 and names 'prod' as the owner: every stack of one "
         "account and region names the same accountOwner"
     ]
+
+
+def test_a_refused_account_id_is_never_used_again(tmp_path: Path) -> None:
+    """The good ID beside a bad one would make dev's owner look like another account's: the one
+    problem is the bad ID, not a derived owner conflict."""
+    directory = layout(
+        tmp_path,
+        {"aws:allowedAccountIds": ["1111-1111-1111", PROD_ACCOUNT]},
+        {"aws:allowedAccountIds": [DEV_ACCOUNT]},
+    )
+    assert problems(directory, "dev") == [
+        f"config 'aws:allowedAccountIds[0]': '1111-1111-1111' {ACCOUNT_LINE}"
+    ]
