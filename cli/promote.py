@@ -27,48 +27,76 @@ import settings
 from rules.build import digests as ci_digests
 from rules.registry import promote
 from rules.registry.text import one_line
+from settings.services import ImageSettings
 from settings.source import PROJECT_DIR, from_files, read_stack_file, stack_file_path
 
 
 @dataclass(frozen=True)
 class Copy:
     service: str
+    source: str  # the source stack's service whose index this is
     source_repository: str
     repository: str
     digest: str
     tag: str | None
 
 
+def _inputs(image: ImageSettings | None) -> tuple[object, ...] | None:
+    """What a content tag names, without the stack's prefix: equal inputs, the same image."""
+    if image is None or image.build is None:
+        return None
+    b = image.build
+    return (
+        b.context_digest,
+        b.dockerfile,
+        b.target,
+        tuple(sorted(b.args.items())),
+        image.platforms,
+    )
+
+
+def sources(target: settings.Settings, source: settings.Settings) -> list[tuple[str, str, str]]:
+    """(target service, source service, source repository) for every service the target builds:
+    the source's service of the same name, else the first with the same build inputs (prod's
+    nightly job runs the image dev runs as its api). Neither: `ValueError`."""
+    built = [s for s in source.services if s.image is not None and s.image.build is not None]
+    found: list[tuple[str, str, str]] = []
+    for service in target.services:
+        image = service.image
+        if image is None or image.build is None:
+            continue
+        same = [s for s in built if s.name == service.name]
+        same = same or [s for s in built if _inputs(s.image) == _inputs(image)]
+        if not same:
+            raise ValueError(
+                f"service {service.name!r}: stack {source.stack!r} builds no service of that "
+                "name or with the same build inputs to promote from"
+            )
+        found.append((service.name, same[0].name, same[0].repository.name))
+    return found
+
+
 def plan(
     target: settings.Settings, source: settings.Settings, handed: Mapping[object, object]
 ) -> list[Copy]:
-    """What to copy: every service the target builds, from the source's service of that name."""
+    """What to copy, with the digests the source deployed (`handed`, by source service)."""
     if target.promotion is None:
         raise ValueError(
             f"stack {target.stack!r} has no promoteFrom: it builds its own images "
             "(python -m cli.images)"
         )
-    theirs = {s.name: s.repository.name for s in source.services}
+    repositories = {s.name: s.repository.name for s in target.services}
+    tags = {s.name: s.image.index_tag for s in target.services if s.image is not None}
     copies: list[Copy] = []
-    for service in target.services:
-        image = service.image
-        if image is None or image.build is None:
-            continue
-        if service.name not in theirs:
+    for service, theirs, their_repository in sources(target, source):
+        if theirs not in handed:
             raise ValueError(
-                f"service {service.name!r}: stack {source.stack!r} has no service of that name "
-                "to promote from"
-            )
-        if service.name not in handed:
-            raise ValueError(
-                f"service {service.name!r}: --digests has no digest for it (the digests "
+                f"service {service!r}: --digests has no digest for {theirs!r} (the digests "
                 f"stack {source.stack!r} deployed)"
             )
-        digest = ci_digests.validate_digest(handed[service.name])
+        digest = ci_digests.validate_digest(handed[theirs])
         copies.append(
-            Copy(
-                service.name, theirs[service.name], service.repository.name, digest, image.index_tag
-            )
+            Copy(service, theirs, their_repository, repositories[service], digest, tags[service])
         )
     return copies
 
@@ -100,6 +128,7 @@ def run(
         done.append(
             {
                 "service": c.service,
+                "source": c.source,
                 "repository": c.repository,
                 "digest": c.digest,
                 "platforms": platforms,
@@ -108,9 +137,21 @@ def run(
     return done
 
 
-def record(target: settings.Settings, copies: list[Copy], ssm: Any) -> dict[str, str]:
-    """The stack's image-digests parameter: what its last deploy runs, service -> digest."""
-    recorded = {c.service: c.digest for c in copies}
+def recorded_digests(
+    target: settings.Settings, source: settings.Settings, handed: Mapping[object, object]
+) -> dict[str, str]:
+    """What the stack's deploy runs (`handed`: its own ECR_FARGATE_IMAGE_DIGESTS), service ->
+    digest, every service it builds included."""
+    recorded: dict[str, str] = {}
+    for service, _, _ in sources(target, source):
+        if service not in handed:
+            raise ValueError(f"service {service!r}: --digests has no digest for it")
+        recorded[service] = ci_digests.validate_digest(handed[service])
+    return recorded
+
+
+def record(target: settings.Settings, recorded: dict[str, str], ssm: Any) -> dict[str, str]:
+    """The stack's image-digests parameter, which a `pulumi up` without CI's digests deploys."""
     ssm.put_parameter(
         Name=target.names.image_digests_parameter,
         Value=json.dumps(recorded, sort_keys=True),
@@ -152,7 +193,9 @@ def main(argv: Sequence[str] | None = None, clients: tuple[Any, Any] | None = No
             raise ValueError(f"stack {args.stack!r} has no promoteFrom: nothing to promote")
         source = _load(target.promotion.source, args.stack_dir)
         handed = ci_digests.parse_image_digests(args.digests)
-        copies = plan(target, source, handed)
+        recorded = recorded_digests(target, source, handed) if args.record else {}
+        if not args.record:
+            plan(target, source, handed)
     except settings.ConfigErrors as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -162,7 +205,7 @@ def main(argv: Sequence[str] | None = None, clients: tuple[Any, Any] | None = No
     ecr, ssm = clients or _clients(args.region or target.region)
     try:
         result: Any = (
-            record(target, copies, ssm) if args.record else run(target, source, handed, ecr)
+            record(target, recorded, ssm) if args.record else run(target, source, handed, ecr)
         )
     except Exception as exc:  # an AWS refusal or a failed copy: one line, never a traceback
         print(f"error: promotion failed: {one_line(str(exc))}", file=sys.stderr)

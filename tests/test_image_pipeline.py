@@ -398,9 +398,14 @@ def promoted(api: str = INDEX) -> list[dict[str, Any]]:
     """What `python -m cli.promote prod` prints: per service, prod's repository, the digest and
     the platform manifests (attestations left out by cli.promote itself)."""
     return [
-        {"service": "api", "repository": "prod/api", "digest": api, "platforms": [AMD64, ARM64]},
-        {"service": "worker", "repository": "prod/worker", "digest": BUILT, "platforms": [AMD64]},
-    ]
+        {"service": "api", "source": "api", "repository": "prod/api", "digest": api,
+         "platforms": [AMD64, ARM64]},
+        {"service": "worker", "source": "worker", "repository": "prod/worker", "digest": BUILT,
+         "platforms": [AMD64]},
+        # prod's nightly job runs the index dev runs as its api (same build inputs).
+        {"service": "report", "source": "api", "repository": "prod/report", "digest": INDEX,
+         "platforms": [AMD64]},
+    ]  # fmt: skip
 
 
 def promote_step(name_start: str) -> str:
@@ -414,8 +419,8 @@ def test_the_promotion_hands_over_dev_s_digests_and_scans_prod_s_copies(tmp_path
     result = box.run(promote_step("Dev's image indexes"), DEV_DIGESTS=dev)
     assert result.returncode == 0, result.stderr
     assert box.outputs() == {
-        "digests": {"api": INDEX, "worker": BUILT},
-        "services": ["api", "worker"],
+        "digests": {"api": INDEX, "worker": BUILT, "report": INDEX},
+        "services": ["api", "worker", "report"],
     }
     (call,) = [c for c in box.calls() if "cli.promote" in c]
     assert call.startswith(f"python -m cli.promote prod --digests {dev} ")
@@ -426,7 +431,12 @@ def test_the_promotion_hands_over_dev_s_digests_and_scans_prod_s_copies(tmp_path
     assert [c.split(" (in ")[0] for c in scans] == [
         f"python -m cli.scan --repository {repository} --digest {digest} --region us-east-1 "
         f"--environment prod --markdown {summary}"
-        for repository, digest in (("prod/api", AMD64), ("prod/api", ARM64), ("prod/worker", AMD64))
+        for repository, digest in (
+            ("prod/api", AMD64),
+            ("prod/api", ARM64),
+            ("prod/worker", AMD64),
+            ("prod/report", AMD64),
+        )
     ]
     assert box.run(promote_step("Scan gate"), BLOCKED=ARM64).returncode == 1
 

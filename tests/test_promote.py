@@ -321,7 +321,8 @@ def test_cli_promote_copies_each_service_then_records_the_digests(
         (["dev", "--digests", "{}"], "error: stack 'dev' has no promoteFrom: nothing to promote"),
         (
             ["prod", "--digests", "{}"],
-            "error: service 'api': --digests has no digest for it (the digests stack 'dev' deployed)",
+            "error: service 'api': --digests has no digest for 'api' (the digests stack 'dev' "
+            "deployed)",
         ),
         (
             ["prod", "--digests", '{"api": "latest", "worker": "latest"}'],
@@ -359,3 +360,45 @@ def test_a_promoted_stack_never_builds(tmp_path: Path) -> None:
     assert {v.split("@")[1] for v in rendered.outputs["containerImageDigests"].values()} == {
         INDEX_DIGEST
     }
+
+
+def test_a_service_the_source_lacks_takes_the_index_of_the_same_build_inputs(
+    tmp_path: Path,
+) -> None:
+    """prod's nightly `report` job has no namesake in dev: it runs the index dev runs as `api`
+    (same context, Dockerfile, target, args and platforms), never a build of its own."""
+    directory = stacks(tmp_path, {"ecr-fargate:promoteFrom": "dev"})
+    load = engine.stack_settings.load
+    prod = load(from_files("prod", stack_dir=directory), env={})
+    dev = load(from_files("dev", stack_dir=directory), env={})
+    assert promote_cli.sources(prod, dev) == [
+        ("api", "api", "dev/api"),
+        ("worker", "worker", "dev/worker"),
+        ("report", "api", "dev/api"),
+    ]
+    copies = promote_cli.plan(prod, dev, {"api": INDEX_DIGEST, "worker": INDEX_DIGEST})
+    assert [(c.service, c.source_repository, c.repository) for c in copies][2] == (
+        "report",
+        "dev/api",
+        "prod/report",
+    )
+
+
+def test_a_service_with_other_inputs_and_no_namesake_is_refused(
+    tmp_path: Path, capsys: Any
+) -> None:
+    config = yaml.safe_load((STACKS / "Pulumi.prod.yaml").read_text())["config"]
+    services = config["ecr-fargate:services"]
+    services[2]["build"] = {"context": "app", "target": "nightly"}
+    directory = stacks(
+        tmp_path, {"ecr-fargate:services": services, "ecr-fargate:promoteFrom": "dev"}
+    )
+    digests = json.dumps({"api": INDEX_DIGEST, "worker": INDEX_DIGEST})
+    code = promote_cli.main(
+        ["prod", "--stack-dir", str(directory), "--digests", digests], clients=(None, None)
+    )
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: service 'report': stack 'dev' builds no service of that name or with the same "
+        "build inputs to promote from"
+    ]
