@@ -16,7 +16,7 @@ REFERENCE_PATH = "docs/reference/configuration.md"
 INTRO = """# Configuration reference
 
 Every key a stack file (`Pulumi.<stack>.yaml`) may set, under the `ecr-fargate:` namespace, plus
-`aws:region`. This page is generated from the one declaration of the keys (`settings/keys/`) by
+the AWS provider's `aws:region` and `aws:allowedAccountIds`. This page is generated from the one declaration of the keys (`settings/keys/`) by
 `python -m settings.generate --write`; a test fails when it is out of date, so edit the
 declaration, not this page.
 
