@@ -217,3 +217,17 @@ def test_a_refused_account_id_is_never_used_again(tmp_path: Path) -> None:
     assert problems(directory, "dev") == [
         f"config 'aws:allowedAccountIds[0]': '1111-1111-1111' {ACCOUNT_LINE}"
     ]
+
+
+def test_the_stack_file_schema_checks_the_account_ids(two_accounts: Path) -> None:
+    import jsonschema
+
+    from settings.schema import stack_schema
+
+    schema = stack_schema()
+    for stack in ("dev", "prod"):
+        doc = yaml.safe_load((two_accounts / f"Pulumi.{stack}.yaml").read_text())
+        jsonschema.validate(doc, schema)
+    doc["config"]["aws:allowedAccountIds"] = ["12345"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema)
