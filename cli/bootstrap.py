@@ -22,7 +22,9 @@ denies every IAM action there. The account's one GitHub OIDC provider follows `a
 (settings/account.py): the owner's template creates it (unless `github.oidcProviderArn` names an
 existing one), every other stack's roles trust it by ARN, so the owner's CI stack goes first and
 deleting another stack's leaves the provider. Several stacks rendered into one template still work:
-the owner among them creates the provider once.
+the owner among them creates the provider once. Stacks in separate accounts
+(`aws:allowedAccountIds`) each own their account, so each one's template creates that account's
+provider; stacks of different accounts are never rendered into one template.
 
 A stack starts with `permissionsBoundary: stack` (it creates its roles' boundary itself); once
 this template is deployed, its file says `bootstrap` and one `pulumi up` with administrator
@@ -345,6 +347,13 @@ def template(stacks: Sequence[Settings], state: StateBackend | None = None) -> d
     if len(partitions) != 1:
         raise BootstrapError(
             f"one template deploys to one account: the stacks are in partitions {partitions}"
+        )
+    declared = [s for s in stacks if s.accounts]
+    if any(not set(a.accounts) & set(b.accounts) for a in declared for b in declared):
+        listed = ", ".join(f"{s.stack}: {'/'.join(s.accounts)}" for s in declared)
+        raise BootstrapError(
+            f"one template deploys to one account: the stacks' aws:allowedAccountIds differ "
+            f"({listed}); render one template per account"
         )
     provider, resources, depends, note = github_provider(stacks)
     for s in stacks:

@@ -4,8 +4,9 @@ with a `build` section, in config order.
 Each object names the ECR repository, the build inputs (context and Dockerfile relative to the
 repository root, target, build args, platforms) and `tag`, the content tag of those inputs built
 for all of the service's platforms: the tag CI pushes its multi-platform image index under, and
-whose digest it hands back through `ECR_FARGATE_IMAGE_DIGESTS`. Needs no AWS credentials, no
-Pulumi CLI and no Docker: it reads `Pulumi.yaml` and `Pulumi.<STACK>.yaml` as the offline plan
+whose digest it hands back through `ECR_FARGATE_IMAGE_DIGESTS`. A stack with `promoteFrom`
+builds nothing (an empty list): its images are the source stack's, copied by
+`python -m cli.promote`. Needs no AWS credentials, no Pulumi CLI and no Docker: it reads `Pulumi.yaml` and `Pulumi.<STACK>.yaml` as the offline plan
 does. The environment is not read, so the plan is the same wherever it runs. Exits 2 with one line
 per problem when the stack's config is invalid or its file is missing.
 """
@@ -26,8 +27,11 @@ from settings.source import PROJECT_DIR, from_files, read_stack_file, stack_file
 
 
 def build_plan(loaded: settings.Settings) -> list[dict[str, Any]]:
-    """The services the stack builds, with everything `docker buildx build` needs."""
+    """The services the stack builds, with everything `docker buildx build` needs. A stack that
+    promotes (`promoteFrom`) builds nothing: CI copies its images (python -m cli.promote)."""
     plan: list[dict[str, Any]] = []
+    if loaded.promotion is not None:
+        return plan
     for service in loaded.services:
         image = service.image
         if image is None or image.build is None:

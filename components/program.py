@@ -27,6 +27,7 @@ from permissions import boundary_policy
 from rules.build.platform import platform_for
 from rules.ecs import pull
 from settings import Settings
+from settings.services import ImageSettings
 
 
 def build_stack(settings: Settings) -> dict[str, pulumi.Input[object]]:
@@ -95,9 +96,15 @@ def _image_sources(
         sources[service.name] = {
             "tag": image.tag,
             "commit": service.image.commit,
-            "source": "ci" if service.image.ci_digest is not None else "local",
+            "source": _source(service.image),
         }
     return sources
+
+
+def _source(image: ImageSettings) -> str:
+    if image.ci_digest is not None:
+        return "ci"
+    return "promoted" if image.promoted_parameter is not None else "local"
 
 
 def _boundary(settings: Settings, account_id: pulumi.Output[str]) -> pulumi.Output[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from permissions import fargate, keys, registry, registry_wide, roles, scaling, web
+from permissions import fargate, keys, promotion, registry, registry_wide, roles, scaling, web
 from permissions.boundary import boundary_policy
 from permissions.checks import unknown_actions
 from permissions.documents import (
@@ -83,6 +83,7 @@ def read_statements(settings: Settings, account: str) -> list[Statement]:
     found += scaling.scaling_reads(settings, account) + keys.key_reads(settings, account)
     found += registry.credential_reads(settings, account)
     found += registry_wide.reads(settings, account)
+    found += promotion.promotion_reads(settings, account)
     return [*found, statement("ReadUnscoped", unscoped_reads(settings), "*")]
 
 
@@ -109,6 +110,7 @@ def deploy_policy(settings: Settings, account: str) -> dict[str, Any]:
         scaling.scaling_writes,
         registry.credential_writes,
         registry_wide.writes,
+        promotion.promotion_writes,
         roles.guards,
     )
     found = read_statements(settings, account)

@@ -73,8 +73,8 @@ def credential_reads(settings: Settings, account: str) -> list[Statement]:
 
 def unscoped_reads(settings: Settings) -> set[str]:
     """The registry's reads with no resource-level form, and the image build's registry login
-    (an invoke)."""
-    found = {"ecr:GetAuthorizationToken"}
+    (an invoke); a stack that promotes (`promoteFrom`) never builds, so never logs in."""
+    found = {"ecr:GetAuthorizationToken"} if settings.promotion is None else set()
     if settings.account.owns:
         found |= {"ecr:GetRegistryScanningConfiguration"}
         if settings.cache.rules:

@@ -9,6 +9,7 @@ yielding `None` fields.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,8 +97,15 @@ class _Request:
 
 
 class _Mocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str, dns_suffix: str, partition: str) -> None:
+    def __init__(
+        self,
+        region: str,
+        dns_suffix: str,
+        partition: str,
+        promoted: dict[str, str] | None = None,
+    ) -> None:
         self.region = region
+        self.promoted = promoted or {}  # the image-digests SSM parameter's JSON (promoteFrom)
         self.dns_suffix = dns_suffix
         self.partition = partition
         self.resources: list[RenderedResource] = []
@@ -284,6 +292,10 @@ class _Mocks(pulumi.runtime.Mocks):
                 "ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
                 "id": "subnets",
             }
+        if token == "aws:ssm/getParameter:getParameter":
+            name = args.args.get("name")
+            value = json.dumps(self.promoted, sort_keys=True)
+            return {"id": name, "name": name, "type": "String", "value": value, "version": 1}
         if token == "aws:ec2/getSubnet:getSubnet":
             return {"id": args.args.get("id"), "vpcId": "vpc-0123456789abcdef0"}
         raise NotImplementedError(f"the offline engine has no answer for invoke {token}")
@@ -374,6 +386,16 @@ def render(
     return run_program(loaded, raw.stack, program or build_stack, preview=preview)
 
 
+def promoted_digests(loaded: stack_settings.Settings) -> dict[str, str]:
+    """What the offline engine answers for the image-digests parameter: one made-up digest per
+    service that reads it (sha256 of `promoted:<service>`), so a test can tell it from a build."""
+    return {
+        s.name: "sha256:" + hashlib.sha256(f"promoted:{s.name}".encode()).hexdigest()
+        for s in loaded.services
+        if s.image is not None and s.image.promoted_parameter is not None
+    }
+
+
 def run_program(
     loaded: stack_settings.Settings,
     stack: str,
@@ -385,7 +407,7 @@ def run_program(
     from rules.registry.urls import partition_for_region
 
     part = partition_for_region(loaded.region)
-    mock = _Mocks(loaded.region, part.dns_suffix, part.name)
+    mock = _Mocks(loaded.region, part.dns_suffix, part.name, promoted_digests(loaded))
     warnings: list[str] = []
     runtime_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_mocks(

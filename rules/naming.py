@@ -205,6 +205,11 @@ class StackNames:
         return f"{self.prefix}-deploy-{index}"
 
     @property
+    def image_digests_parameter(self) -> str:
+        """The SSM parameter CI writes after promoting: JSON, service -> image index digest."""
+        return f"/{self.project}/{self.stack}/image-digests"
+
+    @property
     def secrets_key_alias(self) -> str:
         """The KMS key of the stack's `awskms://` secrets provider (self-managed state backend)."""
         return f"alias/{self.prefix}-secrets"

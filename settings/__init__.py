@@ -22,6 +22,13 @@ from settings.errors import Collector, ConfigError, ConfigErrors, member_path, s
 from settings.fargate import FargateStack, load_fargate
 from settings.github import GithubSettings, load_github
 from settings.keys import ROOT
+from settings.placement import (
+    ALLOWED_ACCOUNTS,
+    Promotion,
+    load_accounts,
+    load_promotion,
+    promoter_roles,
+)
 from settings.reader import Obj, string_keyed
 from settings.registry import RegistrySettings, load_registry
 from settings.registry_wide import RegistryWide, ci_stacks, load_registry_wide
@@ -47,6 +54,8 @@ class Settings:
     permissions_boundary: str = "stack"
     # The owner's create-on-push templates, replication and pull-time exclusions; empty elsewhere.
     registry_wide: RegistryWide = field(default_factory=RegistryWide)
+    accounts: tuple[str, ...] = ()  # aws:allowedAccountIds: empty when the stack file names none
+    promotion: Promotion | None = None  # promoteFrom: the stack whose images this one runs
 
     @property
     def names(self) -> StackNames:
@@ -99,6 +108,8 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     top.environment = environment
     region, partition = _region(errors, values.get("aws:region"))
     protection = top.number("deployProtectionCount")
+    accounts = load_accounts(errors, values.get(ALLOWED_ACCOUNTS))
+    promotion = load_promotion(errors, raw, top.raw("promoteFrom"), region=region, stack=raw.stack)
     account = load_account(
         errors,
         raw,
@@ -106,6 +117,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         environment=environment,
         region=region or "us-east-1",
         registry_value=top.raw("registry"),
+        accounts=accounts,
     )
     registry = load_registry(
         errors,
@@ -125,10 +137,13 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         build_on_preview=top.flag("buildOnPreview"),
         env=environ,
     )
+    if promotion is not None:
+        services = _promoted(services, StackNames(raw.stack).image_digests_parameter)
     registry = replace(
         registry,
         repositories=tuple(s.repository for s in services),
         root_creation_template=account.root_creation_template,
+        promote_role_arns=promoter_roles(raw, accounts, partition.name),
     )
     names = StackNames(raw.stack, partition.name, region or "us-east-1")
     fargate = load_fargate(
@@ -164,7 +179,20 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         github=github,
         permissions_boundary=boundary,
         registry_wide=wide,
+        accounts=accounts,
+        promotion=promotion,
     )
+
+
+def _promoted(services: tuple[ServiceSettings, ...], parameter: str) -> tuple[ServiceSettings, ...]:
+    """Services built elsewhere: those CI handed no digest read the promoted one from SSM."""
+    out: list[ServiceSettings] = []
+    for s in services:
+        image = s.image
+        if image is not None and image.build is not None and image.ci_digest is None:
+            s = replace(s, image=replace(image, promoted_parameter=parameter))
+        out.append(s)
+    return tuple(out)
 
 
 def _known(errors: Collector, raw_values: Mapping[Any, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from rules.registry import urls
 from settings.cache import CacheSettings, load_cache
 from settings.errors import Collector, show
 from settings.keys import ROOT
+from settings.placement import ALLOWED_ACCOUNTS, peers, read_peer, shares_account
 from settings.reader import Obj
 from settings.registry_wide import load_replication
 from settings.source import RawConfig, StackFileError, from_files, stack_file_path
@@ -55,6 +56,7 @@ def load_account(
     environment: str,
     region: str,
     registry_value: Any,
+    accounts: tuple[str, ...] = (),
 ) -> AccountSettings:
     owner = top.string("accountOwner", raw.stack)
     before = len(errors.errors)
@@ -62,6 +64,8 @@ def load_account(
         naming.validate_stack_name(owner)
     if len(errors.errors) > before:
         owner = raw.stack  # refused: never used again (no file is looked up by that name)
+    elif not _placed(errors, raw, owner, accounts, region):
+        return AccountSettings(owner, False, "BASIC", _empty_cache(), False)
     scan_type = "ENHANCED" if top.flag("enhancedScanning") else "BASIC"
     root_template = _root_template(registry_value)
     if owner == raw.stack:
@@ -94,6 +98,38 @@ def load_account(
         view.root_creation_template,
         view.replica_regions,
     )
+
+
+def _placed(
+    errors: Collector, raw: RawConfig, owner: str, accounts: tuple[str, ...], region: str
+) -> bool:
+    """The owner shares this stack's account, and every stack of the account agrees on it.
+
+    ECR has one registry per account and region: an owner in another account creates nothing in
+    this one, and two stacks of one account that name different owners both create (or both
+    skip) the registry-wide resources."""
+    if owner != raw.stack:
+        peer = read_peer(raw, owner)
+        if peer is not None and not shares_account(accounts, peer.accounts):
+            errors.add(
+                "accountOwner",
+                f"{show(owner)} is not allowed; stack {owner!r} is in account "
+                f"{', '.join(peer.accounts)} and this stack in {', '.join(accounts)} "
+                f"({ALLOWED_ACCOUNTS}): each account's registry has its own owner, so remove "
+                "accountOwner and this stack owns its account's registry-wide resources",
+            )
+            return False
+    for peer in peers(raw) if accounts else ():  # undeclared: one account, as before
+        shared = sorted(set(accounts) & set(peer.accounts))
+        if shared and peer.region == region and peer.owner != owner:
+            errors.add(
+                "accountOwner",
+                f"{show(owner)} is not allowed; stack {peer.stack!r} shares account {shared[0]} "
+                f"and region {region} and names {show(peer.owner)} as the owner: every stack of "
+                "one account and region names the same accountOwner",
+            )
+            return False
+    return True
 
 
 def _owned_elsewhere(owner: str) -> str:

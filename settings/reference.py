@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from settings.keys import ROOT, Computed, Env, Key, Section
+from settings.keys import PROVIDER, ROOT, Computed, Env, Key, Section
 
 REFERENCE_PATH = "docs/reference/configuration.md"
 
 INTRO = """# Configuration reference
 
 Every key a stack file (`Pulumi.<stack>.yaml`) may set, under the `ecr-fargate:` namespace, plus
-`aws:region`. This page is generated from the one declaration of the keys (`settings/keys/`) by
+the AWS provider's `aws:region` and `aws:allowedAccountIds`. This page is generated from the one declaration of the keys (`settings/keys/`) by
 `python -m settings.generate --write`; a test fails when it is out of date, so edit the
 declaration, not this page.
 
@@ -38,6 +38,7 @@ allows); `pulumi preview` prints every problem, one line each, at its key.
 def reference() -> str:
     """The page, ending in a newline."""
     parts = [INTRO.rstrip("\n")]
+    parts += [_row(f"{PROVIDER.path}:{k.name}", k) for k in PROVIDER.keys]
     parts += [_row(k.name, k) for k in ROOT.keys]
     for path, section in _sections(ROOT, ""):
         parts.append("")

@@ -48,6 +48,9 @@ class RegistrySettings:
     deploy_protection_count: int
     root_creation_template: bool
     repositories: tuple[RepositorySettings, ...]
+    # Deploy roles of stacks in other accounts that promote this stack's images (promoteFrom):
+    # the repository policy lets exactly these pull.
+    promote_role_arns: tuple[str, ...] = ()
 
     @property
     def create_kms_key(self) -> bool:

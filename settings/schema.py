@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from settings.errors import PROJECT
-from settings.keys import ROOT, Computed, Env, Key, Section
+from settings.keys import PROVIDER, ROOT, Computed, Env, Key, Section
 
 SCHEMA_PATH = "schema/stack.schema.json"
 # A value `pulumi config set --secret` wrote: ciphertext in place of the value.
@@ -35,6 +35,7 @@ def stack_schema() -> dict[str, Any]:
                 "description": "The stack's AWS region, exactly as AWS spells it (us-east-1).",
                 "pattern": r"^[a-z]{2}(-[a-z]+)+-[0-9]+$",
             },
+            **{f"{PROVIDER.path}:{k.name}": key_schema(k) for k in PROVIDER.keys},
             **{f"{PROJECT}:{k.name}": key_schema(k) for k in ROOT.keys},
         },
         # A project key that is not declared is a typo; other namespaces (aws:, pulumi:) pass.

@@ -107,6 +107,9 @@ class ImageSettings:
     build_on_preview: bool
     ci_digest: str | None = None  # from ECR_FARGATE_IMAGE_DIGESTS: CI's index in the own repository
     commit: str | None = None  # GITHUB_SHA / GIT_SHA: the `imageSources` output only
+    # promoteFrom without CI's digest: the SSM parameter CI wrote after its last promotion, read
+    # by `pulumi up` so a laptop deploys exactly the digests CI promoted, never a build of its own.
+    promoted_parameter: str | None = None
 
     @property
     def platform(self) -> str:
@@ -120,7 +123,7 @@ class ImageSettings:
     @property
     def builds_here(self) -> bool:
         """`pulumi up` builds and pushes this image itself (no prebuilt digest, no CI digest)."""
-        return self.build is not None and self.ci_digest is None
+        return self.build is not None and self.ci_digest is None and not self.promoted_parameter
 
     @property
     def index_tag(self) -> str | None:

@@ -114,6 +114,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
         ),
         {},
     ),
+    # Prod runs dev's images, copied by digest (python -m cli.promote), same account.
+    "prod-promoted": ("prod", {"promoteFrom": "dev"}, {}),
     "dev-given-network": (
         "dev",
         {

@@ -179,6 +179,15 @@ INVOKES: dict[str, tuple[str, ...]] = {
     "aws:ec2/getVpc:getVpc": ("ec2:DescribeVpcs",),
     "aws:ec2/getSubnets:getSubnets": ("ec2:DescribeSubnets",),
     "aws:ec2/getSubnet:getSubnet": ("ec2:DescribeSubnets",),
+    # promoteFrom: `pulumi up` reads the digests CI promoted, from the stack's own parameter.
+    "aws:ssm/getParameter:getParameter": ("ssm:GetParameter",),
+}
+PROMOTION_READS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+# Invokes that name one resource; the others take "*".
+INVOKE_RESOURCES: dict[str, Callable[[Any], str]] = {
+    "aws:ssm/getParameter:getParameter": lambda v: (
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/ecr-fargate/{v.settings.stack}/image-digests"
+    ),
 }
 # Reviewed: handler permissions the deploy role does NOT get, and why. A key is an action, or
 # "<CloudFormation type> <action>" for one type only.
@@ -675,6 +684,14 @@ def invoke_actions(v: Variant) -> set[str]:
     return {a for token in v.rendered.invokes for a in INVOKES[token]}
 
 
+def invoke_requests(v: Variant) -> list[Request]:
+    return [
+        Request(a, INVOKE_RESOURCES[token](v) if token in INVOKE_RESOURCES else "*")
+        for token in dict.fromkeys(v.rendered.invokes)
+        for a in INVOKES[token]
+    ]
+
+
 @pytest.fixture(params=sorted(VARIANTS))
 def v(request: pytest.FixtureRequest) -> Variant:
     return variant(request.param)
@@ -710,9 +727,9 @@ def test_deploy_allows_every_handler_permission_on_the_resource(v: Variant) -> N
             missing.append(found)
             continue
         missing += [f"{cfn} {handler}: {q}" for q in found if not is_allowed([policy], q)]
-    for action in invoke_actions(v):
-        if not is_allowed([policy], Request(action, "*")):
-            missing.append(f"invoke {action}")
+    for request in invoke_requests(v):
+        if not is_allowed([policy], request):
+            missing.append(f"invoke {request.action}")
     assert missing == []
 
 
@@ -725,7 +742,7 @@ def test_preview_allows_every_read_and_invoke(v: Variant) -> None:
         found = requests(v, cfn, handler, action, r)
         assert not isinstance(found, str), found
         missing += [str(q) for q in found if not is_allowed([policy], q)]
-    missing += [a for a in invoke_actions(v) if not is_allowed([policy], Request(a, "*"))]
+    missing += [q.action for q in invoke_requests(v) if not is_allowed([policy], q)]
     assert missing == []
 
 
@@ -750,6 +767,8 @@ def expected_actions(v: Variant) -> set[str]:
     found = set(policies.PUSH_ACTIONS + policies.IMAGE_READ_ACTIONS) | invoke_actions(v)
     if v.settings.registry.scan_type == "ENHANCED":  # the image pipeline's scan gate
         found |= set(policies.ENHANCED_FINDINGS_ACTIONS)
+    if v.settings.promotion is not None:  # python -m cli.promote records what it copied
+        found |= {"ssm:PutParameter"}
     found |= {action for _, _, action, _ in calls(v)}
     return found
 
@@ -867,14 +886,18 @@ def test_security_groups_only_the_stacks_own(v: Variant) -> None:
 
 def test_push_reaches_every_stack_repository_and_no_other(v: Variant) -> None:
     n = names(v)
-    assert allowed(v, "ecr:GetAuthorizationToken")
+    assert allowed(v, "ecr:GetAuthorizationToken") == (v.settings.promotion is None)
     for repo in v.settings.registry.repositories:
         arn = n.repository_arn(ACCOUNT, repo.name)
         assert all(allowed(v, a, arn) for a in policies.PUSH_ACTIONS), repo.name
     sibling = "prod/api" if v.settings.stack == "dev" else "dev/api"
     for other in (sibling, "other/api", "ecr-public/library/nginx"):
         arn = n.repository_arn(ACCOUNT, other)
-        assert not any(allowed(v, a, arn) for a in policies.PUSH_ACTIONS), other
+        checked = policies.PUSH_ACTIONS
+        if v.settings.promotion is not None and other.startswith(f"{v.settings.promotion.source}/"):
+            # The promotion's source: readable (test_promotion_...), never writable.
+            checked = tuple(a for a in checked if a not in PROMOTION_READS)
+        assert not any(allowed(v, a, arn) for a in checked), other
         assert not allowed(v, "ecr:DeleteRepository", arn)
 
 
@@ -1441,3 +1464,27 @@ def test_scaling_and_alarms_only_the_stacks_own(v: Variant) -> None:
     )
     assert web_allowed(s, "cloudwatch:DeleteAlarms", tracking)
     assert not web_allowed(s, "cloudwatch:DeleteAlarms", theirs_tracking)
+
+
+def test_promotion_pulls_the_sources_repositories_and_records_only_its_own_digests() -> None:
+    """prod's deploy role (python -m cli.promote) reads dev's repositories, never writes them,
+    and puts exactly its own image-digests parameter."""
+    policy = deploy(variant("prod-promoted"))
+    dev_repo = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/dev/api"
+    prod_repo = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/prod/api"
+    own = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/ecr-fargate/prod/image-digests"
+    dev_parameter = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/ecr-fargate/dev/image-digests"
+    for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"):
+        assert is_allowed([policy], Request(action, dev_repo))
+    for action in ("ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart"):
+        assert not is_allowed([policy], Request(action, dev_repo))
+        assert is_allowed([policy], Request(action, prod_repo))
+    assert is_allowed([policy], Request("ssm:PutParameter", own))
+    assert is_allowed([policy], Request("ssm:GetParameter", own))
+    for action in ("ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter"):
+        assert not is_allowed([policy], Request(action, dev_parameter))
+    assert not is_allowed([policy], Request("ssm:DeleteParameter", own))
+    # Without promoteFrom, no parameter at all.
+    plain = deploy(variant("prod-owner-stack-key"))
+    assert not is_allowed([plain], Request("ssm:PutParameter", own))
+    assert not is_allowed([plain], Request("ecr:BatchGetImage", dev_repo))

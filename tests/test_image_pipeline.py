@@ -81,7 +81,7 @@ def test_no_pull_request_workflow_can_reach_aws_or_prod() -> None:
         assert "PROD" not in text and "DEPLOY_ROLE" not in text, name
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev"])
 def test_each_stack_pushes_with_its_deploy_role_before_its_deploy(stack: str) -> None:
     jobs = workflow("deploy.yml")["jobs"]
     images, deploy = jobs[f"images-{stack}"], jobs[stack]
@@ -121,13 +121,39 @@ def test_make_test_runs_before_anything_is_pushed() -> None:
             assert "test" in ancestors(name), name
 
 
-def test_both_stacks_run_the_same_image_scripts() -> None:
-    """Only the stack (env), role and environment differ: the scripts cannot drift apart."""
+def test_prod_never_builds_it_promotes_dev_s_digests() -> None:
+    """No job that holds prod's role builds, logs in to Docker or plans a build; prod's deploy
+    takes the digests of the promotion, which follows dev's successful deploy."""
     jobs = workflow("deploy.yml")["jobs"]
-    assert runs(jobs["images-dev"]) == runs(jobs["images-prod"])
-    assert [s.get("name") for s in steps(jobs["images-dev"])] == [
-        s.get("name") for s in steps(jobs["images-prod"])
-    ]
+    assert "images-prod" not in jobs
+    for name, job in jobs.items():
+        if "AWS_DEPLOY_ROLE_ARN_PROD" in json.dumps(job):
+            script = runs(job)
+            assert "docker" not in script and "cli.images" not in script, name
+    promote = jobs["promote-prod"]
+    assert promote["needs"] == ["images-dev", "dev"] and promote["environment"] == "production"
+    assert promote["env"] == {"STACK": "prod"}
+    assert promote["permissions"] == {"contents": "read", "id-token": "write"}
+    assert promote["concurrency"] == {"group": "promote-prod", "cancel-in-progress": False}
+    (creds,) = uses(promote, "aws-actions/configure-aws-credentials@")
+    assert creds["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN_PROD }}"
+    copy, scan = step(promote, "Dev's image indexes"), step(promote, "Scan gate")
+    assert copy["env"] == {"DEV_DIGESTS": "${{ needs.images-dev.outputs.digests }}"}
+    assert index_of(promote, copy) < index_of(promote, scan) == len(steps(promote)) - 1
+    assert promote["outputs"] == {
+        "digests": "${{ steps.copy.outputs.digests }}",
+        "services": "${{ steps.copy.outputs.services }}",
+    }
+    prod = jobs["prod"]
+    assert prod["needs"] == ["dev", "promote-prod"]
+    assert prod["env"] == {"ECR_FARGATE_IMAGE_DIGESTS": "${{ needs.promote-prod.outputs.digests }}"}
+    # Recorded for a by-hand `pulumi up` only after prod's own deploy succeeded.
+    (up,) = [s for s in uses(prod, "pulumi/actions@") if s["with"]["command"] == "up"]
+    recorded = step(prod, "Record the digests prod runs")
+    assert index_of(prod, up) < index_of(prod, recorded) == len(steps(prod)) - 1
+    assert recorded["run"] == (
+        'python -m cli.promote prod --record --digests "$ECR_FARGATE_IMAGE_DIGESTS"'
+    )
 
 
 def test_buildx_pushes_an_index_with_the_ecr_registry_cache() -> None:
@@ -214,6 +240,7 @@ echo "python $* (in $PWD)" >> "$CALLS"
 case "$2" in
   cli.images)
     if [ "$PWD" = "$RUNNER_TEMP/base" ]; then cat "$BASE_PLANS/$3.json"; else cat "$PLANS/$3.json"; fi ;;
+  cli.promote) cat "$PROMOTED" ;;
   cli.scan)
     cat > /dev/null  # reads its stdin to the end: the loop must not feed it the next rows
     case " $* " in *" $BLOCKED "*) exit 1 ;; esac ;;
@@ -283,12 +310,12 @@ class Sandbox:
         return {k: json.loads(v) for k, v in (line.split("=", 1) for line in lines)}
 
 
-def image_step(name_start: str, stack: str = "prod") -> str:
+def image_step(name_start: str, stack: str = "dev") -> str:
     return str(step(workflow("deploy.yml")["jobs"][f"images-{stack}"], name_start)["run"])
 
 
 def test_an_existing_tag_is_reused_and_a_missing_one_built_and_pushed(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path, existing=["prod-api111"], STACK="prod")
+    box = Sandbox(tmp_path, existing=["dev-api111"], STACK="dev")
     result = box.run(image_step("Each service's index"))
     assert result.returncode == 0, result.stderr
     assert box.outputs() == {
@@ -299,9 +326,9 @@ def test_an_existing_tag_is_reused_and_a_missing_one_built_and_pushed(tmp_path: 
     assert sum(c.startswith("docker [login]") for c in calls) == 1  # one token per registry
     (build,) = [c for c in calls if c.startswith("docker [buildx] [build]")]
     args = build.removeprefix("docker ").strip("[]").split("] [")
-    uri = f"{HOST}/prod/worker"
+    uri = f"{HOST}/dev/worker"
     assert args[args.index("--platform") + 1] == "linux/amd64,linux/arm64"
-    assert args[args.index("--tag") + 1] == f"{uri}:prod-wrk222"
+    assert args[args.index("--tag") + 1] == f"{uri}:dev-wrk222"
     assert args[args.index("--cache-from") + 1] == f"type=registry,ref={uri}:{BUILD_CACHE_TAG}"
     assert args[args.index("--cache-to") + 1] == (
         f"type=registry,ref={uri}:{BUILD_CACHE_TAG},mode=max,image-manifest=true,"
@@ -311,12 +338,12 @@ def test_an_existing_tag_is_reused_and_a_missing_one_built_and_pushed(tmp_path: 
     assert args[args.index("--build-arg") + 1] == "MODE=a b"
     assert "--push" in args and args[-1] == "app"
     # The worker's tag was looked up before its build; the api was never built.
-    lookup = calls.index(next(c for c in calls if "imageTag=prod-wrk222" in c))
+    lookup = calls.index(next(c for c in calls if "imageTag=dev-wrk222" in c))
     assert lookup < calls.index(build)
     rows = (tmp_path / "tmp" / "images.tsv").read_text().splitlines()
     assert [r.split("\t") for r in rows] == [
-        ["api", "prod/api", f"{HOST}/prod/api", INDEX],
-        ["worker", "prod/worker", uri, BUILT],
+        ["api", "dev/api", f"{HOST}/dev/api", INDEX],
+        ["worker", "dev/worker", uri, BUILT],
     ]
 
 
@@ -328,7 +355,7 @@ def test_nothing_is_built_when_every_tag_exists(tmp_path: Path) -> None:
 
 
 def test_a_lookup_error_other_than_not_found_fails_without_building(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path, existing=[], STACK="prod", DENY="1")
+    box = Sandbox(tmp_path, existing=[], STACK="dev", DENY="1")
     result = box.run(image_step("Each service's index"))
     assert result.returncode != 0 and "AccessDenied" in result.stderr
     assert not [c for c in box.calls() if "[buildx]" in c]
@@ -336,7 +363,7 @@ def test_a_lookup_error_other_than_not_found_fails_without_building(tmp_path: Pa
 
 
 def test_a_missing_digest_fails_the_job_and_hands_nothing_over(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path, existing=["prod-api111"], STACK="prod", NO_DIGEST="1")
+    box = Sandbox(tmp_path, existing=["dev-api111"], STACK="dev", NO_DIGEST="1")
     assert box.run(image_step("Each service's index")).returncode != 0
     assert not (tmp_path / "output").exists()
 
@@ -344,20 +371,20 @@ def test_a_missing_digest_fails_the_job_and_hands_nothing_over(tmp_path: Path) -
 def test_the_scan_gate_scans_each_platform_image_and_fails_on_a_blocked_one(
     tmp_path: Path,
 ) -> None:
-    box = Sandbox(tmp_path, existing=[], STACK="prod")
+    box = Sandbox(tmp_path, existing=[], STACK="dev")
     (tmp_path / "tmp" / "images.tsv").write_text(
-        f"api\tprod/api\t{HOST}/prod/api\t{INDEX}\nworker\tprod/worker\t{HOST}/prod/worker\t{BUILT}\n"
+        f"api\tdev/api\t{HOST}/dev/api\t{INDEX}\nworker\tdev/worker\t{HOST}/dev/worker\t{BUILT}\n"
     )
     script = image_step("Scan gate")
     assert box.run(script).returncode == 0
     scans = [c for c in box.calls() if "cli.scan" in c]
     assert len(scans) == 4  # two services x two platforms; the attestation is not an image
     summary = str(tmp_path / "summary.md")
-    for repository in ("prod/api", "prod/worker"):
+    for repository in ("dev/api", "dev/worker"):
         for digest in (AMD64, ARM64):
             expected = (
                 f"python -m cli.scan --repository {repository} --digest {digest} "
-                f"--region us-east-1 --environment prod --markdown {summary} "
+                f"--region us-east-1 --environment dev --markdown {summary} "
             )
             assert any(c.startswith(expected) for c in scans), expected
     assert ATTESTATION not in "".join(scans)
@@ -365,6 +392,63 @@ def test_the_scan_gate_scans_each_platform_image_and_fails_on_a_blocked_one(
     (tmp_path / "calls").unlink()
     assert box.run(script, BLOCKED=ARM64).returncode == 1
     assert len([c for c in box.calls() if "cli.scan" in c]) == 4
+
+
+def promoted(api: str = INDEX) -> list[dict[str, Any]]:
+    """What `python -m cli.promote prod` prints: per service, prod's repository, the digest and
+    the platform manifests (attestations left out by cli.promote itself)."""
+    return [
+        {"service": "api", "source": "api", "repository": "prod/api", "digest": api,
+         "platforms": [AMD64, ARM64]},
+        {"service": "worker", "source": "worker", "repository": "prod/worker", "digest": BUILT,
+         "platforms": [AMD64]},
+        # prod's nightly job runs the index dev runs as its api (same build inputs).
+        {"service": "report", "source": "api", "repository": "prod/report", "digest": INDEX,
+         "platforms": [AMD64]},
+    ]  # fmt: skip
+
+
+def promote_step(name_start: str) -> str:
+    return str(step(workflow("deploy.yml")["jobs"]["promote-prod"], name_start)["run"])
+
+
+def test_the_promotion_hands_over_dev_s_digests_and_scans_prod_s_copies(tmp_path: Path) -> None:
+    (tmp_path / "promoted.json").write_text(json.dumps(promoted()))
+    box = Sandbox(tmp_path, existing=[], STACK="prod", PROMOTED=str(tmp_path / "promoted.json"))
+    dev = json.dumps({"api": INDEX, "worker": BUILT})
+    result = box.run(promote_step("Dev's image indexes"), DEV_DIGESTS=dev)
+    assert result.returncode == 0, result.stderr
+    assert box.outputs() == {
+        "digests": {"api": INDEX, "worker": BUILT, "report": INDEX},
+        "services": ["api", "worker", "report"],
+    }
+    (call,) = [c for c in box.calls() if "cli.promote" in c]
+    assert call.startswith(f"python -m cli.promote prod --digests {dev} ")
+    assert not [c for c in box.calls() if c.startswith("docker")]
+    assert box.run(promote_step("Scan gate")).returncode == 0
+    scans = [c for c in box.calls() if "cli.scan" in c]
+    summary = str(tmp_path / "summary.md")
+    assert [c.split(" (in ")[0] for c in scans] == [
+        f"python -m cli.scan --repository {repository} --digest {digest} --region us-east-1 "
+        f"--environment prod --markdown {summary}"
+        for repository, digest in (
+            ("prod/api", AMD64),
+            ("prod/api", ARM64),
+            ("prod/worker", AMD64),
+            ("prod/report", AMD64),
+        )
+    ]
+    assert box.run(promote_step("Scan gate"), BLOCKED=ARM64).returncode == 1
+
+
+def test_a_promotion_that_changed_a_digest_hands_nothing_over(tmp_path: Path) -> None:
+    (tmp_path / "promoted.json").write_text(json.dumps(promoted(api="sha256:" + "f" * 64)))
+    box = Sandbox(tmp_path, existing=[], STACK="prod", PROMOTED=str(tmp_path / "promoted.json"))
+    result = box.run(
+        promote_step("Dev's image indexes"), DEV_DIGESTS=json.dumps({"api": INDEX, "worker": BUILT})
+    )
+    assert result.returncode != 0
+    assert not (tmp_path / "output").exists()
 
 
 @pytest.mark.parametrize(
@@ -380,9 +464,9 @@ def test_the_deploy_job_refuses_a_partial_hand_over(
     tmp_path: Path, digests: dict[str, str], ok: bool
 ) -> None:
     box = Sandbox(tmp_path, existing=[])
-    for stack in ("dev", "prod"):
+    for stack, source in (("dev", "images-dev"), ("prod", "promote-prod")):
         gate = step(workflow("deploy.yml")["jobs"][stack], "Every built service has")
-        assert gate["env"] == {"SERVICES": f"${{{{ needs.images-{stack}.outputs.services }}}}"}
+        assert gate["env"] == {"SERVICES": f"${{{{ needs.{source}.outputs.services }}}}"}
         result = box.run(
             gate["run"],
             SERVICES='["api","worker"]',

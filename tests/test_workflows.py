@@ -206,7 +206,8 @@ def test_main_deploys_dev_then_previews_and_deploys_prod_behind_the_environment(
     assert "make test" in runs(jobs["test"])
     # Each stack's deploy waits for its images (test_image_pipeline.py); dev's images for the tests.
     assert jobs["images-dev"]["needs"] == "test" and jobs["dev"]["needs"] == "images-dev"
-    assert jobs["images-prod"]["needs"] == "dev" and jobs["prod"]["needs"] == ["dev", "images-prod"]
+    assert jobs["promote-prod"]["needs"] == ["images-dev", "dev"]
+    assert jobs["prod"]["needs"] == ["dev", "promote-prod"]
     assert "environment" not in jobs["dev"] and jobs["prod"]["environment"] == "production"
     for stack, commands in (("dev", ["up"]), ("prod", ["preview", "up"])):
         job = jobs[stack]

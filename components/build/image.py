@@ -5,12 +5,14 @@ Without a build (a prebuilt digest from CI) no resource is registered and the di
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
+from rules.build import digests
 from settings.services import BuildSettings, ImageSettings
 
 
@@ -43,12 +45,31 @@ def registry_auth(
     )
 
 
+def _promoted_digest(service: str, parameter: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The digest CI last promoted for `service`, from the stack's SSM parameter (JSON): a
+    `pulumi up` run by hand deploys exactly what CI promoted and scanned, and builds nothing."""
+    found = aws.ssm.get_parameter_output(name=parameter, opts=pulumi.InvokeOptions(parent=parent))
+
+    def pick(text: str) -> str:
+        try:
+            value = json.loads(text).get(service)
+            return digests.validate_digest(value)
+        except (ValueError, AttributeError):
+            raise ValueError(
+                f"SSM parameter {parameter} has no image index digest for service {service!r}: "
+                "promote first (python -m cli.promote), or deploy with ECR_FARGATE_IMAGE_DIGESTS"
+            ) from None
+
+    return found.value.apply(pick)
+
+
 class ServiceImage(pulumi.ComponentResource):
     """`repo_digest` is the immutable `<repository url>@sha256:<hex>` that ECS runs.
 
-    Three sources: a prebuilt digest (`services[i].image`, used as is), CI's image index digest
-    (`ECR_FARGATE_IMAGE_DIGESTS`, pinned in the service's own repository), or a local build pushed
-    under the content tag of the one platform it built.
+    Four sources: a prebuilt digest (`services[i].image`, used as is), CI's image index digest
+    (`ECR_FARGATE_IMAGE_DIGESTS`, pinned in the service's own repository), the digest CI last
+    promoted into it (`promoteFrom`, read from the stack's SSM parameter), or a local build
+    pushed under the content tag of the one platform it built.
     """
 
     repo_digest: pulumi.Output[str]
@@ -72,6 +93,11 @@ class ServiceImage(pulumi.ComponentResource):
         elif s.ci_digest is not None:
             digest, self.tag = s.ci_digest, s.index_tag
             self.repo_digest = url.apply(lambda u: f"{u}@{digest}")
+            self.image_ref = url.apply(lambda u: f"{u}:{self.tag}")
+        elif s.promoted_parameter is not None:
+            self.tag = s.index_tag
+            promoted = _promoted_digest(s.service, s.promoted_parameter, self)
+            self.repo_digest = pulumi.Output.concat(url, "@", promoted)
             self.image_ref = url.apply(lambda u: f"{u}:{self.tag}")
         else:
             self._build(name, s, s.build, url, args)

@@ -129,7 +129,7 @@ class Registry(pulumi.ComponentResource):
     def _policy(args: RegistryArgs) -> pulumi.Output[str] | None:
         """The repository policy JSON, or None when the account's own IAM decides alone."""
         s = args.settings
-        if not s.pull_account_ids and not s.push_role_arns:
+        if not s.pull_account_ids and not s.push_role_arns and not s.promote_role_arns:
             return None
         ci = args.ci_push_role_arn if s.push_role_arns else None
 
@@ -139,6 +139,7 @@ class Registry(pulumi.ComponentResource):
                 partition=args.partition,
                 pull_account_ids=s.pull_account_ids,
                 push_role_arns=pushers,
+                promote_role_arns=s.promote_role_arns,
             )
             return json.dumps(document, sort_keys=True)
 

@@ -37,8 +37,16 @@ WRITE_ACTIONS = (
 )
 
 
+# What a promotion (python -m cli.promote) reads from the source: the manifests and the blobs.
+PROMOTION_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
 def repository_policy(
-    *, partition: str, pull_account_ids: Sequence[str], push_role_arns: Sequence[str]
+    *,
+    partition: str,
+    pull_account_ids: Sequence[str],
+    push_role_arns: Sequence[str],
+    promote_role_arns: Sequence[str] = (),
 ) -> dict[str, Any] | None:
     """The repository policy document, or None when nothing beyond the account's own IAM applies.
 
@@ -55,6 +63,15 @@ def repository_policy(
                     "AWS": sorted(account_root_arn(partition, a) for a in pull_account_ids)
                 },
                 "Action": list(PULL_ACTIONS),
+            }
+        )
+    if promote_role_arns:
+        statements.append(
+            {
+                "Sid": "PromotionPull",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(promote_role_arns)},
+                "Action": list(PROMOTION_PULL_ACTIONS),
             }
         )
     if push_role_arns:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from settings.keys.model import ENVIRONMENTS, UNSET, Computed, Env, Key, Section, walk
 from settings.keys.run import ALARMS, FARGATE, RUN, SCALING, SCHEDULED
 from settings.keys.services import BUILD, LIFECYCLE, service_section
-from settings.keys.stack import CACHE_RULE, CREDENTIALS, GITHUB, NETWORK, REGISTRY
+from settings.keys.stack import CACHE_RULE, CREDENTIALS, GITHUB, NETWORK, PROVIDER, REGISTRY
 from settings.keys.web import ACCESS_LOGS, LOAD_BALANCER
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "LIFECYCLE",
     "LOAD_BALANCER",
     "NETWORK",
+    "PROVIDER",
     "REGISTRY",
     "ROOT",
     "RUN",
@@ -65,6 +66,16 @@ ROOT = Section(
             "(pull-through cache rules, creation templates and credential secrets, registry "
             "scanning); other stacks reference them.",
             Computed("this stack"),
+            pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+            example="dev",
+        ),
+        Key(
+            "promoteFrom",
+            "string",
+            "The stack whose images this stack runs: CI copies each service's image index from "
+            "that stack's repositories by digest (`python -m cli.promote`) instead of building, "
+            "and a `pulumi up` without CI's digests deploys the digests CI last promoted (the "
+            "stack's `image-digests` SSM parameter). Same region; any account.",
             pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
             example="dev",
         ),

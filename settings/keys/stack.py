@@ -86,6 +86,25 @@ REPLICATION = Section(
     ),
 )
 
+# Keys of the AWS provider's own namespace that the settings layer reads too (`aws:region` aside,
+# which every stack needs): the reference and the JSON Schema list them as `aws:<name>`.
+PROVIDER = Section(
+    "aws",
+    (
+        Key(
+            "allowedAccountIds",
+            "list<string>",
+            "The AWS provider's own guard: the accounts (12 digits, quoted) this stack may run "
+            "in; the provider refuses other credentials before touching anything. Stacks whose "
+            "lists share an account share its registry (one `accountOwner`); a stack alone in "
+            "its account owns its registry-wide resources.",
+            pattern=ACCOUNT_ID,
+            example=["123456789012"],
+        ),
+    ),
+    "AWS provider settings the stack also reads (set without the `ecr-fargate:` namespace).",
+)
+
 REGISTRY = Section(
     "registry",
     (
