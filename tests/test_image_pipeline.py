@@ -154,7 +154,10 @@ def test_test_jobs_cache_pip_downloads_and_mypy() -> None:
         (python,) = uses(job, "actions/setup-python@")
         assert python["id"] == "python"
         assert python["with"]["cache"] == "pip"
-        assert python["with"]["cache-dependency-path"].split() == ["requirements.txt", "requirements-dev.txt"]
+        assert python["with"]["cache-dependency-path"].split() == [
+            "requirements.txt",
+            "requirements-dev.txt",
+        ]
         (cache,) = uses(job, "actions/cache@")
         assert cache["with"] == {"path": ".mypy_cache", "key": key}
         assert index_of(job, cache) < index_of(job, step_running(job, "make test"))
