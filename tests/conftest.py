@@ -15,6 +15,9 @@ import yaml
 from plan import engine
 from plan.engine import Rendered
 
+# The Hypothesis profiles (`ci` by default, `fuzz` for `make fuzz`), loaded before any test module.
+pytest_plugins = ["tests.hypothesis_profiles"]
+
 # A fixed commit, so the pushed tag is the same on every machine and in CI.
 GIT_ENV = {"GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567"}
 STACKS = Path(__file__).resolve().parent / "stacks"
