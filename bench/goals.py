@@ -30,9 +30,10 @@ class Goal:
 SPEED_UP = Goal(">=", 10)
 # Both evaluators act on the same images with the same rules: a fast wrong answer is no result.
 DISAGREEMENTS = Goal("<=", 0, " images", digits=0)
-# time / (n log n) at the largest size over the same at the smallest: 1.0 is n log n. The slack
-# is for a shared machine (runs measured 1.06 to 1.16); a quadratic step would measure about 6.6.
-GROWTH = Goal("<=", 1.25, "")
+# time / (n log n) at the largest size over the same at the smallest: 1.0 is n log n. The README
+# says "about 1.0"; the slack is for memory effects and a shared machine (quiet runs measured 1.06
+# to 1.16, a run beside other test suites 1.34), while n^1.5 would measure 2.3 and n^2 about 6.6.
+GROWTH = Goal("<=", 1.5, "")
 # The program's render against a bare program registering the same resources.
 RENDER = Goal("<=", 1.2)
 

@@ -47,7 +47,7 @@ def test_the_stated_goals() -> None:
     """The goals the README and CHANGELOG state for `make bench`."""
     assert (goals.SPEED_UP.bound, goals.SPEED_UP.limit) == (">=", 10)
     assert (goals.DISAGREEMENTS.bound, goals.DISAGREEMENTS.limit) == ("<=", 0)
-    assert (goals.GROWTH.bound, goals.GROWTH.limit) == ("<=", 1.25)
+    assert (goals.GROWTH.bound, goals.GROWTH.limit) == ("<=", 1.5)
     assert (goals.RENDER.bound, goals.RENDER.limit) == ("<=", 1.2)
 
 
@@ -57,7 +57,7 @@ def test_the_stated_goals() -> None:
         (12.0, 0, 1.1, (1.1, 1.0), 0),
         (9.0, 0, 1.1, (1.1, 1.0), 1),  # the evaluator is too slow
         (12.0, 3, 1.1, (1.1, 1.0), 1),  # fast, but wrong
-        (12.0, 0, 2.0, (1.1, 1.0), 1),  # worse than n log n
+        (12.0, 0, 2.3, (1.1, 1.0), 1),  # worse than n log n
         (12.0, 0, 1.1, (1.3, 1.0), 1),  # the render costs too much
     ],
 )
