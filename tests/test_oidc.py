@@ -11,7 +11,6 @@ import pytest
 from ci import oidc
 from plan.engine import ACCOUNT_ID
 from settings import ConfigErrors, load
-from settings.naming import StackNames
 from settings.source import from_files
 from tests.conftest import GIT_ENV, STACKS, render_stack
 
@@ -62,17 +61,20 @@ CI_TYPES = (
 def test_the_stack_renders_no_ci_resources_and_outputs_their_arns(name: str) -> None:
     r = render_stack(name, env=GIT_ENV)
     assert [x for x in r.resources if x.type in CI_TYPES] == []
-    names = StackNames(name)
+    iam = "arn:aws:iam::123456789012"
     for role in r.of_type("aws:iam/role:Role"):
         # Every role the stack creates is the stack's own, bounded, and trusts no GitHub token.
-        assert role.inputs["path"] == names.role_path
-        assert role.inputs["permissionsBoundary"] == names.boundary_arn(ACCOUNT_ID)
+        assert role.inputs["path"] == f"/ecr-fargate/{name}/"
+        assert role.inputs["permissionsBoundary"] == (
+            f"{iam}:policy/ecr-fargate-ci/{name}/ecr-fargate-{name}-boundary"
+        )
         assert "token.actions.githubusercontent.com" not in role.inputs["assumeRolePolicy"]
-    assert r.outputs["ciRoleArn"] == names.deploy_role_arn(ACCOUNT_ID)
-    assert r.outputs["ciPreviewRoleArn"] == names.preview_role_arn(ACCOUNT_ID)
-    assert r.outputs["githubOidcProviderArn"] == names.oidc_provider_arn(ACCOUNT_ID)
-    assert r.outputs["ciRoleArn"] == (
-        f"arn:aws:iam::{ACCOUNT_ID}:role/ecr-fargate-ci/{name}/ecr-fargate-{name}-deploy"
+    assert r.outputs["ciRoleArn"] == f"{iam}:role/ecr-fargate-ci/{name}/ecr-fargate-{name}-deploy"
+    assert r.outputs["ciPreviewRoleArn"] == (
+        f"{iam}:role/ecr-fargate-ci/{name}/ecr-fargate-{name}-preview"
+    )
+    assert r.outputs["githubOidcProviderArn"] == (
+        f"{iam}:oidc-provider/token.actions.githubusercontent.com"
     )
 
 
