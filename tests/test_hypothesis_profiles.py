@@ -21,7 +21,5 @@ def test_the_fuzz_profile_draws_many_random_examples() -> None:
 def test_a_test_may_choose_its_count_but_not_its_randomness() -> None:
     loaded = settings()
     assert deviations(settings(max_examples=5), seeded=False) == []
-    assert deviations(settings(derandomize=not loaded.derandomize), seeded=False) == [
-        "derandomize"
-    ]
+    assert deviations(settings(derandomize=not loaded.derandomize), seeded=False) == ["derandomize"]
     assert deviations(settings(), seeded=True) == ["seed"]
