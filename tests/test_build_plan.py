@@ -95,7 +95,12 @@ def test_the_plan_ignores_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     tags = {entry.pop("tag") for entry in hostile}
     (tag,) = tags  # api and worker: the same build inputs, the same tag
     assert re.fullmatch(r"dev-[0-9a-f]{16}", tag)
-    built = {"context": "app", "dockerfile": "app/Dockerfile", "target": None, "buildArgs": {}}
+    built: dict[str, object] = {
+        "context": "app",
+        "dockerfile": "app/Dockerfile",
+        "target": None,
+        "buildArgs": {},
+    }
     assert hostile == [
         {"service": "api", "repository": "dev/api", **built, "platforms": ["linux/amd64"]},
         {"service": "worker", "repository": "dev/worker", **built, "platforms": ["linux/amd64"]},

@@ -12,7 +12,7 @@ import ast
 import importlib.metadata
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -96,7 +96,7 @@ def imported_modules(path: Path) -> Iterator[str]:
 
 
 @cache
-def packages() -> dict[str, list[str]]:
+def packages() -> Mapping[str, list[str]]:
     return importlib.metadata.packages_distributions()
 
 
