@@ -3,8 +3,8 @@
 import pulumi
 
 import settings
-from program import build_stack
-from settings.runtime import raw_config
+from components.program import build_stack
+from components.runtime import raw_config
 
 try:
     stack_settings = settings.load(raw_config())

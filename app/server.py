@@ -1,7 +1,8 @@
 """The sample service the dev stack builds: an HTTP server with a /healthz endpoint.
 
 Standard library only, so the image needs nothing but Python; it writes nothing to disk, because
-the task's root filesystem is read-only.
+the task's root filesystem is read-only. It listens on `PORT` and reports `SERVICE_NAME`, both set
+by the stack in every task (the service's port and name), so a backend on 9000 listens on 9000.
 """
 
 from __future__ import annotations

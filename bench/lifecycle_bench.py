@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.goals import DISAGREEMENTS, GROWTH, RENDER, SPEED_UP, Figure, report
 from bench.naive_lifecycle import naive_preview
 from bench.render_bench import render_times
-from registry.lifecycle import preview_lifecycle_policy
+from rules.lifecycle import preview_lifecycle_policy
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

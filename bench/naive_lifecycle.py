@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from registry.lifecycle import validate_lifecycle_policy
+from rules.lifecycle import validate_lifecycle_policy
 
 
 def _storage(img: Mapping[str, Any]) -> str:

@@ -1,22 +1,32 @@
 """`python -m plan STACK`: what `pulumi up` would create, rendered offline under Pulumi's mocks.
+`python -m plan STACK --against REF`: what the working tree changes from the stack at git REF,
+per resource and property: replacements, protected resources `pulumi up` stops at, IAM grants
+that grow (docs/plan.md).
 
 Needs neither the Pulumi CLI nor AWS credentials. Exits 1 with the program's own messages when the
-stack's config is invalid, 2 when the stack file is missing or is not a stack file.
+stack's config is invalid, 2 when the stack file is missing or is not a stack file or REF cannot
+be rendered, 3 when `--fail-on` finds what it names.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from plan import report
+from plan.diff import Change, diff, from_dump
+from plan.dump import dump_resources
 from plan.engine import ACCOUNT_ID, Rendered, render_stack
-from registry.text import one_line
+from plan.ref import locate, render_at_ref
+from rules.naming import validate_stack_name
+from rules.registry.text import one_line
 from settings import ConfigErrors
-from settings.naming import validate_stack_name
+from settings.boundary import not_deploying
 from settings.source import PROJECT_DIR, read_stack_file, stack_file_path
 
 NOTICE = (
@@ -26,6 +36,13 @@ NOTICE = (
 # Inputs that carry a JSON document worth reading as JSON.
 JSON_INPUTS = ("policy", "assumeRolePolicy", "containerDefinitions", "lifecyclePolicy")
 SKIP_INPUTS = ("tags", "tagsAll")
+# The environment both sides of `--against` render with: a fixed commit, no image digests.
+PLAN_ENV = {"GITHUB_SHA": "0" * 40}
+FAIL_ON: dict[str, Callable[[Change], bool]] = {
+    "protected": lambda c: c.stops_up,
+    "replace": lambda c: c.action == "replace",
+    "iam": lambda c: bool(c.iam_added),
+}
 
 
 def _tidy(value: Any) -> Any:
@@ -75,25 +92,58 @@ def as_document(rendered: Rendered) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m plan", description=__doc__)
     parser.add_argument("stack", help="dev, prod, or any stack with a Pulumi.<stack>.yaml")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="print what the working tree changes from the stack as git REF renders it",
+    )
+    parser.add_argument(
+        "--fail-on",
+        action="append",
+        choices=sorted(FAIL_ON),
+        default=[],
+        help="with --against: exit 3 if the plan has such a change (repeatable)",
+    )
+    parser.add_argument(
+        "--stack-dir",
+        type=Path,
+        default=None,
+        help="the directory of Pulumi.<stack>.yaml (default: the project's)",
+    )
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         # `render_stack` reads a missing stack file as empty (the tests rely on it): say so here.
-        read_stack_file(stack_file_path(validate_stack_name(args.stack), args.project_dir))
-        document = as_document(render_stack(args.stack, project_dir=args.project_dir))
+        stack = validate_stack_name(args.stack)
+        read_stack_file(stack_file_path(stack, args.stack_dir or args.project_dir))
+        if args.against is not None:
+            return _against(args)
+        env = not_deploying(os.environ)  # a plan deploys nothing: not refused as a CI deploy
+        rendered = render_stack(
+            stack, project_dir=args.project_dir, stack_dir=args.stack_dir, env=env
+        )
     except ConfigErrors as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    except ValueError as exc:  # a bad stack name, a missing or malformed stack file
+    except ValueError as exc:  # a bad stack name or ref, a missing or malformed stack file
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
-    if args.json:
+    _print_plan(as_document(rendered), as_json=args.json)
+    return 0
+
+
+def _print_plan(document: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(document, indent=2, default=str))
-        return 0
+        return
     print(NOTICE)
     for warning in document["warnings"]:
         print(f"warning: {warning}")
@@ -110,6 +160,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nOutputs:")
     for key, value in document["outputs"].items():
         print(f"    {key}: {json.dumps(value, default=str)}")
+
+
+def _against(args: argparse.Namespace) -> int:
+    """Both sides rendered with one fixed environment, so a commit-derived image tag is no change;
+    the ref by its own code (plan/ref.py), the working tree here."""
+    ref = locate(args.against, args.project_dir)
+    rendered = render_stack(
+        args.stack, project_dir=args.project_dir, stack_dir=args.stack_dir, env=PLAN_ENV
+    )
+    before = render_at_ref(
+        ref,
+        args.stack,
+        project_dir=args.project_dir,
+        stack_dir=args.stack_dir,
+        env=PLAN_ENV,
+    )
+    changes = diff(from_dump(before), from_dump(dump_resources(rendered)))
+    if args.json:
+        about = {
+            "stack": args.stack,
+            "against": args.against,
+            "commit": ref.commit,
+            "notice": NOTICE,
+        }
+        print(json.dumps(report.document(changes, about), indent=2, default=str))
+    else:
+        header = [
+            f"Plan of {args.stack}: the working tree against {args.against} ({ref.commit[:12]})"
+        ]
+        print(report.text(changes, [*header, NOTICE]))
+    failed = [key for key in args.fail_on if any(FAIL_ON[key](c) for c in changes)]
+    if failed:
+        print(f"error: the plan has {' and '.join(failed)} changes (--fail-on)", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -125,6 +125,12 @@ class _Mocks(pulumi.runtime.Mocks):
             path = inputs.get("path", "/")
             state.update(arn=self._arn("iam", f"role{path}{name}", region=False), name=name)
             rid = name
+        elif t == "aws:iam/policy:Policy":
+            # A managed policy's ARN is its path and name (the stack's own boundary).
+            policy = inputs.get("name", name)
+            path = inputs.get("path", "/")
+            state.update(arn=self._arn("iam", f"policy{path}{policy}", region=False), name=policy)
+            rid = state["arn"]
         elif t == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = self._arn("logs", f"log-group:{inputs.get('name', name)}")
         elif t == "aws:ecs/cluster:Cluster":
@@ -349,7 +355,7 @@ def render(
     program: Callable[[stack_settings.Settings], dict[str, Any]] | None = None,
 ) -> Rendered:
     """Load settings (raising `ConfigErrors` on bad config) and run the program under mocks."""
-    from program import build_stack
+    from components.program import build_stack
 
     loaded = stack_settings.load(raw, env=env)
     return run_program(loaded, raw.stack, program or build_stack, preview=preview)
@@ -363,7 +369,7 @@ def run_program(
     preview: bool = False,
 ) -> Rendered:
     """Run a program on loaded settings under mocks (the benchmark times a bare program here)."""
-    from registry.urls import partition_for_region
+    from rules.registry.urls import partition_for_region
 
     part = partition_for_region(loaded.region)
     mock = _Mocks(loaded.region, part.dns_suffix, part.name)

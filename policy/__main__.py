@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from controls import CHECKS, Check, repositories_without_lifecycle
 from pulumi_policy import (
     EnforcementLevel,
     PolicyPack,
@@ -13,7 +14,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from rules import CHECKS, Check, repositories_without_lifecycle
 
 
 def _validator(check: Check) -> Callable[[ResourceValidationArgs, ReportViolation], None]:

@@ -7,27 +7,27 @@ naming its key, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from registry import urls
-
-from .account import AccountSettings, load_account
-from .cache import CacheSettings
-from .errors import Collector, ConfigError, ConfigErrors, member_path, show
-from .fargate import FargateStack, load_fargate
-from .github import GithubSettings, load_github
-from .naming import StackNames, validate_stack_name
-from .reader import Obj, string_keyed
-from .registry import RegistrySettings, load_registry
-from .schema import BY_NAME, KEYS
-from .services import ServiceSettings, load_services, refused_names
-from .source import RawConfig
+from rules.naming import StackNames, validate_stack_name
+from rules.registry import urls
+from settings import legacy
+from settings.account import AccountSettings, load_account
+from settings.boundary import load_permissions_boundary
+from settings.cache import CacheSettings
+from settings.errors import Collector, ConfigError, ConfigErrors, member_path, show
+from settings.fargate import FargateStack, load_fargate
+from settings.github import GithubSettings, load_github
+from settings.keys import ROOT
+from settings.reader import Obj, string_keyed
+from settings.registry import RegistrySettings, load_registry
+from settings.services import ServiceSettings, load_services
+from settings.source import RawConfig
 
 __all__ = ["ConfigError", "ConfigErrors", "Settings", "load"]
-
-ENVIRONMENTS = ("dev", "prod")
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,26 @@ class Settings:
     account: AccountSettings
     fargate: FargateStack | None  # every service that runs, and the stack's network
     github: GithubSettings | None
+    # `stack`: the stack creates the boundary of its roles; `bootstrap`: the CI bootstrap did.
+    permissions_boundary: str = "stack"
 
     @property
     def names(self) -> StackNames:
         """The one source of every physical name and ARN of this stack."""
         return StackNames(self.stack, self.partition.name, self.region, self.project)
+
+    @property
+    def creates_boundary(self) -> bool:
+        return self.permissions_boundary == "stack"
+
+    def boundary_arn(self, account: str) -> str:
+        """The boundary every role of the stack carries, in either mode."""
+        names = self.names
+        return (
+            names.stack_boundary_arn(account)
+            if self.creates_boundary
+            else names.boundary_arn(account)
+        )
 
     @property
     def cache(self) -> CacheSettings:
@@ -70,13 +85,16 @@ class Settings:
 
 def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     errors = Collector()
+    environ = os.environ if env is None else env
     with errors.guard("pulumi:stack"):
         validate_stack_name(raw.stack)
     values = _known(errors, raw.values)
-    top = Obj(errors, "", {k: v for k, v in values.items() if k in BY_NAME}, BY_NAME)
-    environment = top.string("environment", "dev", choices=ENVIRONMENTS)
+    config = legacy.rewrite(errors, {k: v for k, v in values.items() if k in ROOT})
+    top = Obj(errors, "", config.values, ROOT)
+    environment = top.text("environment")
+    top.environment = environment
     region, partition = _region(errors, values.get("aws:region"))
-    protection = top.integer("deployProtectionCount", 10, minimum=1, maximum=1000)
+    protection = top.number("deployProtectionCount")
     account = load_account(
         errors,
         raw,
@@ -100,8 +118,8 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         stack=raw.stack,
         registry=registry,
         project_dir=raw.project_dir,
-        build_on_preview=top.flag("buildOnPreview", False),
-        env=env,
+        build_on_preview=top.flag("buildOnPreview"),
+        env=environ,
     )
     registry = replace(
         registry,
@@ -109,10 +127,13 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         root_creation_template=account.root_creation_template,
     )
     names = StackNames(raw.stack, partition.name, region or "us-east-1")
-    fargate = _fargate(errors, top, environment=environment, services=services, names=names)
+    fargate = load_fargate(
+        errors, config, environment_name=environment, services=services, names=names
+    )
     github = load_github(
         errors, top.raw("github"), environment=environment, partition=partition.name
     )
+    boundary = load_permissions_boundary(errors, top, environ)
     errors.raise_if_any()
     return Settings(
         project="ecr-fargate",
@@ -125,29 +146,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         account=account,
         fargate=fargate,
         github=github,
-    )
-
-
-def _fargate(
-    errors: Collector,
-    top: Obj,
-    *,
-    environment: str,
-    services: tuple[ServiceSettings, ...],
-    names: StackNames,
-) -> FargateStack | None:
-    """How the services run: `services[].run` with `network`, or the old `fargate` section."""
-    return load_fargate(
-        errors,
-        top.raw("fargate"),
-        environment_name=environment,
-        services=services,
-        names=names,
-        refused_services=refused_names(top.raw("services"), services),
-        services_value=top.raw("services"),
-        network_value=top.raw("network"),
-        primary_value=top.raw("primaryService"),
-        load_balancer_value=top.raw("loadBalancer"),
+        permissions_boundary=boundary,
     )
 
 
@@ -155,10 +154,10 @@ def _known(errors: Collector, raw_values: Mapping[Any, Any]) -> dict[str, Any]:
     """The string-keyed values; an unknown project key is a typo, reported rather than ignored."""
     values = string_keyed(errors, "", dict(raw_values), "config keys")
     for key in values:
-        if ":" not in key and key not in BY_NAME:
+        if ":" not in key and key not in ROOT:
             errors.add(
                 member_path("", key),
-                f"unknown key; known keys are {', '.join(k.name for k in KEYS)}",
+                f"unknown key; known keys are {', '.join(ROOT.names)}",
             )
     return values
 

@@ -9,7 +9,7 @@ collide on the second `pulumi up`, and destroying either would delete what the o
 complete). Any other stack reads the owner's stack file, from the same directory, to reference the
 same rules in its outputs, and refuses account-wide keys of its own: there is one place to set them.
 The GitHub OIDC provider is account-wide too; not a stack but the owner's CI bootstrap template
-(`python -m ci.bootstrap OWNER`) creates it, and every other stack's CI roles trust it by ARN.
+(`python -m cli.bootstrap OWNER`) creates it, and every other stack's CI roles trust it by ARN.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import naming
-from .cache import CacheSettings, load_cache
-from .errors import Collector, show
-from .reader import Obj
-from .source import RawConfig, StackFileError, from_files, stack_file_path
+from rules import naming
+from settings.cache import CacheSettings, load_cache
+from settings.errors import Collector, show
+from settings.keys import ROOT
+from settings.reader import Obj
+from settings.source import RawConfig, StackFileError, from_files, stack_file_path
 
 # Keys whose resources are registry-wide, and a test of whether a stack sets them.
 OWNER_ONLY = (
@@ -49,9 +50,12 @@ def load_account(
     registry_value: Any,
 ) -> AccountSettings:
     owner = top.string("accountOwner", raw.stack)
+    before = len(errors.errors)
     with errors.guard("accountOwner"):
         naming.validate_stack_name(owner)
-    scan_type = "ENHANCED" if top.flag("enhancedScanning", False) else "BASIC"
+    if len(errors.errors) > before:
+        owner = raw.stack  # refused: never used again (no file is looked up by that name)
+    scan_type = "ENHANCED" if top.flag("enhancedScanning") else "BASIC"
     root_template = _root_template(registry_value)
     if owner == raw.stack:
         cache = _cache(errors, top, region=region, environment=environment, raw=raw)
@@ -121,11 +125,9 @@ def _owner_view(
         errors.add("accountOwner", f"{show(owner)} is not allowed; {exc}")
         return None
     inner = Collector()
-    from .schema import BY_NAME
-
-    values = {k: v for k, v in owner_raw.values.items() if k in BY_NAME}
-    top = Obj(inner, "", values, BY_NAME)
-    owner_env = top.string("environment", "dev") or "dev"
+    values = {k: v for k, v in owner_raw.values.items() if k in ROOT}
+    top = Obj(inner, "", values, ROOT)
+    owner_env = top.text("environment")
     owners_owner = top.string("accountOwner", owner)
     if owners_owner != owner:
         errors.add(
@@ -143,7 +145,7 @@ def _owner_view(
         )
         return None
     cache = _cache(inner, top, region=region, environment=owner_env, raw=owner_raw)
-    scan = "ENHANCED" if top.flag("enhancedScanning", False) else "BASIC"
+    scan = "ENHANCED" if top.flag("enhancedScanning") else "BASIC"
     for problem in inner.errors:
         errors.add("accountOwner", f"stack {owner!r} ({path.name}): {problem}")
     return AccountSettings(owner, True, scan, cache, _root_template(top.raw("registry")))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from registry import lifecycle, pull_through, urls
+from rules import lifecycle
+from rules.registry import pull_through, urls
+from settings.errors import Collector, key_path
+from settings.keys import CREDENTIALS
+from settings.reader import Obj, as_list, string_keyed
+from settings.secret import Secret
 
-from .errors import Collector, key_path
-from .reader import Obj, as_list, string_keyed
-from .secret import Secret
-
-CREDENTIAL_KEYS = ("username", "accessToken")
 # Cached images are re-pulled on demand, so expiring superseded (untagged) layers is always safe.
 CACHE_LIFECYCLE_RULES = ({"expireUntaggedAfterDays": 7, "description": "superseded cache images"},)
 
@@ -57,7 +57,7 @@ def load_cache(
             errors,
             key_path("pullThroughCredentials", f'["{rule.prefix}"]'),
             creds.raw(rule.prefix),
-            CREDENTIAL_KEYS,
+            CREDENTIALS,
         )
         username, token = entry.string("username"), entry.string("accessToken")
         if username and token:

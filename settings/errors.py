@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from registry.text import bounded, one_line
+from rules.registry.text import bounded, one_line
 
 __all__ = [
     "Collector",

@@ -6,19 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ci import oidc
+from rules.iam import oidc
+from settings.errors import Collector, show
+from settings.keys import GITHUB
+from settings.reader import Obj
 
-from .errors import Collector, show
-from .reader import Obj
-
-GITHUB_KEYS = (
-    "repository",
-    "branch",
-    "prodEnvironment",
-    "oidcProviderArn",
-    "ownerId",
-    "repositoryId",
-)
 PROVIDER_ARN = re.compile(
     r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:oidc-provider/token\.actions\.githubusercontent\.com",
     re.ASCII,
@@ -44,7 +36,7 @@ BRANCH = re.compile(
 def load_github(
     errors: Collector, value: Any, *, environment: str, partition: str = "aws"
 ) -> GithubSettings | None:
-    obj = Obj(errors, "github", value, GITHUB_KEYS)
+    obj = Obj(errors, "github", value, GITHUB)
     if not obj.value:
         return None
     repository = obj.string("repository")
@@ -65,13 +57,13 @@ def load_github(
             "oidc-provider/token.actions.githubusercontent.com (the stack's partition)",
         )
     owner_id, repository_id = (
-        obj.integer("ownerId", minimum=1),
-        obj.integer("repositoryId", minimum=1),
+        obj.integer("ownerId"),
+        obj.integer("repositoryId"),
     )
     if (owner_id is None) != (repository_id is None):
         errors.add(obj.path, "ownerId and repositoryId go together (the ID-based subject format)")
     ids = (owner_id, repository_id) if owner_id and repository_id else None
-    branch = obj.string("branch", "main")
+    branch = obj.text("branch")
     if not BRANCH.fullmatch(branch):
         errors.add(
             obj.at("branch"),
@@ -79,7 +71,7 @@ def load_github(
             "wildcards or control characters (e.g. main)",
         )
         return None
-    prod_environment = obj.string("prodEnvironment", "production")
+    prod_environment = obj.text("prodEnvironment")
     if not oidc.ENVIRONMENT.fullmatch(prod_environment):
         errors.add(
             obj.at("prodEnvironment"),

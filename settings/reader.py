@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, overload
 
-from .errors import Collector, key_path, member_path, show
+from settings.errors import Collector, key_path, member_path, show
+from settings.keys.model import Computed, Key, Section
 
 _MISSING = object()
 
@@ -42,13 +43,36 @@ def string_keyed(errors: Collector, path: str, value: dict[Any, Any], what: str)
     return out
 
 
-class Obj:
-    """An object-valued config entry whose keys are checked against the ones we understand."""
+class _Declared:
+    def __repr__(self) -> str:
+        return "DECLARED"
 
-    def __init__(self, errors: Collector, path: str, value: Any, allowed: Iterable[str]) -> None:
+
+DECLARED: Any = _Declared()
+"""Take the default (or the limit) from the key's declaration (settings.keys)."""
+
+
+class Obj:
+    """An object-valued config entry whose keys are checked against the ones declared.
+
+    With a `Section` (settings.keys), a read that passes no default or limit takes the declared
+    one, for this object's environment: the loaders say what to read, the declaration says how.
+    """
+
+    def __init__(
+        self,
+        errors: Collector,
+        path: str,
+        value: Any,
+        allowed: Section | Iterable[str],
+        *,
+        environment: str = "dev",
+    ) -> None:
         self.errors = errors
         self.path = path
+        self.section = allowed if isinstance(allowed, Section) else None
         self.allowed = tuple(allowed)
+        self.environment = environment
         self.value: dict[str, Any] = {}
         if value is None:
             return
@@ -72,6 +96,23 @@ class Obj:
     def raw(self, name: str, default: Any = None) -> Any:
         return self.value.get(name, default)
 
+    def declared(self, name: str) -> Key | None:
+        return self.section[name] if self.section is not None and name in self.section else None
+
+    def default(self, name: str) -> Any:
+        """The declared default in this environment; None when absent or derived (`Computed`)."""
+        key = self.declared(name)
+        found = None if key is None else key.default_for(self.environment)
+        return None if isinstance(found, Computed) else found
+
+    def _limit(self, name: str, given: Any, field: str) -> Any:
+        if given is not DECLARED:
+            return given
+        key = self.declared(name)
+        if key is None or (field == "choices" and key.own_check):
+            return None
+        return getattr(key, field)
+
     @overload
     def string(self, name: str, default: str, *, choices: Iterable[str] | None = ...) -> str: ...
 
@@ -80,9 +121,11 @@ class Obj:
         self, name: str, default: None = ..., *, choices: Iterable[str] | None = ...
     ) -> str | None: ...
 
-    def string(
-        self, name: str, default: str | None = None, *, choices: Iterable[str] | None = None
-    ) -> str | None:
+    def string(self, name: str, default: Any = DECLARED, *, choices: Any = DECLARED) -> Any:
+        """The string at `name`, or the default when it is absent or refused."""
+        if default is DECLARED:
+            default = self.default(name)
+        choices = self._limit(name, choices, "choices")
         value = self.value.get(name, _MISSING)
         if value is _MISSING or value is None:
             return default
@@ -98,6 +141,10 @@ class Obj:
                 )
                 return default
         return value
+
+    def text(self, name: str) -> str:
+        """A string key whose declaration gives a default."""
+        return self.string(name, _declared_default(self, name, str))
 
     @overload
     def integer(
@@ -117,12 +164,16 @@ class Obj:
     def integer(
         self,
         name: str,
-        default: int | None = None,
+        default: Any = DECLARED,
         *,
-        minimum: int | None = None,
-        maximum: int | None = None,
-    ) -> int | None:
-        """The integer at `name`, or `default` when it is absent or refused (0 is a value, not absent)."""
+        minimum: Any = DECLARED,
+        maximum: Any = DECLARED,
+    ) -> Any:
+        """The integer at `name`, or the default when it is absent or refused (0 is a value)."""
+        if default is DECLARED:
+            default = self.default(name)
+        minimum = self._limit(name, minimum, "minimum")
+        maximum = self._limit(name, maximum, "maximum")
         value = self.value.get(name, _MISSING)
         if value is _MISSING or value is None:
             return default
@@ -139,19 +190,27 @@ class Obj:
             return default
         return value
 
-    def flag(self, name: str, default: bool) -> bool:
+    def number(self, name: str) -> int:
+        """An integer key whose declaration gives a default."""
+        return self.integer(name, _declared_default(self, name, int))
+
+    def flag(self, name: str, default: Any = DECLARED) -> bool:
+        if default is DECLARED:
+            default = _declared_default(self, name, bool)
         value = self.value.get(name, _MISSING)
         if value is _MISSING or value is None:
-            return default
+            return bool(default)
         if not isinstance(value, bool):
             self.errors.add(self.at(name), f"{show(value)} is not allowed; expected true or false")
-            return default
+            return bool(default)
         return value
 
     def str_list(self, name: str) -> tuple[str, ...]:
+        """The strings at `name` (each refused item reported and dropped); absent: the declared
+        default, or none."""
         value = self.value.get(name, _MISSING)
         if value is _MISSING or value is None:
-            return ()
+            return tuple(self.default(name) or ())
         if not isinstance(value, list):
             self.errors.add(
                 self.at(name), f"{show(value)} is not allowed; expected a list of strings"
@@ -176,6 +235,13 @@ class Obj:
             self.errors.add(self.at(name), f"{show(value)} is not allowed; expected an object")
             return {}
         return string_keyed(self.errors, self.at(name), value, "names")
+
+
+def _declared_default(obj: Obj, name: str, kind: type) -> Any:
+    default = obj.default(name)
+    if not isinstance(default, kind):
+        raise TypeError(f"{obj.path}.{name}: the declaration gives no {kind.__name__} default")
+    return default
 
 
 def as_list(errors: Collector, path: str, value: Any) -> list[Any]:

@@ -7,27 +7,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from registry import lifecycle, names
-from registry.access import validate_role_arn
-from registry.urls import Partition, is_account_id
+from rules import lifecycle
+from rules.registry import names
+from rules.registry.access import validate_role_arn
+from rules.registry.urls import Partition, is_account_id
+from settings.errors import Collector, key_path, show
+from settings.keys import LIFECYCLE, REGISTRY
+from settings.reader import Obj
 
-from .errors import Collector, key_path, show
-from .reader import Obj
-
-TAG_MUTABILITY = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION")
-ENCRYPTION = ("AES256", "KMS")
-REGISTRY_KEYS = (
-    "tagMutability",
-    "tagMutabilityExclusions",
-    "encryption",
-    "kmsKeyArn",
-    "crossAccountPullAccountIds",
-    "pushRoleArns",
-    "deployTagPrefix",
-    "rootCreationTemplate",
-)
-LIFECYCLE_KEYS = ("preset", "rules", "policy")
-DEFAULT_PRESET = "env-prefixes"
 # ECR's `ImageTagMutabilityExclusionFilters`: 1 to 5 filters (the ECR API model's list limits).
 # https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageTagMutabilityExclusionFilter.html
 MAX_EXCLUSIONS = 5
@@ -107,13 +94,11 @@ def load_registry(
     scan_type: str,
     protection_count: int,
 ) -> RegistrySettings:
-    obj = Obj(errors, "registry", value, REGISTRY_KEYS)
+    obj = Obj(errors, "registry", value, REGISTRY, environment=environment)
     prod = environment == "prod"
-    mutability = obj.string(
-        "tagMutability", "IMMUTABLE" if prod else "MUTABLE", choices=TAG_MUTABILITY
-    )
+    mutability = obj.text("tagMutability")
     filters = _exclusion_filters(errors, obj, mutability)
-    encryption = obj.string("encryption", "KMS" if prod else "AES256", choices=ENCRYPTION)
+    encryption = obj.text("encryption")
     kms_key_arn = obj.string("kmsKeyArn")
     if kms_key_arn is not None:
         if encryption != "KMS":
@@ -128,7 +113,7 @@ def load_registry(
             validate_role_arn(arn, partition.name)
     prefix = obj.string("deployTagPrefix", f"{environment}-")
     with errors.guard(obj.at("deployTagPrefix")):
-        from build.tags import validate_deploy_prefix
+        from rules.build.tags import validate_deploy_prefix
 
         validate_deploy_prefix(prefix)
     settings = RegistrySettings(
@@ -143,7 +128,7 @@ def load_registry(
         push_role_arns=push_roles,
         deploy_tag_prefix=prefix,
         deploy_protection_count=protection_count,
-        root_creation_template=obj.flag("rootCreationTemplate", False),
+        root_creation_template=obj.flag("rootCreationTemplate"),
         repositories=(),
     )
     return settings
@@ -242,8 +227,8 @@ def load_repository(
             f"repository {name!r} (service {service}): {w}"
             for w in names.repository_name_warnings(name)
         )
-    obj = Obj(errors, key_path(path, "lifecycle"), lifecycle_value, LIFECYCLE_KEYS)
-    given = [k for k in LIFECYCLE_KEYS if obj.has(k)]
+    obj = Obj(errors, key_path(path, "lifecycle"), lifecycle_value, LIFECYCLE)
+    given = [k for k in LIFECYCLE if obj.has(k)]
     if len(given) > 1:
         errors.add(obj.path, f"give one of preset, rules or policy, not {', '.join(given)}")
     policy, raw_policy = _policy(errors, obj, registry)
@@ -305,7 +290,7 @@ def _policy(
                 errors, obj.at("policy.rules"), written, prefix, keep, policy
             ), True
         return None, True
-    preset = obj.string("preset", DEFAULT_PRESET, choices=sorted(lifecycle.PRESETS))
+    preset = obj.text("preset")
     # A preset's own rule for the deploy prefix gives way to deployProtectionCount: it is ours.
     return lifecycle.preset_policy(preset), False
 

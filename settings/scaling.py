@@ -16,16 +16,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ecs import schedule
+from rules.ecs import schedule
+from settings.errors import Collector, key_path, show
+from settings.keys import ALARMS, SCALING, SCHEDULED
+from settings.keys.run import MAX_TASKS
+from settings.reader import Obj, as_list
 
-from .errors import Collector, key_path, show
-from .reader import Obj, as_list
-
-SCALING_KEYS = ("min", "max", "cpuPercent", "memoryPercent", "requestsPerTarget", "scheduled")
-SCHEDULED_KEYS = ("schedule", "min", "max", "timezone")
-ALARM_KEYS = ("enabled", "errorRatePercent", "unhealthyHosts", "evaluationPeriods")
-# Tasks per service: 5,000 (https://docs.aws.amazon.com/general/latest/gr/ecs-service.html).
-MAX_TASKS = 5000
 # Scheduled actions per scalable target: 200
 # (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-limits.html).
 MAX_SCHEDULED = 200
@@ -37,9 +33,6 @@ SCALE_OUT_COOLDOWN = 60
 SCALE_IN_COOLDOWN = 300
 # The alarms' metric period: the load balancer publishes its metrics every 60 seconds.
 ALARM_PERIOD = 60
-# CloudWatch evaluates at most one day of data: EvaluationPeriods x Period <= 86,400 s
-# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html).
-MAX_EVALUATION_PERIODS = 86_400 // ALARM_PERIOD
 # IANA zone names (`Europe/Paris`, `Etc/GMT+9`, `UTC`): PutScheduledAction's Timezone.
 _ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*", re.ASCII)
 TRACKING = ("cpuPercent", "memoryPercent", "requestsPerTarget")
@@ -78,7 +71,7 @@ def load_scaling(errors: Collector, run: Obj, kind: str) -> ScalingSettings | No
     """`scaling` of a run, or None. Refused for a job; `requestsPerTarget` only for a web."""
     if run.raw("scaling") is None:  # absent, or `scaling:` left empty
         return None
-    obj = Obj(errors, run.at("scaling"), run.raw("scaling"), SCALING_KEYS)
+    obj = Obj(errors, run.at("scaling"), run.raw("scaling"), SCALING)
     if not isinstance(run.raw("scaling"), dict):
         return None  # refused as a whole by Obj
     if kind == "job":
@@ -131,9 +124,9 @@ def _targets(
     errors: Collector, obj: Obj, kind: str, low: int | None
 ) -> tuple[int | None, int | None, int | None]:
     """The target-tracking values: CPU and memory percent (1..100), requests per task (>= 1)."""
-    cpu = obj.integer("cpuPercent", None, minimum=1, maximum=100)
-    memory = obj.integer("memoryPercent", None, minimum=1, maximum=100)
-    requests = obj.integer("requestsPerTarget", None, minimum=1)
+    cpu = obj.integer("cpuPercent")
+    memory = obj.integer("memoryPercent")
+    requests = obj.integer("requestsPerTarget")
     if obj.has("requestsPerTarget") and kind != "web":
         errors.add(
             obj.at("requestsPerTarget"),
@@ -168,9 +161,9 @@ def _scheduled(errors: Collector, obj: Obj, kind: str) -> tuple[ScheduledScaling
 
 def _action(errors: Collector, path: str, item: Any, kind: str) -> ScheduledScaling | None:
     """One scheduled action: an `at(...)`, `rate(...)` or `cron(...)` expression (the same forms
-    as EventBridge Scheduler's, checked by `ecs.schedule`), its range and its time zone."""
+    as EventBridge Scheduler's, checked by `rules.ecs.schedule`), its range and its time zone."""
     before = len(errors.errors)
-    obj = Obj(errors, path, item, SCHEDULED_KEYS)
+    obj = Obj(errors, path, item, SCHEDULED)
     if not isinstance(item, dict):
         return None
     expression = obj.string("schedule")
@@ -217,7 +210,7 @@ def _zones() -> frozenset[str]:
 
 def load_alarms(errors: Collector, run: Obj, kind: str) -> AlarmSettings | None:
     """A web service's deployment alarms (on unless `enabled: false`); no other kind has them."""
-    obj = Obj(errors, run.at("alarms"), run.raw("alarms"), ALARM_KEYS)
+    obj = Obj(errors, run.at("alarms"), run.raw("alarms"), ALARMS)
     if kind != "web":
         if run.has("alarms"):
             errors.add(
@@ -226,10 +219,8 @@ def load_alarms(errors: Collector, run: Obj, kind: str) -> AlarmSettings | None:
             )
         return None
     settings = AlarmSettings(
-        error_rate_percent=obj.integer("errorRatePercent", 5, minimum=1, maximum=100),
-        unhealthy_hosts=obj.integer("unhealthyHosts", 1, minimum=1, maximum=MAX_TASKS),
-        evaluation_periods=obj.integer(
-            "evaluationPeriods", 3, minimum=1, maximum=MAX_EVALUATION_PERIODS
-        ),
+        error_rate_percent=obj.number("errorRatePercent"),
+        unhealthy_hosts=obj.number("unhealthyHosts"),
+        evaluation_periods=obj.number("evaluationPeriods"),
     )
-    return settings if obj.flag("enabled", True) else None
+    return settings if obj.flag("enabled") else None

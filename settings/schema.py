@@ -1,131 +1,129 @@
-"""Every project config key: its type, description and default.
+"""The JSON Schema of a stack file (`Pulumi.<stack>.yaml`), written from the key declarations.
 
-This is the one list that `Pulumi.yaml`'s `config:` block and the README's config table are checked
-against (tests/test_settings_schema.py), so the three never drift. Pulumi's project schema types only
-strings, integers, booleans and arrays; object-valued keys are declared with a description and a
-project-wide `value` (their default), and the settings layer checks their shape.
+Editors that run yaml-language-server complete and check a stack file that starts with
+`# yaml-language-server: $schema=schema/stack.schema.json`. The schema says what one key alone
+allows (type, choices, range, shape); the rules that join keys (a job needs a schedule, prod
+refuses public IPs, ...) are the settings layer's, which `pulumi preview` runs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from typing import Any
 
+from settings.errors import PROJECT
+from settings.keys import ROOT, Computed, Env, Key, Section
 
-@dataclass(frozen=True)
-class Key:
-    name: str
-    type: str  # "string" | "integer" | "boolean" | "object" | "array<object>"
-    description: str
-    default: Any = None
-    secret: bool = False
+SCHEMA_PATH = "schema/stack.schema.json"
+# A value `pulumi config set --secret` wrote: ciphertext in place of the value.
+SECURE = {
+    "type": "object",
+    "properties": {"secure": {"type": "string"}},
+    "required": ["secure"],
+    "additionalProperties": False,
+}
 
 
-KEYS: tuple[Key, ...] = (
-    Key(
-        "environment",
-        "string",
-        "Which defaults apply: `dev` (mutable tags, force-delete, 7-day logs, Spot allowed) or "
-        "`prod` (immutable tags, KMS, protect, 30-day logs, wait for steady state).",
-        "dev",
-    ),
-    Key(
-        "accountOwner",
-        "string",
-        "The stack that creates the registry-wide resources of this account and region (pull-through "
-        "cache rules, creation templates and credential secrets, registry scanning); other stacks "
-        "reference them. Default: this stack.",
-        None,
-    ),
-    Key(
-        "enhancedScanning",
-        "boolean",
-        "Registry-wide ENHANCED continuous scanning (Amazon Inspector, billed per image) instead of "
-        "BASIC scan on push.",
-        False,
-    ),
-    Key(
-        "buildOnPreview",
-        "boolean",
-        "Build images during `pulumi preview` too (needs a Docker daemon on the CI runner).",
-        False,
-    ),
-    Key(
-        "deployProtectionCount",
-        "integer",
-        "How many of the most recent deploy-tagged images every lifecycle policy keeps first "
-        "(the running image plus rollback targets).",
-        10,
-    ),
-    Key(
-        "services",
-        "array<object>",
-        "The services: one ECR repository each, optionally built from a Dockerfile (`build`, "
-        "pushed under a tag hashed from its build inputs, for one or more `platforms`) or given "
-        "as a prebuilt digest (`image`), with a lifecycle policy, and how each runs on Fargate "
-        "(`run`: kind web, backend, worker or job).",
-        [],
-    ),
-    Key(
-        "registry",
-        "object",
-        "Repository settings shared by all services: tag mutability, encryption, cross-account "
-        "pull, CI push roles, deploy tag prefix.",
-        {},
-    ),
-    Key(
-        "network",
-        "object",
-        "The network every service of the stack shares: `subnetIds`, `securityGroupIds`, "
-        "`assignPublicIp`.",
-        {},
-    ),
-    Key(
-        "loadBalancer",
-        "object",
-        "The Application Load Balancer the web services share: `scheme`, `subnetIds` (public), "
-        "`allowedCidrs`, `ipAddressType`, HTTPS by `certificateArn` or `domain` + `hostedZoneId`, "
-        "`sslPolicy`, `deletionProtection`, `dropInvalidHeaderFields`, `idleTimeout`, "
-        "`accessLogs` {bucket, prefix}.",
-        {},
-    ),
-    Key(
-        "primaryService",
-        "string",
-        "The service behind the singular ECS outputs (`ecsServiceName`, ...); default: the first "
-        "web or backend.",
-        None,
-    ),
-    Key(
-        "fargate",
-        "object",
-        "The old single-service form (still read, with a warning): one web service's size, port, "
-        "environment, secrets, networking, deployment. Use `services[].run` and `network`.",
-        {},
-    ),
-    Key(
-        "pullThroughCache",
-        "array<object>",
-        "Pull-through cache rules by upstream (`docker-hub`, `quay`, `github-container-registry`, "
-        "`k8s`, `ecr-public`, `gitlab-container-registry`, `azure-container-registry`, "
-        "`chainguard`, `ecr`).",
-        [],
-    ),
-    Key(
-        "github",
-        "object",
-        "GitHub OIDC for CI: `repository` (OWNER/REPO), `branch`, `prodEnvironment`, "
-        "`oidcProviderArn` (an existing provider), `ownerId`/`repositoryId` (ID-based subjects).",
-        {},
-    ),
-    Key(
-        "pullThroughCredentials",
-        "object",
-        "Upstream credentials by cache prefix, `{username, accessToken}`; set with "
-        "`pulumi config set --secret --path`.",
-        None,
-        secret=True,
-    ),
-)
+def stack_schema() -> dict[str, Any]:
+    """The whole document: `config:` with `ecr-fargate:<key>` and `aws:region`."""
+    known = "|".join(re.escape(k.name) for k in ROOT.keys)
+    config: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "aws:region": {
+                "type": "string",
+                "description": "The stack's AWS region, exactly as AWS spells it (us-east-1).",
+                "pattern": r"^[a-z]{2}(-[a-z]+)+-[0-9]+$",
+            },
+            **{f"{PROJECT}:{k.name}": key_schema(k) for k in ROOT.keys},
+        },
+        # A project key that is not declared is a typo; other namespaces (aws:, pulumi:) pass.
+        "patternProperties": {f"^{PROJECT}:(?!({known})$)": False},
+        "required": ["aws:region", f"{PROJECT}:services"],
+    }
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": f"https://{PROJECT}.invalid/{SCHEMA_PATH}",
+        "title": f"{PROJECT} stack file (Pulumi.<stack>.yaml)",
+        "description": "Generated by `python -m settings.generate --write`; do not edit.",
+        "type": "object",
+        "properties": {"config": config},
+        "required": ["config"],
+    }
 
-BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
+
+def key_schema(key: Key) -> dict[str, Any]:
+    """One key's schema: its type's, with the declared limits, default and description."""
+    out: dict[str, Any] = {"description": _description(key)}
+    out.update(_type_schema(key))
+    default = key.default
+    if default is not None and not isinstance(default, Env | Computed):
+        out["default"] = default
+    if key.schema:
+        out.update(key.schema)
+    if key.secret:
+        return {"description": out["description"], "anyOf": [_without_description(out), SECURE]}
+    return out
+
+
+def section_schema(section: Section) -> dict[str, Any]:
+    required = [k.name for k in section.keys if k.required]
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {k.name: key_schema(k) for k in section.keys},
+        "additionalProperties": False,
+    }
+    if required:
+        out["required"] = required
+    return out
+
+
+def _type_schema(key: Key) -> dict[str, Any]:
+    if key.type == "json":
+        return {}
+    if key.type in ("object", "list<object>", "map<object>"):
+        if key.keys is None:
+            raise TypeError(f"{key.name}: an object type without keys")
+        inner = section_schema(key.keys)
+        if key.type == "object":
+            return inner
+        if key.type == "list<object>":
+            return {"type": "array", "items": inner}
+        return {"type": "object", "additionalProperties": inner}
+    if key.type == "list<string>":
+        out: dict[str, Any] = {"type": "array", "items": _scalar("string", key)}
+        if key.maximum is not None:
+            out["maxItems"] = key.maximum
+        return out
+    if key.type == "map<string>":
+        return {"type": "object", "additionalProperties": {"type": "string"}}
+    if key.type == "string|integer":
+        return {"anyOf": [{"type": "string"}, _scalar("integer", key)]}
+    return _scalar(key.type, key)
+
+
+def _scalar(kind: str, key: Key) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": kind}
+    if key.choices is not None:
+        out["enum"] = list(key.choices)
+    if key.pattern is not None and kind == "string":
+        out["pattern"] = key.pattern
+    if kind == "integer":
+        if key.minimum is not None:
+            out["minimum"] = key.minimum
+        if key.maximum is not None:
+            out["maximum"] = key.maximum
+    return out
+
+
+def _description(key: Key) -> str:
+    default = key.default
+    if isinstance(default, Env):
+        return f"{key.description} Default: {default.dev!r} in dev, {default.prod!r} in prod."
+    if isinstance(default, Computed):
+        return f"{key.description} Default: {default.text}."
+    return key.description
+
+
+def _without_description(schema: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k != "description"}

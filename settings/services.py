@@ -12,20 +12,15 @@ from typing import Any
 
 import botocore.session
 
-from build import command, context, digests, platform, prebuilt, tags
-from ecs.container import ECS_NAME, PORT_MAPPING_NAME, port_mapping_name
-from registry import names
-
-from .errors import Collector, key_path, show
-from .naming import StackNames
-from .reader import Obj, as_list
-from .registry import RegistrySettings, RepositorySettings, load_repository
-
-# `run` (how the service runs on Fargate) is read by settings.fargate.
-SERVICE_KEYS = ("name", "repository", "lifecycle", "build", "image", "platform", "run")
-BUILD_KEYS = ("context", "dockerfile", "target", "args", "cacheFrom", "extraTags", "platforms")
-DEFAULT_PLATFORM = "linux/amd64"
-
+from rules.build import command, context, digests, platform, prebuilt, tags
+from rules.ecs.container import ECS_NAME, PORT_MAPPING_NAME, port_mapping_name
+from rules.naming import StackNames
+from rules.registry import names
+from settings.errors import Collector, key_path, show
+from settings.keys import BUILD, SERVICE
+from settings.keys.services import DEFAULT_PLATFORM
+from settings.reader import Obj, as_list
+from settings.registry import RegistrySettings, RepositorySettings, load_repository
 
 # Lowercase letters and digits in hyphen-joined words: the one shape every name derived from a
 # service name accepts (ECS names, Service Connect port-mapping names, log groups, repositories).
@@ -129,7 +124,7 @@ class ImageSettings:
 
     @property
     def index_tag(self) -> str | None:
-        """The tag CI pushes the multi-platform index under (what `python -m build.plan` prints)."""
+        """The tag CI pushes the multi-platform index under (what `python -m cli.images` prints)."""
         return None if self.build is None else self.build.tag_for(self.platforms)
 
     def build_command(self, repository_url: str, built: str) -> str | None:
@@ -176,7 +171,7 @@ def load_services(
     env: Mapping[str, str] | None = None,
 ) -> tuple[ServiceSettings, ...]:
     items = as_list(errors, "services", value)
-    if not items:
+    if not items and (value is None or isinstance(value, list)):  # else refused as a whole
         errors.add("services", f"{show(value)} is not allowed; list at least one service")
     environ = os.environ if env is None else env
     shared = _ImageContext(
@@ -191,10 +186,11 @@ def load_services(
     out: list[ServiceSettings] = []
     for i, item in enumerate(items):
         path = key_path("services", i)
-        obj = Obj(errors, path, item, SERVICE_KEYS)
+        obj = Obj(errors, path, item, SERVICE)  # `run` is read by settings.fargate
         name = obj.string("name")
         if name is None:
-            errors.add(obj.at("name"), "is required: a short service name such as 'api'")
+            if not obj.has("name"):  # a name of the wrong type is refused by `string` already
+                errors.add(obj.at("name"), "is required: a short service name such as 'api'")
             continue
         try:
             validate_service_name(name, StackNames(stack))
@@ -301,7 +297,7 @@ def _platforms(errors: Collector, obj: Obj) -> tuple[str, ...]:
     build = obj.raw("build")
     listed = build.get("platforms") if isinstance(build, dict) else None
     if listed is None:
-        plat = obj.string("platform", DEFAULT_PLATFORM)
+        plat = obj.text("platform")
         with errors.guard(obj.at("platform")):
             return (platform.validate_platform(plat),)
         return (DEFAULT_PLATFORM,)
@@ -336,7 +332,7 @@ def _build(
     project_dir: Path,
 ) -> BuildSettings | None:
     """The `build` object: context, Dockerfile, args, cache sources, extra tags, content digest."""
-    b = Obj(errors, obj.at("build"), obj.raw("build"), BUILD_KEYS)
+    b = Obj(errors, obj.at("build"), obj.raw("build"), BUILD)
     ctx_value = b.string("context")
     if ctx_value is None:
         errors.add(
@@ -394,10 +390,3 @@ def _extra_tags(errors: Collector, b: Obj, registry: RegistrySettings) -> tuple[
                     f"{registry.deploy_tag_prefix!r} are the stack's own content tags"
                 )
     return extra_tags
-
-
-def refused_names(value: Any, services: tuple[ServiceSettings, ...]) -> set[str]:
-    """Names given in `services` whose entries were refused (so other keys need not repeat it)."""
-    items = value if isinstance(value, list) else []
-    given = {i["name"] for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)}
-    return given - {s.name for s in services}

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .errors import PROJECT, one_line
+from settings.errors import PROJECT, one_line
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECRET_PLACEHOLDER = "[secret]"

@@ -20,45 +20,14 @@ from typing import Any
 
 from botocore.utils import ArnParser, InvalidArnException
 
-from ecs import network
+from rules.ecs import network
+from rules.naming import StackNames
+from settings.errors import Collector, key_path, show
+from settings.keys import ACCESS_LOGS, LOAD_BALANCER
+from settings.keys.run import ROUTE_KEYS
+from settings.keys.web import MAX_ALLOWED_CIDRS
+from settings.reader import Obj
 
-from .errors import Collector, key_path, show
-from .naming import StackNames
-from .reader import Obj
-
-LOAD_BALANCER_KEYS = (
-    "scheme",
-    "subnetIds",
-    "allowedCidrs",
-    "ipAddressType",
-    "certificateArn",
-    "domain",
-    "hostedZoneId",
-    "sslPolicy",
-    "deletionProtection",
-    "dropInvalidHeaderFields",
-    "idleTimeout",
-    "accessLogs",
-)
-ROUTE_KEYS = ("paths", "hosts", "default", "deregistrationDelay")
-ACCESS_LOG_KEYS = ("bucket", "prefix")
-SCHEMES = ("internet-facing", "internal")
-# dualstack needs an IPv6 CIDR on the VPC and on every subnet: the default VPC has none.
-IP_ADDRESS_TYPES = ("ipv4", "dualstack")
-# The TLS 1.3 policies that refuse TLS 1.0 and 1.1 (Security Hub ELB.17 accepts these); the
-# first is the console's default. The others in the published list allow TLS 1.0/1.1.
-SSL_POLICIES = (
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
-)
 # Rule conditions: each value at most 128 characters; path patterns of A-Z a-z 0-9 _ - . $ / ~
 # " ' @ : + & and the wildcards * and ?; host headers of A-Z a-z 0-9 - . and the wildcards.
 MAX_CONDITION_VALUE = 128
@@ -75,16 +44,6 @@ MAX_CONDITION_VALUES = 5
 MAX_RULES = 100
 # Every route without paths or hosts gets this one: the whole site.
 CATCH_ALL = "/*"
-# 30 s instead of ELB's 300 s: a rolling deploy waits this long per replaced task after it stops
-# taking new requests; the sample app answers in milliseconds and stops within its stopTimeout.
-DEFAULT_DEREGISTRATION_DELAY = 30
-MAX_DEREGISTRATION_DELAY = 3600
-# Idle timeout: 1 to 4000 seconds, 60 by default (ModifyLoadBalancerAttributes,
-# idle_timeout.timeout_seconds).
-MAX_IDLE_TIMEOUT = 4000
-# Each allowed CIDR is one inbound rule per listener port (80 and 443): within the default 60
-# rules per security group.
-MAX_ALLOWED_CIDRS = 30
 HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}", re.ASCII)
 # RFC 1123 host names: labels of letters, digits and inner hyphens, at most 63 each, 253 in all.
 DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
@@ -167,15 +126,10 @@ def load_route(errors: Collector, obj: Obj, kind: str) -> WebRoute | None:
             f"{len(paths) + len(hosts)} paths and hosts is not allowed; a listener rule takes at "
             f"most {MAX_CONDITION_VALUES} condition values",
         )
-    delay = obj.integer(
-        "deregistrationDelay",
-        DEFAULT_DEREGISTRATION_DELAY,
-        minimum=0,
-        maximum=MAX_DEREGISTRATION_DELAY,
-    )
+    delay = obj.number("deregistrationDelay")
     if not paths and not hosts:
         paths = (CATCH_ALL,)
-    return WebRoute(paths, hosts, obj.flag("default", False), delay)
+    return WebRoute(paths, hosts, obj.flag("default"), delay)
 
 
 def _values(
@@ -206,12 +160,12 @@ def load_load_balancer(
 ) -> LoadBalancerSettings | None:
     """The stack's load balancer, when it has a web service; `routes` are (index, service,
     route) of the web services."""
-    obj = Obj(errors, "loadBalancer", value, LOAD_BALANCER_KEYS)
+    obj = Obj(errors, "loadBalancer", value, LOAD_BALANCER, environment="prod" if prod else "dev")
     if not routes:
         if obj.value:
             errors.add("loadBalancer", "only applies to web services: give a service kind: web")
         return None
-    internal = obj.string("scheme", "internet-facing", choices=SCHEMES) == "internal"
+    internal = obj.text("scheme") == "internal"
     subnets = _subnets(errors, obj)
     if not subnets and given_subnets and not internal:
         warnings.append(
@@ -226,14 +180,14 @@ def load_load_balancer(
         internal=internal,
         subnet_ids=subnets,
         allowed_cidrs=cidrs,
-        ip_address_type=obj.string("ipAddressType", "ipv4", choices=IP_ADDRESS_TYPES),
+        ip_address_type=obj.text("ipAddressType"),
         certificate_arn=certificate,
         domain=domain,
         hosted_zone_id=zone,
-        ssl_policy=obj.string("sslPolicy", SSL_POLICIES[0], choices=SSL_POLICIES),
-        deletion_protection=obj.flag("deletionProtection", prod),
-        drop_invalid_header_fields=obj.flag("dropInvalidHeaderFields", True),
-        idle_timeout=obj.integer("idleTimeout", 60, minimum=1, maximum=MAX_IDLE_TIMEOUT),
+        ssl_policy=obj.text("sslPolicy"),
+        deletion_protection=obj.flag("deletionProtection"),
+        drop_invalid_header_fields=obj.flag("dropInvalidHeaderFields"),
+        idle_timeout=obj.number("idleTimeout"),
         access_logs=_access_logs(errors, obj),
         priorities=_priorities(errors, routes),
     )
@@ -367,9 +321,9 @@ def _access_logs(errors: Collector, obj: Obj) -> AccessLogs | None:
     """Access logs when configured: to a given bucket, or to one the stack creates."""
     if not obj.has("accessLogs"):
         return None
-    logs = Obj(errors, obj.at("accessLogs"), obj.raw("accessLogs"), ACCESS_LOG_KEYS)
+    logs = Obj(errors, obj.at("accessLogs"), obj.raw("accessLogs"), ACCESS_LOGS)
     bucket = logs.string("bucket")
-    prefix = logs.string("prefix", "")
+    prefix = logs.text("prefix")
     if bucket is not None and not BUCKET_NAME.fullmatch(bucket):
         errors.add(
             logs.at("bucket"),

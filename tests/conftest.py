@@ -6,6 +6,7 @@ which users are told to edit: a user who changes subnets or the GitHub repositor
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,11 @@ from plan.engine import Rendered
 
 # The Hypothesis profiles (`ci` by default, `fuzz` for `make fuzz`), loaded before any test module.
 pytest_plugins = ["tests.hypothesis_profiles"]
+
+# The suite runs in GitHub Actions too, where `GITHUB_ACTIONS=true` would make every render that
+# reads the real environment a CI deploy, which refuses `permissionsBoundary: stack` (the dev
+# fixture's). The tests that need it set it themselves (tests/test_boundary.py).
+os.environ.pop("GITHUB_ACTIONS", None)
 
 # A fixed commit, so the pushed tag is the same on every machine and in CI.
 GIT_ENV = {"GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567"}

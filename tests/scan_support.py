@@ -6,7 +6,7 @@ import datetime
 import json
 from typing import Any
 
-from registry.scan.ecr import Clock
+from rules.scan.ecr import Clock
 
 REPO = "prod/api"
 INDEX = "sha256:" + "a" * 64

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import botocore.session
 
-from registry.access import PULL_ACTIONS, PUSH_ACTIONS, repository_policy
+from rules.registry.access import PULL_ACTIONS, PUSH_ACTIONS, repository_policy
 
 
 def test_nothing_to_grant_gives_no_policy() -> None:

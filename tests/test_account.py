@@ -55,7 +55,7 @@ def render_pair(stack_dir: Path) -> tuple[Rendered, Rendered]:
 
 @pytest.mark.parametrize("stack_dir", [ROOT, STACKS], ids=["committed", "fixture"])
 def test_dev_and_prod_create_nothing_in_common(stack_dir: Path) -> None:
-    """The README's set-up: both stacks in one account and region, deployable in either order."""
+    """The documented set-up (docs/sharing-an-account.md): both stacks in one account and region, deployable in either order."""
     dev, prod = render_pair(stack_dir)
     shared = identities(dev) & identities(prod)
     assert shared == set()

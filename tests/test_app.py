@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from app import job, server, worker
-from ecs.container import ContainerSpec
+from rules.ecs.container import ContainerSpec
 
 
 @pytest.fixture
@@ -96,3 +99,55 @@ def test_the_job_reports_and_exits() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0
     assert json.loads(done.stdout)["job"] == "job"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_server_listens_on_the_port_and_name_the_stack_sets() -> None:
+    """What the task definition of a backend on a non-default port passes (PORT, SERVICE_NAME):
+    the app must answer the health check the stack renders for that port."""
+    chosen = free_port()
+    spec = ContainerSpec(name="orders", port=chosen)
+    env = {**spec.stack_environment(), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    assert env["PORT"] == str(chosen) and env["SERVICE_NAME"] == "orders"
+    code = "import sys; sys.path.insert(0, '.'); from app import server; server.main()"
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, body = get(chosen, "/")
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "the server never listened on PORT"
+                time.sleep(0.1)
+        assert status == 200 and body["service"] == "orders"
+        health = spec.health_command()
+        assert health is not None
+        done = subprocess.run([sys.executable, *health[2:]], capture_output=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_the_worker_and_the_job_report_the_service_name() -> None:
+    env = {"SERVICE_NAME": "billing", "HEARTBEAT_SECONDS": "0.05", "PATH": "/usr/bin:/bin"}
+    code = "import sys; sys.path.insert(0, '.'); from app import worker; worker.main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "billing heartbeat 1\n"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and out.endswith("billing stopping\n")
+    code = "import sys; sys.path.insert(0, '.'); from app import job; job.main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env
+    )
+    assert json.loads(done.stdout)["job"] == "billing"

@@ -1,4 +1,4 @@
-"""`python -m ci.bootstrap`: CI's CloudFormation template (one per stack), and its command line."""
+"""`python -m cli.bootstrap`: CI's CloudFormation template (one per stack), and its command line."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 
+import permissions as policies
 import settings
-from ci import bootstrap, policies
+from cli import bootstrap
 from plan.engine import ACCOUNT_ID
 from settings.source import PROJECT_DIR, from_files
 from tests.conftest import GIT_ENV, STACKS, render_stack
@@ -34,7 +35,7 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def own() -> dict[str, dict[str, Any]]:
-    """Each stack's own template, as the README deploys them (one CloudFormation stack each)."""
+    """Each stack's own template, as docs/bootstrap.md deploys them (one CloudFormation stack each)."""
     return {stack: json.loads(bootstrap.render(load(stack))) for stack in ("dev", "prod")}
 
 
@@ -104,11 +105,20 @@ def test_the_boundary_is_where_the_stack_roles_point(
     boundary = resolved(template["Resources"][f"{stack.capitalize()}Boundary"])
     props = boundary["Properties"]
     arn = f"arn:aws:iam::{ACCOUNT_ID}:policy{props['Path']}{props['ManagedPolicyName']}"
-    rendered = render_stack(stack, env=GIT_ENV)
+    bootstrapped = {"permissionsBoundary": "bootstrap"}
+    rendered = render_stack(stack, env=GIT_ENV, overrides=bootstrapped)
     stack_roles = rendered.of_type("aws:iam/role:Role")
     assert stack_roles and {r.inputs["permissionsBoundary"] for r in stack_roles} == {arn}
+    assert rendered.of_type("aws:iam/policy:Policy") == []
     (s,) = load(stack)
     assert props["PolicyDocument"] == policies.boundary_policy(s, ACCOUNT_ID)
+    # Before the bootstrap (`stack`), the stack's own copy: the same document under another name
+    # (policy names are unique per account), so the template can be deployed beside it.
+    (own_copy,) = render_stack(
+        stack, env=GIT_ENV, overrides={"permissionsBoundary": "stack"}
+    ).of_type("aws:iam/policy:Policy")
+    assert json.loads(own_copy.inputs["policy"]) == props["PolicyDocument"]
+    assert own_copy.inputs["name"] != props["ManagedPolicyName"]
     # The CI roles themselves carry none: they are created by an administrator, not the stack.
     role = template["Resources"][f"{stack.capitalize()}DeployRole"]["Properties"]
     assert "PermissionsBoundary" not in role
@@ -195,7 +205,7 @@ def test_the_template_is_deterministic() -> None:
 )
 def test_each_stacks_own_template_fits_a_direct_deploy(stack_dir: Path, stack: str) -> None:
     """`aws cloudformation deploy` takes up to 51,200 bytes of template without --s3-bucket;
-    dev and prod together no longer fit, which is why the README deploys one per stack."""
+    dev and prod together no longer fit, which is why docs/bootstrap.md deploys one per stack."""
     assert bootstrap.DIRECT_DEPLOY_BYTES == 51_200
     for state in (None, policies.StateBackend("bucket", "prefix/")):
         text = bootstrap.render(load(stack, stack_dir=stack_dir), state)
@@ -282,7 +292,7 @@ def test_a_given_provider_is_referenced_and_stacks_must_agree(tmp_path: Path) ->
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ci.bootstrap", *args],
+        [sys.executable, "-m", "cli.bootstrap", *args],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -309,6 +319,18 @@ def test_a_template_over_the_direct_deploy_limit_is_printed_with_a_warning() -> 
     assert "51,200" in line
     assert "one stack per template" in line
     assert "--s3-bucket" in line
+
+
+def test_a_runner_renders_the_template_of_a_stack_not_yet_on_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dev fixture creates its own boundary (`permissionsBoundary: stack`), which a CI deploy
+    refuses; the bootstrap is the step before the switch, so it renders wherever it runs."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert bootstrap.main(["dev", "--stack-dir", str(STACKS)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["Resources"]["DevBoundary"]["Type"] == "AWS::IAM::ManagedPolicy"
+    assert err == ""
 
 
 def test_the_warning_starts_just_past_the_limit(
@@ -377,7 +399,7 @@ def test_one_template_is_one_partition(tmp_path: Path) -> None:
 
 
 def test_a_stack_without_github_gets_its_boundary_and_no_ci_roles(tmp_path: Path) -> None:
-    """Its roles carry the boundary too, so `pulumi up` by hand needs the bootstrap as well."""
+    """Its roles may carry the bootstrap's boundary too (`permissionsBoundary: bootstrap`)."""
     stack_file(
         tmp_path, "solo", {"aws:region": "us-east-1", "ecr-fargate:services": [{"name": "api"}]}
     )

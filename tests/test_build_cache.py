@@ -15,9 +15,9 @@ import pytest
 
 from bench.naive_lifecycle import naive_preview
 from plan.engine import Rendered
-from registry import lifecycle
-from registry.lifecycle import preview_lifecycle_policy
-from registry.names import BUILD_CACHE_TAG
+from rules import lifecycle
+from rules.lifecycle import preview_lifecycle_policy
+from rules.registry.names import BUILD_CACHE_TAG
 from settings import ConfigErrors
 from tests.conftest import GIT_ENV, render_stack
 from tests.test_policy_pack import violations

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from build import command, context, platform, prebuilt, tags
-from registry import lifecycle
+from rules import lifecycle
+from rules.build import command, context, platform, prebuilt, tags
 
 ROOT = Path(__file__).resolve().parent.parent
 

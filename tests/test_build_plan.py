@@ -1,4 +1,4 @@
-"""`python -m build.plan`: CI's list of builds, equal to what the stack pins, with no cloud."""
+"""`python -m cli.images`: CI's list of builds, equal to what the stack pins, with no cloud."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from build import plan
+from cli import images as plan
 from tests.conftest import GIT_ENV, STACKS, render_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     """The module as CI runs it: no AWS credentials, no Pulumi, no Docker in the environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PULUMI_", "DOCKER_"))}
     return subprocess.run(
-        [sys.executable, "-m", "build.plan", *args],
+        [sys.executable, "-m", "cli.images", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

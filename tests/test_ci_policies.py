@@ -14,11 +14,12 @@ from typing import Any, cast
 
 import pytest
 
-from ci import bootstrap, policies
-from ci.evaluate import Request, as_list, is_allowed
+import permissions as policies
+from cli import bootstrap
 from plan.engine import ACCOUNT_ID
+from rules.iam.evaluate import Request, as_list, is_allowed
+from rules.naming import StackNames
 from settings import Settings
-from settings.naming import StackNames
 from tests.ci_support import (
     GIVEN_KEY,
     VARIANTS,
@@ -1161,7 +1162,7 @@ class LoadBalancer:
 
 class Extended:
     """`base` with the attributes `extra` adds or replaces: the web and scaling settings the
-    accessors of ci/policies.py read (`fargate.load_balancer`, `fargate.runs[i].scaling` and
+    accessors of permissions/renders.py read (`fargate.load_balancer`, `fargate.runs[i].scaling` and
     `.alarms`), whatever the fixture stack's settings say. Everything else is the fixture's own."""
 
     def __init__(self, base: Any, **extra: Any) -> None:

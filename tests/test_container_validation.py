@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecs import container, network
-from settings.naming import StackNames
+from rules.ecs import container, network
+from rules.naming import StackNames
 from settings.services import validate_service_name
 
 ECS = botocore.session.get_session().get_service_model("ecs")

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from build import dockerignore, tags
 from plan.engine import ACCOUNT_ID, Rendered, raw_stack_config
+from rules.build import dockerignore, tags
 from settings import ConfigErrors, load
 from tests.conftest import GIT_ENV, STACKS, render_stack
 

@@ -8,14 +8,14 @@ from typing import Any, cast
 
 import pytest
 
-from ecs.access import NetworkAccess, NetworkAccessArgs
-from ecs.container import ContainerSpec
-from ecs.task import ServiceTask, ServiceTaskArgs
+from components.ecs.access import NetworkAccess, NetworkAccessArgs
+from components.ecs.task import ServiceTask, ServiceTaskArgs
 from plan import engine
 from plan.engine import Rendered
+from rules.ecs.container import ContainerSpec
+from rules.naming import StackNames
 from settings import Settings
 from settings.fargate import FargateSettings
-from settings.naming import StackNames
 from settings.services import ServiceSettings
 from tests.conftest import GIT_ENV, STACKS
 
@@ -42,6 +42,7 @@ def minimal_run(kind: str, port: int | None, **change: Any) -> FargateSettings:
         "enable_execute_command": False,
         "schedule": None,
         "ingress_cidrs": (),
+        "assign_public_ip": False,
         "connect_name": "svc",
     }
     return FargateSettings(**{**fields, **change})
@@ -101,7 +102,8 @@ def test_service_task_deploys_the_worker_it_is_given() -> None:
     run = minimal_run(
         "worker", None, container=ContainerSpec(name="svc", port=None, command=("run",))
     )
-    args = ServiceTaskArgs(run, NAMES, "123456789012", DIGEST, [], None, {}, primary=False)
+    boundary = NAMES.stack_boundary_arn("123456789012")
+    args = ServiceTaskArgs(run, NAMES, "123456789012", DIGEST, [], None, {}, False, boundary)
     r = alone(lambda: ServiceTask("svc", args))
     task = r.one("aws:ecs/taskDefinition:TaskDefinition")
     roles = "arn:aws:iam::123456789012:role/ecr-fargate/dev"
@@ -124,7 +126,7 @@ def test_service_task_deploys_the_worker_it_is_given() -> None:
             "essential": True,
             "command": ["run"],  # a worker: no port, no health check
             "portMappings": [],
-            "environment": [],
+            "environment": [{"name": "SERVICE_NAME", "value": "svc"}],  # a worker: no PORT
             "secrets": [],
             "user": "10001:10001",
             "readonlyRootFilesystem": True,

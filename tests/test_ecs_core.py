@@ -8,7 +8,7 @@ from itertools import product
 
 import pytest
 
-from ecs import container, environment, iam, network, sizing
+from rules.ecs import container, environment, iam, network, sizing
 
 ALL_PAIRS = [(c, m) for c, mems in sizing.FARGATE_TABLE.items() for m in mems]
 
@@ -142,7 +142,12 @@ def test_rendered_definition_round_trips_through_json() -> None:
             )
         )
     )
-    assert c["environment"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
+    assert c["environment"] == [
+        {"name": "A", "value": "1"},
+        {"name": "B", "value": "2"},
+        {"name": "PORT", "value": "8080"},
+        {"name": "SERVICE_NAME", "value": "api"},
+    ]
     assert c["secrets"] == [
         {"name": "TOKEN", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/t"}
     ]

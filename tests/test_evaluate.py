@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ci.evaluate import Request, decide, glob_match, is_allowed
+from rules.iam.evaluate import Request, decide, glob_match, is_allowed
 
 ROLE = "arn:aws:iam::123456789012:role/ecr-fargate/dev/x"
 

@@ -13,10 +13,10 @@ from botocore.loaders import Loader
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from ecs import container, sizing
-from ecs.api_model import ecs_model
+from cli.lifecycle import cli
 from plan.engine import Rendered
-from registry.lifecycle import cli
+from rules.ecs import container, sizing
+from rules.ecs.api_model import ecs_model
 from tests.conftest import GIT_ENV, STACKS, render_stack
 from tests.test_lifecycle_cli import manifest
 

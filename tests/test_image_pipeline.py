@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from registry.names import BUILD_CACHE_TAG
+from rules.registry.names import BUILD_CACHE_TAG
 from tests.test_workflows import PR_EVENTS, WORKFLOWS, events, load, runs, steps, uses, workflow
 
 pytestmark = pytest.mark.skipif(shutil.which("jq") is None, reason="the scripts need jq")
@@ -31,7 +31,7 @@ AMD64, ARM64, ATTESTATION = ("sha256:" + c * 64 for c in "cde")
 
 
 def plan(stack: str) -> list[dict[str, Any]]:
-    """What `python -m build.plan STACK` prints (interface 1)."""
+    """What `python -m cli.images STACK` prints (interface 1)."""
     common: dict[str, Any] = {
         "context": "app",
         "dockerfile": "app/Dockerfile",
@@ -66,7 +66,7 @@ def test_pull_requests_build_changed_services_without_push_or_credentials() -> N
     text = json.dumps(doc)
     assert "vars." not in text and "secrets" not in text and "PROD" not in text
     script = runs(job)
-    assert "python -m build.plan" in script and "HEAD^1" in script
+    assert "python -m cli.images" in script and "HEAD^1" in script
     assert "docker buildx build" in script
     assert "--push" not in script and "--load" not in script and "docker login" not in script
     (checkout,) = uses(job, "actions/checkout@")
@@ -215,9 +215,9 @@ esac
     "python": r"""
 echo "python $* (in $PWD)" >> "$CALLS"
 case "$2" in
-  build.plan)
+  cli.images)
     if [ "$PWD" = "$RUNNER_TEMP/base" ]; then cat "$BASE_PLANS/$3.json"; else cat "$PLANS/$3.json"; fi ;;
-  registry.scan)
+  cli.scan)
     cat > /dev/null  # reads its stdin to the end: the loop must not feed it the next rows
     case " $* " in *" $BLOCKED "*) exit 1 ;; esac ;;
   *) exit 99 ;;
@@ -353,13 +353,13 @@ def test_the_scan_gate_scans_each_platform_image_and_fails_on_a_blocked_one(
     )
     script = image_step("Scan gate")
     assert box.run(script).returncode == 0
-    scans = [c for c in box.calls() if "registry.scan" in c]
+    scans = [c for c in box.calls() if "cli.scan" in c]
     assert len(scans) == 4  # two services x two platforms; the attestation is not an image
     summary = str(tmp_path / "summary.md")
     for repository in ("prod/api", "prod/worker"):
         for digest in (AMD64, ARM64):
             expected = (
-                f"python -m registry.scan --repository {repository} --digest {digest} "
+                f"python -m cli.scan --repository {repository} --digest {digest} "
                 f"--region us-east-1 --environment prod --markdown {summary} "
             )
             assert any(c.startswith(expected) for c in scans), expected
@@ -367,7 +367,7 @@ def test_the_scan_gate_scans_each_platform_image_and_fails_on_a_blocked_one(
     # One blocked image fails the step, after every image was scanned.
     (tmp_path / "calls").unlink()
     assert box.run(script, BLOCKED=ARM64).returncode == 1
-    assert len([c for c in box.calls() if "registry.scan" in c]) == 4
+    assert len([c for c in box.calls() if "cli.scan" in c]) == 4
 
 
 @pytest.mark.parametrize(
@@ -414,7 +414,7 @@ def test_a_pull_request_builds_only_what_changed_against_its_base(tmp_path: Path
 
 
 def test_a_base_without_a_plan_rebuilds_everything_once(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path, existing=[])  # no base plans: the base's build.plan fails
+    box = Sandbox(tmp_path, existing=[])  # no base plans: the base's cli.images fails
     job = workflow("images.yml")["jobs"]["build"]
     assert box.run(step(job, "Services whose content tag changed")["run"]).returncode == 0
     found = json.loads((tmp_path / "tmp" / "changed.json").read_text())

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from registry.lifecycle import cli
+from cli.lifecycle import cli
 
 KEEP_2 = {
     "rules": [

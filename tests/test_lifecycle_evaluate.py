@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.naive_lifecycle import naive_preview
-from registry import lifecycle
-from registry.lifecycle import preview_lifecycle_policy
+from rules import lifecycle
+from rules.lifecycle import preview_lifecycle_policy
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from registry import lifecycle
-from registry.lifecycle import LifecyclePolicyError
+from rules import lifecycle
+from rules.lifecycle import LifecyclePolicyError
 
 
 def rule(priority: int = 1, **selection: Any) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.runtime import raw_config
 from plan.engine import _Mocks
-from settings.runtime import raw_config
 from settings.source import from_files
 from tests.conftest import STACKS
 

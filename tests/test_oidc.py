@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci import oidc
 from plan.engine import ACCOUNT_ID
+from rules.iam import oidc
 from settings import ConfigErrors, load
 from settings.source import from_files
 from tests.conftest import GIT_ENV, STACKS, render_stack
@@ -60,14 +60,21 @@ CI_TYPES = (
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_the_stack_renders_no_ci_resources_and_outputs_their_arns(name: str) -> None:
     r = render_stack(name, env=GIT_ENV)
-    assert [x for x in r.resources if x.type in CI_TYPES] == []
+    # The one managed policy a stack may create is its own boundary, before the bootstrap (the
+    # dev fixture keeps the default `permissionsBoundary: stack`, prod uses the bootstrap's).
+    own = {"dev": ["/ecr-fargate/dev/ecr-fargate-dev-stack-boundary"], "prod": []}[name]
+    policies = r.of_type("aws:iam/policy:Policy")
+    assert [p.inputs["path"] + p.inputs["name"] for p in policies] == own
+    assert [x for x in r.resources if x.type in CI_TYPES and x not in policies] == []
     iam = "arn:aws:iam::123456789012"
+    boundary = {
+        "dev": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fargate/dev/ecr-fargate-dev-stack-boundary",
+        "prod": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fargate-ci/prod/ecr-fargate-prod-boundary",
+    }[name]
     for role in r.of_type("aws:iam/role:Role"):
         # Every role the stack creates is the stack's own, bounded, and trusts no GitHub token.
         assert role.inputs["path"] == f"/ecr-fargate/{name}/"
-        assert role.inputs["permissionsBoundary"] == (
-            f"{iam}:policy/ecr-fargate-ci/{name}/ecr-fargate-{name}-boundary"
-        )
+        assert role.inputs["permissionsBoundary"] == boundary
         assert "token.actions.githubusercontent.com" not in role.inputs["assumeRolePolicy"]
     assert r.outputs["ciRoleArn"] == f"{iam}:role/ecr-fargate-ci/{name}/ecr-fargate-{name}-deploy"
     assert r.outputs["ciPreviewRoleArn"] == (

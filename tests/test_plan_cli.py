@@ -1,4 +1,7 @@
-"""The offline plan prints the rendered stack, says placeholders are placeholders, refuses bad config."""
+"""The offline plan prints the rendered stack, says placeholders are placeholders, refuses bad config.
+
+Every render here reads the fixture stacks (`--stack-dir tests/stacks`), so editing the project's
+Pulumi.<stack>.yaml never breaks `make test`."""
 
 from __future__ import annotations
 
@@ -9,12 +12,15 @@ import pytest
 
 from plan import __main__ as plan_cli
 
+# The fixture stacks: the project's own stack files are the user's to edit.
+STACKS = Path(__file__).resolve().parent / "stacks"
+
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_json_plan_lists_resources_and_outputs(
     stack: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert plan_cli.main([stack, "--json"]) == 0
+    assert plan_cli.main([stack, "--json", "--stack-dir", str(STACKS)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert "placeholders" in doc["notice"]
     types = {r["type"] for r in doc["resources"]}
@@ -35,7 +41,7 @@ def test_json_plan_lists_resources_and_outputs(
 
 
 def test_text_plan_starts_with_the_notice(capsys: pytest.CaptureFixture[str]) -> None:
-    assert plan_cli.main(["prod"]) == 0
+    assert plan_cli.main(["prod", "--stack-dir", str(STACKS)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("Offline plan: provider-computed values")
     assert "+ aws:ecr/repository:Repository  registry-api  (protected)" in out
@@ -78,3 +84,13 @@ def test_a_missing_or_malformed_stack_file_is_one_line(
     assert plan_cli.main([stack, "--project-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and fragment in err
+
+
+def test_a_stack_dir_without_the_stack_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert plan_cli.main(["prod", "--stack-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("error: Pulumi.prod.yaml: no such stack file in ") and err.count("\n") == 1
+    )

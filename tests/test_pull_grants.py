@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecs.pull import PullGrants, prebuilt_pull_grants
+from rules.ecs.pull import PullGrants, prebuilt_pull_grants
 
 DIGEST = "@sha256:" + "cd" * 32
 HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

@@ -12,7 +12,8 @@ import pytest
 from botocore.validate import ParamValidator
 from moto import mock_aws
 
-from registry import pull_through as pt
+from cli import cache
+from rules.registry import pull_through as pt
 
 HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 RULES = {
@@ -251,7 +252,7 @@ class Tty(io.StringIO):
 
 
 def test_command_with_flags_prints_good_and_reports_bad(capsys: pytest.CaptureFixture[str]) -> None:
-    code = pt.main(
+    code = cache.main(
         ["--registry", HOST, "--rule", "docker.io=docker-hub", "nginx", "Bad/Ref", "quay.io/a/b"],
         stdin=Tty(),
     )
@@ -268,7 +269,9 @@ def test_command_reads_stack_outputs_from_stdin(capsys: pytest.CaptureFixture[st
         "ecrRegistryUrl": HOST,
         "pullThroughCacheUpstreams": {"quay": "quay.io", "docker-hub": "docker.io"},
     }
-    code = pt.main(["redis:7", "quay.io/coreos/etcd:v3.5"], stdin=io.StringIO(json.dumps(outputs)))
+    code = cache.main(
+        ["redis:7", "quay.io/coreos/etcd:v3.5"], stdin=io.StringIO(json.dumps(outputs))
+    )
     out, _ = capsys.readouterr()
     assert code == 0
     assert out.splitlines() == [
@@ -308,7 +311,7 @@ class Piped(io.TextIOWrapper):
 def test_command_refuses_bad_arguments_and_input_in_one_line(
     argv: list[str], stdin: Any, fragment: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert pt.main(argv, stdin=stdin) == 2
+    assert cache.main(argv, stdin=stdin) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and fragment in err
 

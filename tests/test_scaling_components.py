@@ -11,15 +11,15 @@ import pulumi
 import pytest
 import yaml
 
-from ecs.alarms import ServiceAlarms, ServiceAlarmsArgs
-from ecs.cluster import StackCluster, StackClusterArgs
-from ecs.run import ServiceRun, ServiceRunArgs
-from ecs.scaling import ServiceScaling, ServiceScalingArgs, tracked_metrics
-from ecs.target import WebTarget
+from components.ecs.alarms import ServiceAlarms, ServiceAlarmsArgs
+from components.ecs.cluster import StackCluster, StackClusterArgs
+from components.ecs.run import ServiceRun, ServiceRunArgs
+from components.ecs.scaling import ServiceScaling, ServiceScalingArgs, tracked_metrics
+from components.ecs.target import WebTarget
 from plan import engine
 from plan.engine import ACCOUNT_ID, Rendered, RenderedResource
+from rules.naming import StackNames
 from settings import Settings
-from settings.naming import StackNames
 from settings.scaling import (
     SCALE_IN_COOLDOWN,
     SCALE_OUT_COOLDOWN,
@@ -89,7 +89,7 @@ def test_scaling_registers_the_service_and_tracks_each_metric() -> None:
         )
         config = policy["targetTrackingScalingPolicyConfiguration"]
         assert (config["scaleOutCooldown"], config["scaleInCooldown"]) == (60, 300)
-        assert (SCALE_OUT_COOLDOWN, SCALE_IN_COOLDOWN) == (60, 300)  # as the README says
+        assert (SCALE_OUT_COOLDOWN, SCALE_IN_COOLDOWN) == (60, 300)  # as docs/deploys.md says
         assert config["disableScaleIn"] is False
         spec = config["predefinedMetricSpecification"]
         found[spec["predefinedMetricType"]] = (config["targetValue"], spec.get("resourceLabel"))
@@ -211,6 +211,7 @@ def render_runs(
                 [],
                 None,
                 {**settings.tags, "service": service},
+                boundary_arn=settings.names.stack_boundary_arn(ACCOUNT_ID),
                 primary=False,
                 target=target,
             ),

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from plan import engine
+from rules.naming import StackNames
 from settings.errors import Collector, ConfigErrors
-from settings.fargate import RUN_KEYS
-from settings.naming import StackNames
+from settings.keys import RUN
 from settings.reader import Obj
 from settings.scaling import (
     MAX_TASKS,
@@ -31,13 +31,13 @@ def scaling(
     raw: dict[str, Any], kind: str = "worker"
 ) -> tuple[ScalingSettings | None, dict[str, str]]:
     errors = Collector()
-    found = load_scaling(errors, Obj(errors, PATH, raw, RUN_KEYS), kind)
+    found = load_scaling(errors, Obj(errors, PATH, raw, RUN), kind)
     return found, {e.path: e.detail for e in errors.errors}
 
 
 def alarms(raw: dict[str, Any], kind: str = "web") -> tuple[AlarmSettings | None, dict[str, str]]:
     errors = Collector()
-    found = load_alarms(errors, Obj(errors, PATH, raw, RUN_KEYS), kind)
+    found = load_alarms(errors, Obj(errors, PATH, raw, RUN), kind)
     return found, {e.path: e.detail for e in errors.errors}
 
 

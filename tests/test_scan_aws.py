@@ -1,4 +1,4 @@
-"""`python -m registry.scan` against ECR: botocore's Stubber for exact call sequences, moto for
+"""`python -m cli.scan` against ECR: botocore's Stubber for exact call sequences, moto for
 the API as a whole. No test waits: the clock is injected and only moves when the code sleeps."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ecr.models import ecr_backends
 
-from registry.scan import cli
+from cli.scan import cli
 from tests.scan_support import (
     AMD64,
     ARM64,

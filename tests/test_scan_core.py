@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.scan.allowlist import AllowEntry, AllowlistError, load_allowlist
-from registry.scan.findings import basic_finding, enhanced_finding, findings_of
-from registry.scan.gate import PlatformScan, Policy, decide
-from registry.scan.render import as_json, cell, markdown, table
-from registry.scan.severity import REPORTED, THRESHOLDS, parse_threshold, rank
+from rules.scan.allowlist import AllowEntry, AllowlistError, load_allowlist
+from rules.scan.findings import basic_finding, enhanced_finding, findings_of
+from rules.scan.gate import PlatformScan, Policy, decide
+from rules.scan.render import as_json, cell, markdown, table
+from rules.scan.severity import REPORTED, THRESHOLDS, parse_threshold, rank
 from tests.scan_support import AMD64, ARM64, INDEX, REPO, TODAY, basic, enhanced
 
 

@@ -1,5 +1,6 @@
-"""The README's scan gate examples are this module's output, not prose: the test fails when they
-drift. `venv/bin/python -m tests.test_scan_readme` prints the three outputs to paste back."""
+"""The scan gate page's examples are this module's output, not prose: the test fails when they
+drift. `venv/bin/python -m tests.test_scan_readme` rewrites the two included sample files and
+prints the table to paste back into docs/scan-gate.md."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from typing import Any
 import botocore.session
 from botocore.stub import Stubber
 
-from registry.scan import cli
-from registry.scan.allowlist import load_allowlist
+from cli.scan import cli
+from rules.scan.allowlist import load_allowlist
 from tests.scan_support import AMD64, ARM64, INDEX, REPO, FakeTime, basic, index
 from tests.test_scan_aws import expect_image, expect_pages, expect_poll
 
@@ -74,18 +75,26 @@ def outputs() -> dict[str, str]:
     return results
 
 
-def readme_blocks() -> dict[str, str]:
-    """The fenced blocks of the README's scan gate section, by language."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Scan gate\n", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"^```(text|json|markdown)\n(.*?)^```$", section, re.M | re.S)
-    return dict(blocks)
+PAGE = ROOT / "docs" / "scan-gate.md"
+# The long samples live in files the page includes (pymdownx.snippets), folded by default.
+SAMPLES = {"json": "docs/snippets/scan-gate/verdict.json", "markdown": "docs/snippets/scan-gate/summary.md"}  # fmt: skip
 
 
-def test_readme_shows_what_the_command_prints() -> None:
-    blocks = readme_blocks()
+def page_blocks() -> dict[str, str]:
+    """The scan gate page's samples by language: its fenced table, and the files it includes."""
+    text = PAGE.read_text(encoding="utf-8")
+    section = text.split("\n## What it prints\n", 1)[1].split("\n## ", 1)[0]
+    blocks = dict(re.findall(r"^```(text)\n(.*?)^```$", section, re.M | re.S))
+    for kind, path in SAMPLES.items():
+        assert f'--8<-- "{path}"' in section, f"the page no longer includes {path}"
+        blocks[kind] = (ROOT / path).read_text(encoding="utf-8")
+    return blocks
+
+
+def test_the_docs_show_what_the_command_prints() -> None:
+    blocks = page_blocks()
     for kind, text in outputs().items():
-        assert blocks[kind] == text, f"README scan gate {kind} example is stale"
+        assert blocks[kind] == text, f"scan gate page {kind} example is stale"
 
 
 def test_committed_allowlist_is_valid_and_empty() -> None:
@@ -94,5 +103,7 @@ def test_committed_allowlist_is_valid_and_empty() -> None:
 
 
 if __name__ == "__main__":
-    for kind, text in outputs().items():
-        print(f"```{kind}\n{text}```\n")
+    samples = outputs()
+    for kind, path in SAMPLES.items():
+        (ROOT / path).write_text(samples[kind], encoding="utf-8")
+    print(f"```text\n{samples['text']}```")

@@ -6,7 +6,7 @@ import shlex
 
 import pytest
 
-from ecs.schedule import run_task_command, validate_schedule_expression
+from rules.ecs.schedule import run_task_command, validate_schedule_expression
 
 
 @pytest.mark.parametrize(

@@ -14,19 +14,31 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import settings as stack_settings
 from plan import engine
-from registry.lifecycle.model import ACTIONS, SELECTORS
-from registry.lifecycle.validate import SELECTION_KEYS
-from registry.pull_through import RULE_KEYS
-from settings.fargate import FARGATE_KEYS, NETWORK_KEYS, RUN_KEYS
-from settings.github import GITHUB_KEYS
-from settings.registry import LIFECYCLE_KEYS, REGISTRY_KEYS
-from settings.schema import KEYS
-from settings.services import BUILD_KEYS, SERVICE_KEYS
+from rules.lifecycle.model import ACTIONS, SELECTORS
+from rules.lifecycle.validate import SELECTION_KEYS
+from rules.registry.pull_through import RULE_KEYS
+from settings.keys import (
+    ACCESS_LOGS,
+    ALARMS,
+    BUILD,
+    FARGATE,
+    GITHUB,
+    LIFECYCLE,
+    LOAD_BALANCER,
+    NETWORK,
+    REGISTRY,
+    ROOT,
+    RUN,
+    SCALING,
+    SCHEDULED,
+    SERVICE,
+)
 from settings.source import RawConfig, from_files
 from tests.conftest import GIT_ENV, STACKS
 
@@ -54,16 +66,21 @@ values = st.recursive(
 
 # (top-level key, the keys of one of its objects, how to reach that object)
 NESTED: tuple[tuple[str, tuple[str, ...], tuple[str | int, ...]], ...] = (
-    ("fargate", FARGATE_KEYS, ()),
-    ("services", RUN_KEYS, (0, "run")),
-    ("services", RUN_KEYS, (1, "run")),
-    ("network", NETWORK_KEYS, ()),
-    ("registry", REGISTRY_KEYS, ()),
-    ("services", SERVICE_KEYS, (0,)),
-    ("services", BUILD_KEYS, (0, "build")),
-    ("services", LIFECYCLE_KEYS, (1, "lifecycle")),
+    ("fargate", FARGATE.names, ()),
+    ("services", RUN.names, (0, "run")),
+    ("services", RUN.names, (1, "run")),
+    ("network", NETWORK.names, ()),
+    ("registry", REGISTRY.names, ()),
+    ("services", SERVICE.names, (0,)),
+    ("services", BUILD.names, (0, "build")),
+    ("services", LIFECYCLE.names, (1, "lifecycle")),
     ("pullThroughCache", RULE_KEYS, (0,)),
-    ("github", GITHUB_KEYS, ()),
+    ("github", GITHUB.names, ()),
+    ("loadBalancer", LOAD_BALANCER.names, ()),
+    ("loadBalancer", ACCESS_LOGS.names, ("accessLogs",)),
+    ("services", SCALING.names, (0, "run", "scaling")),
+    ("services", SCHEDULED.names, (0, "run", "scaling", "scheduled", 0)),
+    ("services", ALARMS.names, (0, "run", "alarms")),
     ("fargate", ("LOG_LEVEL", "DB_PASSWORD"), ("environment",)),
     ("services", ("LOG_LEVEL", "DB_PASSWORD"), (0, "run", "environment")),
     ("services", (*SELECTORS, *ACTIONS, "description"), (1, "lifecycle", "rules", 0)),
@@ -113,6 +130,8 @@ def reach(values: dict[str, Any], top: str, where: tuple[str | int, ...]) -> Any
         if step == "policy" and "policy" not in node:
             node.pop("preset", None)
             node["policy"] = {"rules": [copy.deepcopy(POLICY_RULE)]}
+        if step == "scheduled" and not isinstance(node.get("scheduled"), list):
+            node["scheduled"] = []
         if isinstance(step, int) and not node:
             node.append({"upstream": "quay"} if top == "pullThroughCache" else {})
         node = node[step] if isinstance(step, int) else node.setdefault(step, {})
@@ -144,9 +163,12 @@ def load(stack: str, values: Mapping[str, Any]) -> stack_settings.Settings | Non
 @FAST
 @given(
     stack=st.sampled_from(["dev", "prod"]),
-    key=st.sampled_from([k.name for k in KEYS] + ["aws:region", "unknownKey"]),
+    key=st.sampled_from([*ROOT.names, "aws:region", "unknownKey"]),
     value=values,
 )
+# Found by this test: a stack name too long for a file name was looked up as a stack file.
+@example(stack="dev", key="accountOwner", value="a" * 300)
+@example(stack="dev", key="accountOwner", value="a" * 240)
 def test_any_value_at_any_key(stack: str, key: str, value: Any) -> None:
     values_ = base(stack)
     values_[key] = value
@@ -172,7 +194,7 @@ def test_any_key_in_any_object(place: tuple[str, Any], key: Any, value: Any) -> 
 
 @settings(max_examples=15, deadline=None)
 @given(
-    key=st.sampled_from(RUN_KEYS),
+    key=st.sampled_from(RUN.names),
     value=st.one_of(values, st.integers(0, 4000), st.sampled_from(["/x", "app", "1:1"])),
 )
 def test_accepted_settings_render_under_mocks(key: str, value: Any) -> None:
@@ -187,3 +209,14 @@ def test_dates_count_as_values() -> None:
     values_ = base("dev")
     values_["services"][0]["run"]["port"] = datetime.date(2024, 1, 1)
     assert load("dev", values_) is None
+
+
+def test_a_refused_account_owner_is_one_line() -> None:
+    """A name that is no stack name is refused once; no stack file is looked up by it."""
+    for length in (240, 300):
+        values_ = base("dev")
+        values_["accountOwner"] = "a" * length
+        with pytest.raises(stack_settings.ConfigErrors) as info:
+            stack_settings.load(replace(raw_config("dev"), values=values_), env=GIT_ENV)
+        assert [e.path for e in info.value.errors] == ["accountOwner"]
+        assert "use 1 to 44 lowercase letters" in str(info.value)

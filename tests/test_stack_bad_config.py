@@ -338,8 +338,8 @@ def test_the_task_definition_is_checked_against_the_ecs_model_before_any_resourc
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Whatever the ECS model would refuse is a ConfigError at the run, before registration."""
-    from ecs import container
     from plan import engine
+    from rules.ecs import container
 
     checked: list[dict[str, Any]] = []
 
@@ -418,3 +418,32 @@ def test_fargate_fields_are_checked_even_when_its_service_is_refused() -> None:
         "ecr-fargate:fargate.user",
         "ecr-fargate:services[0].name",
     ]
+
+
+# A prebuilt image's digest: Docker's length per algorithm first, then ECS's sha256 only.
+WORKER = {"name": "worker", "build": {"context": "app"}, "run": {"kind": "worker"}}
+PREBUILT = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api@"
+
+
+@pytest.mark.parametrize(
+    ("digest", "fragment"),
+    [
+        ("sha512:" + "a" * 64, "invalid checksum digest length: sha512 is 128 hex digits, not 64"),
+        ("sha512:" + "a" * 128, "ECS supports only sha256 digests"),
+        ("sha256:" + "a" * 63, "invalid checksum digest length: sha256 is 64 hex digits, not 63"),
+        ("sha256:" + "a" * 65, "invalid checksum digest length: sha256 is 64 hex digits, not 65"),
+        ("sha256:" + "A" * 64, "invalid checksum digest format: lowercase hex digits only"),
+        ("md5:" + "a" * 32, "unsupported digest algorithm 'md5'"),
+    ],
+)
+def test_a_prebuilt_digest_is_one_line_at_its_image(digest: str, fragment: str) -> None:
+    services = [WORKER, {"name": "api", "image": PREBUILT + digest}]
+    path, line = only_problem("dev", {"services": services})
+    assert path == "services[1].image"
+    assert line.startswith(f"config 'ecr-fargate:services[1].image': '{PREBUILT}{digest}' is not")
+    assert fragment in line
+
+
+def test_a_reference_with_a_line_break_stays_one_line() -> None:
+    path, line = only_problem("dev", {"services": [WORKER, {"name": "api", "image": "A\nb@x"}]})
+    assert path == "services[1].image" and "must be lowercase" in line

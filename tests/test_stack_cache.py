@@ -7,7 +7,7 @@ import json
 import pytest
 
 from plan.engine import ACCOUNT_ID, Rendered
-from registry import lifecycle
+from rules import lifecycle
 from settings import ConfigErrors
 from tests.conftest import GIT_ENV, render_stack
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ecs import container as ecs_container
 from plan.engine import ACCOUNT_ID, Rendered
+from rules.ecs import container as ecs_container
 from settings import ConfigErrors
 from tests.conftest import GIT_ENV, render_stack
 
@@ -54,7 +54,11 @@ def test_container_definition_is_safe_by_default(stack: Rendered) -> None:
     assert log["options"]["awslogs-region"] == "us-east-1"
     assert any("/healthz" in part for part in c["healthCheck"]["command"])
     assert [m["containerPath"] for m in c["mountPoints"]] == ["/tmp"]
-    assert {e["name"] for e in c["environment"]} == {"LOG_LEVEL"}
+    assert {e["name"]: e["value"] for e in c["environment"]} == {
+        "LOG_LEVEL": "info" if stack.stack == "dev" else "warning",
+        "PORT": "8080",
+        "SERVICE_NAME": "api",
+    }
 
 
 def test_container_definitions_pass_the_ecs_api_model(stack: Rendered) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from plan.engine import ACCOUNT_ID, Rendered
-from registry import lifecycle
+from rules import lifecycle
 
 REPO = "aws:ecr/repository:Repository"
 

@@ -99,7 +99,11 @@ def test_secret_references_and_ecs_exec_get_exactly_their_permissions() -> None:
         },
     )
     (container,) = json.loads(r.named("api-task-definition").inputs["containerDefinitions"])
-    assert container["environment"] == [{"name": "LOG_LEVEL", "value": "debug"}]
+    assert container["environment"] == [
+        {"name": "LOG_LEVEL", "value": "debug"},
+        {"name": "PORT", "value": "8080"},
+        {"name": "SERVICE_NAME", "value": "api"},
+    ]
     assert container["secrets"] == [
         {"name": "API_TOKEN", "valueFrom": parameter},
         {"name": "DB_PASSWORD", "valueFrom": secret},

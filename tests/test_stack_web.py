@@ -13,13 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecs import accesslogs, routing
-from ecs.access import NetworkAccess, NetworkAccessArgs
-from ecs.loadbalancer import StackLoadBalancer, StackLoadBalancerArgs
+from components.ecs import accesslogs, routing
+from components.ecs.access import NetworkAccess, NetworkAccessArgs
+from components.ecs.loadbalancer import StackLoadBalancer, StackLoadBalancerArgs
 from plan.engine import Rendered
+from rules.naming import StackNames
 from settings import web
 from settings.fargate import NetworkSettings
-from settings.naming import StackNames
+from settings.keys.web import SSL_POLICIES
 from settings.services import SERVICE_NAME
 from tests.conftest import GIT_ENV, render_stack
 from tests.test_ecs_components import alone, minimal_run
@@ -294,7 +295,7 @@ def settings(**change: Any) -> web.LoadBalancerSettings:
         "certificate_arn": CERT,
         "domain": None,
         "hosted_zone_id": None,
-        "ssl_policy": web.SSL_POLICIES[0],
+        "ssl_policy": SSL_POLICIES[0],
         "deletion_protection": True,
         "drop_invalid_header_fields": True,
         "idle_timeout": 60,

@@ -13,11 +13,12 @@ import pytest
 import yaml
 from cfnlint.api import lint
 
-from ci import bootstrap, policies
-from ci.evaluate import Request, decide, is_allowed
-from ci.policies import StateBackend
+import permissions as policies
+from cli import bootstrap
+from permissions import StateBackend
 from plan.engine import ACCOUNT_ID
-from settings.naming import StackNames
+from rules.iam.evaluate import Request, decide, is_allowed
+from rules.naming import StackNames
 from settings.source import PROJECT_DIR
 from tests.ci_support import action_details, arn_is_of
 from tests.conftest import STACKS
@@ -262,7 +263,7 @@ def test_only_stacks_not_behind_an_environment_preview_with_secrets() -> None:
 def test_cfn_lint_finds_nothing_and_each_stacks_template_fits_a_direct_deploy(
     stacks: tuple[str, ...],
 ) -> None:
-    """One template per stack, as the README deploys them, fits `deploy` without --s3-bucket;
+    """One template per stack, as docs/bootstrap.md deploys them, fits `deploy` without --s3-bucket;
     both stacks in one template still lint clean (they are over that size together)."""
     text = bootstrap.render(load(*stacks), STATE)
     assert lint(text) == []
@@ -286,7 +287,7 @@ def test_the_prefix_is_as_pulumi_prefixes_keys(prefix: str | None, wanted: str) 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ci.bootstrap", "--stack-dir", str(STACKS), *args],
+        [sys.executable, "-m", "cli.bootstrap", "--stack-dir", str(STACKS), *args],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

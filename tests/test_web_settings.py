@@ -12,8 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto.elbv2.ssl_policies import SSL_POLICIES as PUBLISHED_POLICIES
 
+from rules.naming import StackNames
 from settings import ConfigErrors, web
-from settings.naming import StackNames
+from settings.keys import RUN
+from settings.keys.web import SSL_POLICIES
 from tests.conftest import GIT_ENV, render_stack
 
 APP = {"context": "app"}
@@ -192,7 +194,7 @@ def test_path_patterns_are_refused_exactly_when_aws_would(pattern: str) -> None:
     from settings.reader import Obj
 
     errors = Collector()
-    obj = Obj(errors, "services[0].run", {"paths": [pattern]}, web.ROUTE_KEYS)
+    obj = Obj(errors, "services[0].run", {"paths": [pattern]}, RUN)
     route = web.load_route(errors, obj, "web")
     allowed = len(pattern) <= 128 and pattern[0] in "/*"
     assert (errors.errors == []) == allowed
@@ -204,7 +206,7 @@ def test_limits_match_the_aws_models() -> None:
     assert web.HOSTED_ZONE_ID.fullmatch("Z" + "A" * 31)
     assert not web.HOSTED_ZONE_ID.fullmatch("Z" + "A" * 32)
     assert limits("elbv2", "RulePriority")["max"] >= web.MAX_RULES
-    from ecs import routing
+    from components.ecs import routing
 
     checks = routing.HEALTH_CHECK
     for field, shape in (
@@ -219,7 +221,7 @@ def test_limits_match_the_aws_models() -> None:
 
 
 def test_tls_policies_are_published_and_refuse_old_tls() -> None:
-    for name in web.SSL_POLICIES:
+    for name in SSL_POLICIES:
         assert name in PUBLISHED_POLICIES, name
         protocols = set(PUBLISHED_POLICIES[name]["ssl_protocols"])
         assert protocols <= {"TLSv1.2", "TLSv1.3"}, name

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from settings.naming import StackNames
+from rules.naming import StackNames
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
@@ -178,6 +178,25 @@ def test_pull_requests_run_the_tests_and_plan_then_preview_dev() -> None:
     (step,) = uses(preview, "pulumi/actions@")
     assert step["with"]["command"] == "preview" and step["with"]["comment-on-pr"] is True
     assert_backend(step, "dev")
+
+
+def test_pull_requests_post_the_plan_of_prod_against_the_base_branch() -> None:
+    """Prod's real preview runs only on main: the review reads what the change does to prod from
+    the offline plan, the base branch rendered by its own code (docs/plan.md)."""
+    test = workflow("preview.yml")["jobs"]["test"]
+    (checkout,) = uses(test, "actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0  # origin/<base> exists to render
+    names = [s.get("name", "") for s in steps(test)]
+    step = steps(test)[names.index("Plan of prod against the base branch, in the job summary")]
+    assert names.index(step["name"]) > [s.get("run") for s in steps(test)].index("make test")
+    # The branch name reaches the script as a variable, never expanded into it.
+    assert step["env"] == {"BASE_REF": "${{ github.base_ref }}"}
+    lines = [line.strip() for line in step["run"].splitlines()]
+    assert lines[0] == (
+        'venv/bin/python -m plan prod --against "origin/${BASE_REF}" > "${RUNNER_TEMP}/plan-prod.txt"'
+    )
+    assert "echo '```diff'" in lines and '} >> "$GITHUB_STEP_SUMMARY"' in lines
+    assert "permissions" not in step and set(test["permissions"].items()) == {("contents", "read")}
 
 
 def test_main_deploys_dev_then_previews_and_deploys_prod_behind_the_environment() -> None:

@@ -1,0 +1,137 @@
+"""What a stack renders, as the IAM documents need to know it: which resources exist and under
+which ARNs. Each answer follows the component that creates the resource (components/), read from
+the typed settings the program reads, so a grant exists exactly when its resource does.
+"""
+
+from __future__ import annotations
+
+from rules.naming import credential_secret_name
+from settings import Settings
+from settings.web import LoadBalancerSettings
+
+
+# --- the registry -------------------------------------------------------------------------------
+def repository_arns(settings: Settings, account: str) -> list[str]:
+    """Every repository the stack creates, by its configured name (custom names included)."""
+    names = settings.names
+    return sorted(names.repository_arn(account, r.name) for r in settings.registry.repositories)
+
+
+def creates_template_role(settings: Settings) -> bool:
+    cache = settings.cache
+    return settings.account.owns and bool(cache.rules or settings.registry.root_creation_template)
+
+
+def template_prefixes(settings: Settings) -> list[str]:
+    if not settings.account.owns:
+        return []
+    prefixes = [r.rule.prefix for r in settings.cache.rules]
+    return prefixes + (["ROOT"] if settings.registry.root_creation_template else [])
+
+
+def credential_secrets(settings: Settings, account: str) -> list[str]:
+    """The `ecr-pullthroughcache/<prefix>` secrets the stack creates (the owner only)."""
+    if not settings.account.owns:
+        return []
+    return sorted(
+        settings.names.secret_arn(account, credential_secret_name(r.rule.prefix))
+        for r in settings.cache.rules
+        if r.username is not None and r.access_token is not None
+    )
+
+
+# --- the Fargate services -----------------------------------------------------------------------
+def creates_security_group(settings: Settings) -> bool:
+    """The tasks' group unless groups are given; the load balancer's own group always."""
+    given = settings.fargate is not None and bool(settings.fargate.network.security_group_ids)
+    return settings.fargate is not None and (not given or has_load_balancer(settings))
+
+
+def fargate_services(settings: Settings) -> list[str]:
+    """The services the stack runs: families and log groups are named for each exactly, so a
+    stack `prod` never reaches the `ecr-fargate-prod-eu-*` names of a stack `prod-eu`."""
+    assert settings.fargate is not None
+    return [r.service.name for r in settings.fargate.runs]
+
+
+def task_definition_arns(settings: Settings, account: str) -> list[str]:
+    return [settings.names.task_definition_arn(account, s) for s in fargate_services(settings)]
+
+
+def log_group_arns(settings: Settings, account: str) -> list[str]:
+    """The log groups, in both forms IAM actions use (`log-group:NAME` and `log-group:NAME:*`)."""
+    names = settings.names
+    return [
+        form
+        for s in fargate_services(settings)
+        for form in (names.log_group_arn(account, s), names.log_group_children_arn(account, s))
+    ]
+
+
+def job_names(settings: Settings) -> list[str]:
+    return [] if settings.fargate is None else [j.service.name for j in settings.fargate.jobs]
+
+
+def uses_service_connect(settings: Settings) -> bool:
+    """The Cloud Map namespace exists when some long-running service does."""
+    return settings.fargate is not None and bool(settings.fargate.services)
+
+
+def uses_capacity_strategy(settings: Settings) -> bool:
+    return settings.fargate is not None and settings.fargate.uses_spot
+
+
+# --- the web services ---------------------------------------------------------------------------
+def load_balancer(settings: Settings) -> LoadBalancerSettings | None:
+    """The stack's load balancer, None for none (no service is a web service)."""
+    return settings.fargate.load_balancer if settings.fargate is not None else None
+
+
+def has_load_balancer(settings: Settings) -> bool:
+    return load_balancer(settings) is not None
+
+
+def dns_records(settings: Settings) -> tuple[str, str] | None:
+    """(domain, hosted zone ID) when the stack writes the domain's alias records (and, when it
+    requests the certificate, the validation record) in that zone; None otherwise."""
+    lb = load_balancer(settings)
+    if lb is None or not lb.domain or not lb.hosted_zone_id:
+        return None
+    return lb.domain, lb.hosted_zone_id
+
+
+def requests_certificate(settings: Settings) -> bool:
+    """A `domain` without a given `certificateArn`: the stack asks ACM for the certificate."""
+    lb = load_balancer(settings)
+    return lb is not None and bool(lb.domain) and not lb.certificate_arn
+
+
+def creates_access_logs_bucket(settings: Settings) -> bool:
+    """Access logs configured without a bucket: the stack creates `access_logs_bucket`. A given
+    bucket needs nothing of the deploy role (ELB writes with its own principal)."""
+    lb = load_balancer(settings)
+    return lb is not None and lb.access_logs is not None and not lb.access_logs.bucket
+
+
+def empties_access_logs_bucket(settings: Settings) -> bool:
+    """Outside prod the stack's logs bucket is `forceDestroy` (the program protects prod's
+    instead): deleting it first deletes every object and object version in it."""
+    return creates_access_logs_bucket(settings) and settings.environment != "prod"
+
+
+def scaled_services(settings: Settings) -> list[str]:
+    """The services with `run.scaling`."""
+    if settings.fargate is None:
+        return []
+    return [r.service.name for r in settings.fargate.runs if r.scaling]
+
+
+def uses_scaling(settings: Settings) -> bool:
+    return bool(scaled_services(settings))
+
+
+def uses_alarms(settings: Settings) -> bool:
+    """Whether some service has deployment alarms: they watch its target group, so only with the
+    load balancer."""
+    runs = settings.fargate.runs if settings.fargate is not None else ()
+    return has_load_balancer(settings) and any(r.alarms for r in runs)
