@@ -137,6 +137,12 @@ class _Mocks(pulumi.runtime.Mocks):
             state["arn"] = self._arn("ecs", f"cluster/{inputs.get('name', name)}")
         elif t == "aws:ecs/taskDefinition:TaskDefinition":
             state.update(arn=self._arn("ecs", f"task-definition/{inputs['family']}:1"), revision=1)
+        elif t == "aws:lambda/function:Function":
+            function_arn = self._arn("lambda", f"function:{inputs.get('name', name)}")
+            state.update(
+                arn=function_arn, qualifiedArn=f"{function_arn}:$LATEST", version="$LATEST"
+            )
+            rid = str(inputs.get("name", name))
         elif t == "aws:ecs/service:Service":
             rid = self._arn("ecs", f"service/{inputs.get('name', name)}")
         elif t == "aws:secretsmanager/secret:Secret":

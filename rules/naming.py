@@ -38,6 +38,8 @@ MAX_ELB_NAME = 32
 
 
 MAX_BUCKET_NAME = 63
+# Lambda function names: https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
+MAX_FUNCTION_NAME = 64
 
 
 def bounded_name(full: str, limit: int) -> str:
@@ -237,9 +239,25 @@ class StackNames:
         """A service's own group: its port open to what its kind allows, nothing else."""
         return f"{self.prefix}-{service}"
 
+    def hook_security_group(self, service: str, hook: str) -> str:
+        """A hook function's group in the VPC: out to the load balancer's test port only."""
+        return f"{self.prefix}-{service}-{hook}-hook"
+
     def schedule(self, service: str) -> str:
         """A job's EventBridge Scheduler schedule (in the `default` group)."""
         return f"{self.prefix}-{service}"
+
+    def hook_function(self, service: str, hook: str) -> str:
+        """A service's deployment-hook Lambda function (`hook`: `smoke`, `migrate`). Function
+        names are `[A-Za-z0-9_-]` up to 64 characters (CreateFunction): a long one is hashed
+        but keeps the stack's prefix, which a `prod` grant shares with `prod-eu`, so grants on
+        functions also require the `stack` tag."""
+        return bounded_name(f"{self.prefix}-{service}-{hook}", MAX_FUNCTION_NAME)
+
+    def hook_log_group(self, service: str, hook: str) -> str:
+        """Where Lambda writes a function's logs by default (`/aws/lambda/<name>`): the stack
+        creates it first, so retention applies and the function needs no logs:CreateLogGroup."""
+        return f"/aws/lambda/{self.hook_function(service, hook)}"
 
     def alarm_name(self, service: str, what: str) -> str:
         """A CloudWatch alarm of a service (`what`: `5xx-rate`, `unhealthy-hosts`). Alarm names
@@ -352,6 +370,21 @@ class StackNames:
 
     def ecs_service_deployment_arn(self, account: str, service: str = "*") -> str:
         return self._arn("ecs", account, f"service-deployment/{self.cluster}/{service}/*")
+
+    def ecs_service_revision_arn(self, account: str, service: str = "*") -> str:
+        """A service's revisions: `service-revision/<cluster>/<service>/<id>`."""
+        return self._arn("ecs", account, f"service-revision/{self.cluster}/{service}/*")
+
+    def ecs_task_arn(self, account: str) -> str:
+        """Every task on the stack's cluster: `task/<cluster>/<id>`; the cluster's name ends at a
+        `/`, so `prod` never reaches `prod-eu`'s tasks."""
+        return self._arn("ecs", account, f"task/{self.cluster}/*")
+
+    def function_arn(self, account: str, name: str) -> str:
+        return self._arn("lambda", account, f"function:{name}")
+
+    def hook_log_group_arn(self, account: str, service: str, hook: str) -> str:
+        return self._arn("logs", account, f"log-group:{self.hook_log_group(service, hook)}")
 
     def task_definition_arn(self, account: str, service: str = "*") -> str:
         family = self.family(service) if service != "*" else f"{self.prefix}-*"

@@ -59,7 +59,10 @@ def test_every_example_folder_is_rendered_here() -> None:
 @pytest.mark.parametrize("name", sorted(STACKS))
 def test_example_renders_and_says_what_it_shows(name: str) -> None:
     path = EXAMPLES / name / f"Pulumi.{STACKS[name]}.yaml"
-    header = path.read_text().split("\nconfig:", 1)[0]
+    schema_line, header = path.read_text().split("\nconfig:", 1)[0].split("\n", 1)
+    # Editors running yaml-language-server check the file against the generated schema.
+    assert schema_line == "# yaml-language-server: $schema=../../schema/stack.schema.json", name
+    assert (path.parent / "../../schema/stack.schema.json").resolve().is_file()
     assert header.startswith("# Example: ") and "Use it:" in header, name
     assert render(name).resources, name
 
