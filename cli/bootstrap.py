@@ -1,7 +1,8 @@
 """`python -m cli.bootstrap STACK [STACK ...]`: the CloudFormation template for CI, on stdout.
 
 A person with administrator rights deploys one CloudFormation stack per Pulumi stack, the account
-owner's first (and again when a stack's config changes what it creates):
+owner's first (and again when a stack's config changes what it creates, or the secrets,
+parameters and image sources its tasks read: the boundary allows exactly those):
 
     python -m cli.bootstrap prod > ci-prod.json   # prod is the accountOwner
     python -m cli.bootstrap dev > ci-dev.json
@@ -14,7 +15,8 @@ Why one per stack: each template stays under the 51,200 bytes `deploy` takes wit
 bucket, and changing or deleting one stack's CI roles never touches another's.
 
 Per stack the template holds the permissions boundary of the stack's own roles and, for stacks
-with `github` config, a read-only preview role and a deploy role, all under the CI path
+with `github` config, a deploy role and (dev only: the stack pull requests preview) a read-only
+preview role, all under the CI path
 `/ecr-fargate-ci/<stack>/`. Nothing a stack deploys can write them: the deploy role's own policy
 denies every IAM action there. The account's one GitHub OIDC provider follows `accountOwner`
 (settings/account.py): the owner's template creates it (unless `github.oidcProviderArn` names an
@@ -153,7 +155,7 @@ def state_resources(
     key_id = logical_id(s.stack, "SecretsKey")
     key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
     users = [names.deploy_role_arn(ACCOUNT)]
-    if policies.previews_with_secrets(s):
+    if has_preview_role(s):
         users.append(names.preview_role_arn(ACCOUNT))
     key = {
         "Type": "AWS::KMS::Key",
@@ -204,12 +206,6 @@ def stack_resources(
     if len(chunks) > MANAGED_POLICIES_PER_ROLE:
         raise BootstrapError(f"stack {s.stack!r}: the deploy policy needs {len(chunks)} policies")
     keys, deploy_state, preview_state = state_resources(s, state) if state else ({}, [], [])
-    preview: list[dict[str, Any]] = [
-        {"PolicyName": "preview", "PolicyDocument": policies.preview_policy(s, ACCOUNT)}
-    ]
-    preview += preview_state
-    if sum(size(p["PolicyDocument"]) for p in preview) > INLINE_POLICY_CHARS:
-        raise BootstrapError(f"stack {s.stack!r}: the preview policy exceeds IAM's inline quota")
     deploy_ids = [logical_id(s.stack, f"DeployPolicy{i}") for i in range(1, len(chunks) + 1)]
     resources: dict[str, Any] = dict(boundary)
     for index, (policy_id, chunk) in enumerate(zip(deploy_ids, chunks, strict=True), start=1):
@@ -219,14 +215,10 @@ def stack_resources(
             f"pulumi up of stack {s.stack} ({index}/{len(chunks)})",
             policies.document(chunk),
         )
-    resources[logical_id(s.stack, "PreviewRole")] = _role(
-        names.preview_role_name,
-        names,
-        oidc.trust_policy(provider, [github.preview_subject]),
-        depends,
-        Policies=preview,
-        Description=f"GitHub Actions: pulumi preview of stack {s.stack} (read only)",
-    )
+    if has_preview_role(s):
+        resources[logical_id(s.stack, "PreviewRole")] = _preview_role(
+            s, provider, depends, preview_state
+        )
     resources[logical_id(s.stack, "DeployRole")] = _role(
         names.deploy_role_name,
         names,
@@ -237,6 +229,35 @@ def stack_resources(
         **({"Policies": deploy_state} if deploy_state else {}),
     )
     return {**resources, **keys}
+
+
+def has_preview_role(s: Settings) -> bool:
+    """Only a stack pull requests really preview has a preview role (dev's, which the preview
+    workflow assumes): prod is planned offline on pull requests and previewed for real inside
+    its environment with the deploy role, so a prod preview role would only be one more role any
+    same-repository pull request could assume (`policies.previews_with_secrets`)."""
+    return s.github is not None and policies.previews_with_secrets(s)
+
+
+def _preview_role(
+    s: Settings, provider: str, depends: list[str], state: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The read-only preview role, trusted for pull requests."""
+    assert s.github is not None
+    preview: list[dict[str, Any]] = [
+        {"PolicyName": "preview", "PolicyDocument": policies.preview_policy(s, ACCOUNT)}
+    ]
+    preview += state
+    if sum(size(p["PolicyDocument"]) for p in preview) > INLINE_POLICY_CHARS:
+        raise BootstrapError(f"stack {s.stack!r}: the preview policy exceeds IAM's inline quota")
+    return _role(
+        s.names.preview_role_name,
+        s.names,
+        oidc.trust_policy(provider, [s.github.preview_subject]),
+        depends,
+        Policies=preview,
+        Description=f"GitHub Actions: pulumi preview of stack {s.stack} (read only)",
+    )
 
 
 def _managed(name: str, path: str, description: str, doc: dict[str, Any]) -> dict[str, Any]:
@@ -305,7 +326,7 @@ def outputs(stacks: Sequence[Settings], provider: str, state: bool) -> dict[str,
     if with_ci:
         found["GithubOidcProviderArn"] = {"Value": provider}
     for s in with_ci:
-        for role in ("DeployRole", "PreviewRole"):
+        for role in ("DeployRole", "PreviewRole") if has_preview_role(s) else ("DeployRole",):
             found[logical_id(s.stack, f"{role}Arn")] = {
                 "Description": f"{role} of stack {s.stack}",
                 "Value": {"Fn::GetAtt": [logical_id(s.stack, role), "Arn"]},

@@ -186,13 +186,16 @@ def _ci_outputs(
     assert settings.github is not None
     names = settings.names
     provider = settings.github.oidc_provider_arn
-    return {
+    found: dict[str, pulumi.Input[object]] = {
         "githubOidcProviderArn": provider
         if provider is not None
         else account_id.apply(names.oidc_provider_arn),
         "ciRoleArn": account_id.apply(names.deploy_role_arn),
-        "ciPreviewRoleArn": account_id.apply(names.preview_role_arn),
     }
+    if settings.environment != "prod":
+        # Prod has no preview role: pull requests plan it offline (cli/bootstrap.py).
+        found["ciPreviewRoleArn"] = account_id.apply(names.preview_role_arn)
+    return found
 
 
 def _pull_grants(
@@ -258,6 +261,7 @@ def _fargate(
                 boundary_arn=boundary,
                 primary=name == f.primary,
                 target=balancer.targets.get(name) if balancer is not None else None,
+                retain_logs=settings.environment == "prod",
             ),
         )
     outputs = {"ecsClusterName": cluster.cluster.name, **_run_outputs(runs, f.primary)}

@@ -17,21 +17,36 @@ from permissions.documents import (
     passed_to,
     statement,
 )
-from permissions.keys import registry_key_arn
-from permissions.renders import creates_template_role, fargate_services, job_names
+from permissions.keys import registry_key_arn, via_ecr
+from permissions.renders import (
+    creates_template_role,
+    fargate_services,
+    job_names,
+    pull_sources,
+    task_secret_arns,
+)
 from rules.ecs.iam import EXEC_ACTIONS, PULL_ACTIONS
 from rules.registry.pull_through import TEMPLATE_KMS_ACTIONS, TEMPLATE_ROLE_ACTIONS
 from settings import Settings
 
 
 def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
-    """The most any stack role may do, whatever its own policies say: the execution role's pull,
-    logs and configured secrets, ECS Exec for the task role, the ECR creation-template role's
-    repository and key-grant actions, a job's scheduler role running the stack's task families on
-    its cluster and passing the stack's own roles to ECS tasks. Nothing else in IAM, nothing in
-    STS, Organizations or key policies."""
+    """The most any stack role may do, whatever its own policies say: the execution role's pull
+    from exactly where its images come from, its logs and exactly the secrets and parameters its
+    config references, ECS Exec for the task role, the ECR creation-template role's repository
+    and key-grant actions, a job's scheduler role running the stack's task families on its
+    cluster and passing the stack's own roles to ECS tasks. Nothing else in IAM, nothing in STS,
+    Organizations or key policies; a stack that is not the account owner never reads the owner's
+    pull-through credentials. The boundary is rendered from the same settings validation reads,
+    so what it allows changes with the config: re-run the bootstrap after adding a secret or an
+    image source (docs/bootstrap.md, "When a stack changes")."""
     found = [statement("RegistryLogin", ["ecr:GetAuthorizationToken"], "*")]
     found += _task_boundary(settings, account) + _template_boundary(settings, account)
+    if not settings.account.owns:
+        credentials = settings.names.cache_credentials_arn(account)
+        found.append(
+            statement("DenyOwnerCacheCredentials", ["secretsmanager:*"], credentials, effect="Deny")
+        )
     return document(found + _boundary_guards(settings, account))
 
 
@@ -52,24 +67,20 @@ def _task_boundary(settings: Settings, account: str) -> list[Statement]:
     if settings.fargate is None:
         return []
     names = settings.names
-    repositories = names.repository_arn(account, "*")
+    pulls, imports = pull_sources(settings, account)
+    secrets, parameters = task_secret_arns(settings)
     log_streams = [names.log_stream_arn(account, s) for s in fargate_services(settings)]
-    # Secrets and parameters are whatever ARNs the user configures: any of the account's in
-    # the stack's region, of these two types, and only to read.
-    found = [
-        statement("PullImages", PULL_ACTIONS, repositories),
-        statement(
-            "ImportOnFirstPull",
-            ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
-            repositories,
-        ),
-        statement("WriteLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], log_streams),
-        statement(
-            "ReadTaskSecrets", ["secretsmanager:GetSecretValue"], names.secret_arn(account, "*")
-        ),
-        statement("ReadTaskParameters", ["ssm:GetParameters"], names.parameter_arn(account)),
-        *_job_boundary(settings, account),
-    ]
+    found = [statement("PullImages", PULL_ACTIONS, pulls)] if pulls else []
+    if imports:
+        first_pull = ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
+        found.append(statement("ImportOnFirstPull", first_pull, imports))
+    found.append(statement("WriteLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], log_streams))
+    if secrets:
+        read = ["secretsmanager:GetSecretValue"]
+        found.append(statement("ReadTaskSecrets", read, secrets))
+    if parameters:
+        found.append(statement("ReadTaskParameters", ["ssm:GetParameters"], parameters))
+    found += _job_boundary(settings, account)
     if settings.fargate.enable_execute_command:
         # The Session Manager channels of ECS Exec have no resource-level form.
         found.append(statement("EcsExec", EXEC_ACTIONS, "*"))
@@ -101,7 +112,16 @@ def _template_boundary(settings: Settings, account: str) -> list[Statement]:
     found = [statement("CreateCachedRepositories", TEMPLATE_ROLE_ACTIONS, repositories)]
     registry = settings.registry
     if registry.encryption == "KMS":
+        # The deploy role's own conditions (`permissions.keys`): through ECR only, and a grant
+        # only for an AWS resource, so no bounded role can grant the key to anyone else.
         key = registry_key_arn(settings, account)
-        condition = owned_by_stack(settings) if registry.create_kms_key else None
-        found.append(statement("EncryptCachedRepositories", TEMPLATE_KMS_ACTIONS, key, condition))
+        through_ecr: Condition = {"StringEquals": {"kms:ViaService": via_ecr(settings)}}
+        if registry.create_kms_key:
+            through_ecr["StringEquals"].update(owned_by_stack(settings)["StringEquals"])
+        grant: Condition = {**through_ecr, "Bool": {"kms:GrantIsForAWSResource": "true"}}
+        uses = [a for a in TEMPLATE_KMS_ACTIONS if a != "kms:CreateGrant"]
+        found += [
+            statement("GrantKeyToCachedRepositories", ["kms:CreateGrant"], key, grant),
+            statement("EncryptCachedRepositories", uses, key, through_ecr),
+        ]
     return found

@@ -90,18 +90,35 @@ def untag_owned(settings: Settings) -> Condition:
     }
 
 
-def tag_new_or_owned(settings: Settings) -> Condition:
-    """Tagging where IAM cannot tell a new resource from an existing untagged one (no create
-    action key): only the stack's tag keys, `stack` only this stack, and never a resource another
-    stack owns. Give the account's other resources of the type a `stack` tag to keep them out of
-    reach (as for KMS keys, see `permissions.keys`)."""
+def tag_on_create(settings: Settings) -> Condition:
+    """Tagging in the creating call where the service has no create-action key (KMS, ACM,
+    Application Auto Scaling, CloudWatch): only the stack's tag keys, `stack` only this stack.
+    IAM cannot tell this call from tagging an existing resource that carries no `stack` tag,
+    so every such grant goes with `deny_other_stacks` (another stack's resources stay out of
+    reach whatever the request says); give the account's other resources of these types a
+    `stack` tag to keep them out of reach too (docs/ci-security.md)."""
     return {
+        **tagged_for_stack(settings),
         "ForAllValues:StringEquals": {"aws:TagKeys": sorted({*settings.tags, "service"})},
-        "StringEqualsIfExists": {
-            f"aws:RequestTag/{STACK_TAG}": settings.stack,
-            f"aws:ResourceTag/{STACK_TAG}": settings.stack,
-        },
     }
+
+
+def retag_owned_keys(settings: Settings) -> Condition:
+    """`retag_owned`, and only the stack's tag keys."""
+    keys = {"ForAllValues:StringEquals": {"aws:TagKeys": sorted({*settings.tags, "service"})}}
+    return {**retag_owned(settings), **keys}
+
+
+def deny_other_stacks(
+    settings: Settings, sid: str, actions: Iterable[str], resources: str | Iterable[str]
+) -> Statement:
+    """A Deny of `actions` on any resource whose `stack` tag names another stack: what a create
+    or tag grant without a resource-tag condition (`tag_on_create`) must never reach."""
+    other: Condition = {
+        "Null": {f"aws:ResourceTag/{STACK_TAG}": "false"},
+        "StringNotEquals": {f"aws:ResourceTag/{STACK_TAG}": settings.stack},
+    }
+    return statement(sid, actions, resources, other, effect="Deny")
 
 
 def passed_to(*services: str) -> Condition:

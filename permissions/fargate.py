@@ -23,7 +23,6 @@ from permissions.renders import (
     uses_capacity_strategy,
     uses_service_connect,
 )
-from rules.naming import STACK_TAG
 from settings import Settings
 
 # The providers components/ecs/cluster.py associates with the cluster when a service uses a strategy.
@@ -75,11 +74,7 @@ SECURITY_GROUP_WRITES = (
     "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
 )
-NAMESPACE_WRITES = (
-    "servicediscovery:DeleteNamespace",
-    "servicediscovery:GetOperation",
-    "servicediscovery:UpdateHttpNamespace",
-)
+NAMESPACE_WRITES = ("servicediscovery:GetOperation",)
 SCHEDULE_WRITES = (
     "scheduler:CreateSchedule",
     "scheduler:DeleteSchedule",
@@ -104,10 +99,9 @@ def fargate_reads(settings: Settings, account: str) -> list[Statement]:
         statement("ReadStackLogGroups", log_reads, log_group_arns(settings, account)),
     ]
     if uses_service_connect(settings):
-        namespace, owned = names.namespace_arn(account), owned_by_stack(settings)
-        found.append(
-            statement("ReadStackNamespace", ["servicediscovery:GetNamespace"], namespace, owned)
-        )
+        # Untagged (see `_namespace`): any namespace's settings, never its services or instances.
+        namespace = names.namespace_arn(account)
+        found.append(statement("ReadNamespaces", ["servicediscovery:GetNamespace"], namespace))
     if job_names(settings):
         schedules = [names.schedule_arn(account, j) for j in job_names(settings)]
         found.append(statement("ReadStackSchedules", ["scheduler:GetSchedule"], schedules))
@@ -161,24 +155,21 @@ def fargate_writes(settings: Settings, account: str) -> list[Statement]:
 
 
 def _namespace(settings: Settings, account: str) -> list[Statement]:
-    """The stack's Cloud Map namespace: created with the stack's tag, then managed only while it
-    carries it. Cloud Map's tagging actions have no resource-level form: tags may only be the
-    stack's keys, `stack` only this stack."""
+    """The stack's Cloud Map namespace: created, then never tagged, changed or deleted by any
+    deploy role. Cloud Map's TagResource has no resource-level form and no resource-tag key, so
+    a grant to tag "the stack's" namespace would let any stack retag another's as its own and
+    then update or delete it; the namespace is created untagged (a tag would need TagResource),
+    keeps its constant name and description, and outlives `pulumi destroy` (components/ecs/
+    cluster.py). CreateHttpNamespace has no resource-level form either; reading and following
+    the creating operation take the namespace ARN.
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudmap.html"""
     if not uses_service_connect(settings):
         return []
     namespace = settings.names.namespace_arn(account)
-    tag_keys: Condition = {"ForAllValues:StringEquals": {"aws:TagKeys": sorted(settings.tags)}}
-    retag: Condition = {
-        **tag_keys,
-        "StringEqualsIfExists": {f"aws:RequestTag/{STACK_TAG}": settings.stack},
-    }
-    untag: Condition = {"ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG]}}
     create = ["servicediscovery:CreateHttpNamespace"]
     return [
-        statement("CreateStackNamespace", create, "*", tagged_for_stack(settings)),
-        statement("TagStackNamespace", ["servicediscovery:TagResource"], "*", retag),
-        statement("UntagStackNamespace", ["servicediscovery:UntagResource"], "*", untag),
-        statement("ManageStackNamespace", NAMESPACE_WRITES, namespace, owned_by_stack(settings)),
+        statement("CreateStackNamespace", create, "*"),
+        statement("FollowNamespaceOperations", NAMESPACE_WRITES, namespace),
     ]
 
 

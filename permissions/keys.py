@@ -3,7 +3,15 @@ while it carries them) or a given key, used through ECR only."""
 
 from __future__ import annotations
 
-from permissions.documents import Condition, Statement, owned_by_stack, statement
+from permissions.documents import (
+    Condition,
+    Statement,
+    deny_other_stacks,
+    owned_by_stack,
+    retag_owned_keys,
+    statement,
+    tag_on_create,
+)
 from rules.naming import STACK_TAG
 from settings import Settings
 
@@ -72,9 +80,9 @@ def _stack_key(settings: Settings, account: str) -> list[Statement]:
     """CreateKey with tags is authorized as kms:TagResource on "all keys in the account and
     Region", because the key does not exist yet: TagResource cannot be scoped to one key.
     https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html
-    So tagging may only set the stack's tag keys, `stack` only to this stack, and never on a key
-    another stack owns (`aws:ResourceTag/stack` must be absent or this stack); a later change
-    of another tag sends that tag alone.
+    So tagging may only set the stack's tag keys, `stack` only to this stack (KMS has no
+    create-action key), and is denied on a key another stack's tag names; a later change of
+    another tag sends that tag alone, on a key that already carries this stack's tag.
     IAM cannot tell a new key from an existing key without a `stack` tag: give the account's
     other keys a `stack` tag (or a key policy that does not delegate to IAM) to keep them
     out of reach; ScheduleKeyDeletion additionally needs the key's own tag to name the stack."""
@@ -83,15 +91,11 @@ def _stack_key(settings: Settings, account: str) -> list[Statement]:
         "StringEquals": {f"aws:RequestTag/{STACK_TAG}": settings.stack},
         "ForAllValues:StringEquals": {"aws:TagKeys": sorted(settings.tags)},
     }
-    tag_new: Condition = {
-        "ForAllValues:StringEquals": {"aws:TagKeys": sorted(settings.tags)},
-        "StringEqualsIfExists": {
-            f"aws:RequestTag/{STACK_TAG}": settings.stack,
-            f"aws:ResourceTag/{STACK_TAG}": settings.stack,
-        },
-    }
+    tag = ["kms:TagResource"]
     return [
         statement("CreateStackKey", ["kms:CreateKey"], "*", tags),
-        statement("TagStackKey", ["kms:TagResource"], key, tag_new),
+        statement("TagNewStackKey", tag, key, tag_on_create(settings)),
+        statement("RetagStackKey", tag, key, retag_owned_keys(settings)),
+        deny_other_stacks(settings, "DenyTaggingOtherStacksKeys", tag, key),
         statement("ManageStackKey", KEY_WRITES, key, owned_by_stack(settings)),
     ]

@@ -5,6 +5,9 @@ the typed settings the program reads, so a grant exists exactly when its resourc
 
 from __future__ import annotations
 
+from rules import naming
+from rules.ecs import pull
+from rules.ecs.iam import secret_policy_arns
 from rules.naming import credential_secret_name
 from settings import Settings
 from settings.web import LoadBalancerSettings
@@ -135,3 +138,49 @@ def uses_alarms(settings: Settings) -> bool:
     load balancer."""
     runs = settings.fargate.runs if settings.fargate is not None else ()
     return has_load_balancer(settings) and any(r.alarms for r in runs)
+
+
+# --- what the stack's tasks read at start-up (the boundary's scope) -----------------------------
+def pull_sources(settings: Settings, account: str) -> tuple[list[str], list[str]]:
+    """(repositories the execution roles pull from, pull-through repositories a first pull may
+    create): each run's image where it really comes from, as the program grants it
+    (`components/program.py` `_pull_grants`): the stack's own repository, or a prebuilt image's
+    repository in whatever account and region its reference names, or its cache prefix."""
+    if settings.fargate is None:
+        return [], []
+    names = settings.names
+    own = {r.service: r.name for r in settings.registry.repositories}
+    images = {s.name: s.image for s in settings.services}
+    pulls: set[str] = set()
+    imports: set[str] = set()
+    for run in settings.fargate.runs:
+        image = images.get(run.service.name)
+        if image is None or image.prebuilt is None:
+            pulls.add(names.repository_arn(account, own[run.service.name]))
+            continue
+        grants = pull.prebuilt_pull_grants(
+            image.prebuilt,
+            region=settings.region,
+            cache_prefixes=[r.rule.prefix for r in settings.cache.rules],
+            own_repositories=list(own.values()),
+        )
+        pulls |= set(grants.repository_arns)
+        if grants.cache_prefix is not None and grants.cache_account is not None:
+            prefix = grants.cache_prefix
+            cached = "*" if prefix == "ROOT" else f"{prefix.rstrip('/')}/*"
+            arn = naming.repository_arn(
+                settings.partition.name, settings.region, grants.cache_account, cached
+            )
+            pulls.add(arn)
+            imports.add(arn)
+    return sorted(pulls), sorted(imports)
+
+
+def task_secret_arns(settings: Settings) -> tuple[list[str], list[str]]:
+    """(Secrets Manager ARNs, SSM parameter ARNs) the tasks' configs reference, in the form the
+    execution roles' own policies grant them (`secret_policy_arns`: partial ARNs too)."""
+    if settings.fargate is None:
+        return [], []
+    refs = {a for run in settings.fargate.runs for a in run.container.secrets.values()}
+    secrets = secret_policy_arns(sorted(a for a in refs if ":secretsmanager:" in a))
+    return secrets, sorted(a for a in refs if ":ssm:" in a)

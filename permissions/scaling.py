@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from permissions.documents import (
     ECS_SCALING,
-    Condition,
     Statement,
+    deny_other_stacks,
     owned_by_stack,
+    retag_owned_keys,
     service_linked_role,
     statement,
-    tag_new_or_owned,
+    tag_on_create,
     tagged_for_stack,
     untag_owned,
 )
 from permissions.renders import uses_alarms, uses_scaling
-from rules.naming import STACK_TAG
 from settings import Settings
 
 SCALING_WRITES = (
@@ -77,8 +77,10 @@ def _scaling(settings: Settings, account: str) -> list[Statement]:
 
 def _tagged_scaling(settings: Settings, account: str) -> list[Statement]:
     """The scalable targets and the stack's own alarms, one statement per kind of grant (each
-    action only reaches its own service's resources): created with the stack's tag (and never
-    over another stack's alarm of a matching name), then changed only while they carry it."""
+    action only reaches its own service's resources): created with the stack's tag, never over
+    (or retagging) another stack's (the Deny: neither service has a create-action key, and
+    both creating calls also update an existing target or alarm), then changed only while they
+    carry it."""
     resources, create, tag, untag, manage = [], [], [], [], []
     if uses_scaling(settings):
         resources.append(settings.names.scalable_target_arn(account))
@@ -95,13 +97,11 @@ def _tagged_scaling(settings: Settings, account: str) -> list[Statement]:
         manage += ["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"]
     if not resources:
         return []
-    on_create: Condition = {
-        **tagged_for_stack(settings),
-        "StringEqualsIfExists": {f"aws:ResourceTag/{STACK_TAG}": settings.stack},
-    }
     return [
-        statement("CreateStackScaling", create, resources, on_create),
-        statement("TagStackScaling", tag, resources, tag_new_or_owned(settings)),
+        statement("CreateStackScaling", create, resources, tagged_for_stack(settings)),
+        statement("TagNewStackScaling", tag, resources, tag_on_create(settings)),
+        statement("RetagStackScaling", tag, resources, retag_owned_keys(settings)),
+        deny_other_stacks(settings, "DenyOtherStacksScaling", [*create, *tag], resources),
         statement("UntagStackScaling", untag, resources, untag_owned(settings)),
         statement("ManageStackScaling", manage, resources, owned_by_stack(settings)),
     ]

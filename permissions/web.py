@@ -8,11 +8,13 @@ from permissions.documents import (
     ELB,
     Condition,
     Statement,
+    deny_other_stacks,
     owned_by_stack,
     retag_owned,
+    retag_owned_keys,
     service_linked_role,
     statement,
-    tag_new_or_owned,
+    tag_on_create,
     tagged_for_stack,
     untag_owned,
 )
@@ -200,7 +202,9 @@ def _certificate(settings: Settings, account: str) -> list[Statement]:
     tag = ["acm:AddTagsToCertificate"]
     return [
         statement("RequestStackCertificate", ["acm:RequestCertificate"], "*", request),
-        statement("TagStackCertificate", tag, certificates, tag_new_or_owned(settings)),
+        statement("TagNewStackCertificate", tag, certificates, tag_on_create(settings)),
+        statement("RetagStackCertificate", tag, certificates, retag_owned_keys(settings)),
+        deny_other_stacks(settings, "DenyTaggingOtherStacksCertificates", tag, certificates),
         statement(
             "ManageStackCertificate", CERTIFICATE_WRITES, certificates, owned_by_stack(settings)
         ),

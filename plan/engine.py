@@ -52,6 +52,7 @@ class RenderedResource:
     dependencies: tuple[str, ...] = ()  # URNs it waits for: its inputs' resources, `depends_on`
     parent: str = ""  # the parent's URN (the stack's for a top-level resource)
     custom: bool = True  # False for a component resource
+    retain_on_delete: bool = False  # a destroy or replacement leaves it in the account
 
 
 @dataclass
@@ -91,6 +92,7 @@ class _Request:
     dependencies: tuple[str, ...] = ()
     parent: str = ""
     custom: bool = True
+    retain_on_delete: bool = False
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -195,6 +197,7 @@ class _Mocks(pulumi.runtime.Mocks):
                 req.dependencies,
                 req.parent,
                 req.custom,
+                req.retain_on_delete,
             )
         )
 
@@ -336,6 +339,7 @@ class _Monitor(mocks.MockMonitor):
             tuple(sorted(request.dependencies)),
             request.parent,
             bool(request.custom),
+            bool(request.retainOnDelete),
         )
         return super().RegisterResource(request)
 

@@ -495,6 +495,12 @@ class StackNames:
     def state_object_arn(self, bucket: str, key: str) -> str:
         return self.bucket_object_arn(bucket, key)
 
+    def cache_credentials_arn(self, account: str) -> str:
+        """Every pull-through cache credential secret (`ecr-pullthroughcache/...`) of `account`,
+        in any region: what only the account owner's roles may read."""
+        name = f"{credential_secret_name('*').rstrip('*')}*"
+        return arn(self.partition, "secretsmanager", "*", account, f"secret:{name}")
+
     def secret_arn(self, account: str, name: str) -> str:
         # Secrets Manager appends `-` and six random characters to every secret's ARN.
         return self._arn("secretsmanager", account, f"secret:{name}-??????")

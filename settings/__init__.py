@@ -16,7 +16,7 @@ from rules.naming import StackNames, validate_stack_name
 from rules.registry import urls
 from settings import legacy
 from settings.account import AccountSettings, load_account
-from settings.boundary import load_permissions_boundary
+from settings.boundary import load_permissions_boundary, refuse_denied_secrets
 from settings.cache import CacheSettings
 from settings.errors import Collector, ConfigError, ConfigErrors, member_path, show
 from settings.fargate import FargateStack, load_fargate
@@ -130,6 +130,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
     fargate = load_fargate(
         errors, config, environment_name=environment, services=services, names=names
     )
+    refuse_denied_secrets(errors, account, fargate, top.raw("services"))
     github = load_github(
         errors, top.raw("github"), environment=environment, partition=partition.name
     )

@@ -15,6 +15,7 @@ from cfnlint.api import lint
 import permissions as policies
 import settings
 from cli import bootstrap
+from permissions import StateBackend
 from plan.engine import ACCOUNT_ID
 from settings.source import PROJECT_DIR, from_files
 from tests.conftest import GIT_ENV, STACKS, render_stack
@@ -68,14 +69,23 @@ def test_one_provider_for_all_stacks_and_roles_under_the_ci_path(template: dict[
         "Url": "https://token.actions.githubusercontent.com",
     }
     roles = resolved(of_type(template, "AWS::IAM::Role"))
-    assert sorted(roles) == ["DevDeployRole", "DevPreviewRole", "ProdDeployRole", "ProdPreviewRole"]
+    # No prod preview role: no workflow assumes one (pull requests plan prod offline).
+    assert sorted(roles) == ["DevDeployRole", "DevPreviewRole", "ProdDeployRole"]
+    assert sorted(k for k in template["Outputs"] if k.endswith("RoleArn")) == [
+        "DevDeployRoleArn",
+        "DevPreviewRoleArn",
+        "ProdDeployRoleArn",
+    ]
     for stack in ("dev", "prod"):
         cap = stack.capitalize()
-        deploy, preview = roles[f"{cap}DeployRole"], roles[f"{cap}PreviewRole"]
+        deploy = roles[f"{cap}DeployRole"]
         # The names the stacks' outputs and the workflows expect (literals, see test_oidc.py).
         assert deploy["Properties"]["RoleName"] == f"ecr-fargate-{stack}-deploy"
-        assert preview["Properties"]["RoleName"] == f"ecr-fargate-{stack}-preview"
-        for role in (deploy, preview):
+        ci_roles = [deploy]
+        if stack == "dev":
+            ci_roles.append(roles["DevPreviewRole"])
+            assert roles["DevPreviewRole"]["Properties"]["RoleName"] == "ecr-fargate-dev-preview"
+        for role in ci_roles:
             assert role["Properties"]["Path"] == f"/ecr-fargate-ci/{stack}/"
             assert role["DependsOn"] == [bootstrap.PROVIDER_ID]
             (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -93,7 +103,6 @@ def test_one_provider_for_all_stacks_and_roles_under_the_ci_path(template: dict[
         "DevDeployRole": ["repo:fixture-org/fixture-repo:ref:refs/heads/main"],
         "DevPreviewRole": ["repo:fixture-org/fixture-repo:pull_request"],
         "ProdDeployRole": ["repo:fixture-org/fixture-repo:environment:production"],
-        "ProdPreviewRole": ["repo:fixture-org/fixture-repo:pull_request"],
     }
 
 
@@ -143,6 +152,9 @@ def test_the_deploy_policy_is_split_under_the_iam_quota(
         assert bootstrap.size(props["PolicyDocument"]) <= bootstrap.MANAGED_POLICY_CHARS
         statements += props["PolicyDocument"]["Statement"]
     assert statements == policies.deploy_policy(s, ACCOUNT_ID)["Statement"]
+    if stack == "prod":
+        assert f"{cap}PreviewRole" not in resources
+        return
     preview = resources[f"{cap}PreviewRole"]["Properties"]["Policies"]
     assert preview == [
         {"PolicyName": "preview", "PolicyDocument": policies.preview_policy(s, ACCOUNT_ID)}
@@ -309,11 +321,13 @@ def test_the_command_prints_the_template(stack: str) -> None:
 
 
 def test_a_template_over_the_direct_deploy_limit_is_printed_with_a_warning() -> None:
-    done = run("dev", "prod", "--stack-dir", str(STACKS))
+    state = ("--state-bucket", "fixture-state")
+    done = run("dev", "prod", "--stack-dir", str(STACKS), *state)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == bootstrap.render(load("dev", "prod"))
+    assert done.stdout == bootstrap.render(load("dev", "prod"), StateBackend("fixture-state"))
     size = len(done.stdout.encode())
-    assert size > bootstrap.DIRECT_DEPLOY_BYTES  # dev and prod together: why the split
+    # dev and prod together with their state keys: why the split
+    assert size > bootstrap.DIRECT_DEPLOY_BYTES
     (line,) = done.stderr.splitlines()
     assert f"{size:,} bytes" in line
     assert "51,200" in line

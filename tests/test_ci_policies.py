@@ -37,6 +37,11 @@ from tests.ci_support import (
 
 ACCOUNT = ACCOUNT_ID
 REGION = "us-east-1"
+# What a KMS call ECR makes for a caller carries (a repository's grant on its key).
+ECR_KMS_CONTEXT = {
+    "kms:ViaService": f"ecr.{REGION}.amazonaws.com",
+    "kms:GrantIsForAWSResource": "true",
+}
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,17 @@ EXCLUSIONS: dict[str, str] = {
     ),
     "AWS::ApplicationAutoScaling::ScalingPolicy cloudwatch:GetMetricData": "predictive "
     "scaling's forecast; the stack's policies are target tracking",
+    # Cloud Map (issue #20): TagResource has no resource-level form and no resource-tag key, so
+    # no grant could keep one stack from retagging another's namespace and then changing or
+    # deleting it. The stack's namespace is created untagged, never changed, kept on destroy.
+    "AWS::ServiceDiscovery::HttpNamespace servicediscovery:TagResource": "the namespace is "
+    "created untagged (tags ignored): a grant to tag would reach every namespace of the account",
+    "AWS::ServiceDiscovery::HttpNamespace servicediscovery:UntagResource": "the namespace's "
+    "tags are ignored, never changed",
+    "AWS::ServiceDiscovery::HttpNamespace servicediscovery:UpdateHttpNamespace": "the "
+    "namespace's description is constant (derived from the stack name, which never changes)",
+    "AWS::ServiceDiscovery::HttpNamespace servicediscovery:DeleteNamespace": "the namespace is "
+    "retained on delete: without a tag no grant could tell this stack's namespace from another's",
 }
 EMPTYING = (*policies.BUCKET_EMPTYING, "s3:ListBucketVersions")
 # Which of the (many) AWS::S3::Bucket handler actions each S3 type of the provider uses: a bucket
@@ -1069,7 +1085,9 @@ def test_the_boundary_caps_stack_roles_without_breaking_them(v: Variant) -> None
                 }
                 for action in as_list(st["Action"]):
                     for resource in as_list(st["Resource"]):
-                        q = Request(action, resource, {**tags, **context})
+                        # ECR calls KMS for the template role: through ECR, for itself.
+                        ecr = ECR_KMS_CONTEXT if action.startswith("kms:") else {}
+                        q = Request(action, resource, {**tags, **ecr, **context})
                         assert is_allowed(role.policies, q, cap), (role.name, action, resource)
     exec_on = v.settings.fargate is not None and v.settings.fargate.enable_execute_command
     assert ("ssmmessages:OpenDataChannel" in granted) == exec_on

@@ -48,12 +48,17 @@ class StackCluster(pulumi.ComponentResource):
         self.association = self._capacity(name, args) if args.uses_spot else None
         self.namespace_arn: pulumi.Output[str] | None = None
         if args.service_connect:
+            # Untagged, never changed, kept on destroy: Cloud Map offers IAM no way to tell one
+            # stack's namespace from another's, so no deploy role may tag, update or delete a
+            # namespace (permissions/fargate.py). `ignore_changes` keeps the tags a namespace
+            # created before this change carries, without a tagging call.
             namespace = aws.servicediscovery.HttpNamespace(
                 f"{name}-namespace",
                 name=names.namespace,
                 description=f"Service Connect names of {names.prefix}",
-                tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(
+                    parent=self, retain_on_delete=True, ignore_changes=["tags", "tagsAll"]
+                ),
             )
             self.namespace_arn = namespace.arn
         self._network(name, args)

@@ -37,6 +37,8 @@ class ServiceRunArgs:
     primary: bool
     # A `web` service behind the stack's load balancer; None for every other kind.
     target: WebTarget | None = None
+    # prod: the log group outlives a destroy or a replacement (`ServiceTaskArgs.retain_logs`).
+    retain_logs: bool = False
 
 
 class ServiceRun(pulumi.ComponentResource):
@@ -58,6 +60,7 @@ class ServiceRun(pulumi.ComponentResource):
                 args.tags,
                 args.primary,
                 args.boundary_arn,
+                retain_logs=args.retain_logs,
             ),
             child,
         )

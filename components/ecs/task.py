@@ -32,6 +32,9 @@ class ServiceTaskArgs:
     # The boundary every role carries: the stack's own policy's ARN (an output, so each role waits
     # for it) or the bootstrap's (`Settings.permissions_boundary`).
     boundary_arn: pulumi.Input[str]
+    # prod: a destroy or a replacement leaves the log group (and the logs of what went wrong);
+    # dev deletes it with the stack.
+    retain_logs: bool = False
 
 
 class ServiceTask(pulumi.ComponentResource):
@@ -47,7 +50,10 @@ class ServiceTask(pulumi.ComponentResource):
             name=names.log_group(run.service.name),
             retention_in_days=run.log_retention_days,
             tags=args.tags,
-            opts=legacy.options(self._old, [legacy.LOG_GROUP], "logs", self),
+            opts=pulumi.ResourceOptions.merge(
+                legacy.options(self._old, [legacy.LOG_GROUP], "logs", self),
+                pulumi.ResourceOptions(retain_on_delete=args.retain_logs or None),
+            ),
         )
         self.execution_role, self.task_role = self._roles(name, args)
         self.task_definition = self._task_definition(name, args)

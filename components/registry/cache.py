@@ -124,20 +124,24 @@ class PullThroughCache(pulumi.ComponentResource):
             self._template(name, "ROOT", args, template_role, "PULL_THROUGH_CACHE", "REPLICATION")
 
     def _template_role(self, name: str, args: PullThroughCacheArgs) -> aws.iam.Role:
-        """Templates that set tags or KMS need a role ECR assumes to create the repository."""
-        assume = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ecr.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
+        """Templates that set tags or KMS need a role ECR assumes to create the repository; only
+        for this account's registry (`aws:SourceAccount`, the confused-deputy guard; ECR's guide
+        documents no `aws:SourceArn` for creation templates).
+        https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create-iam.html
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"""
+
+        def assume(account_id: str) -> str:
+            statement = {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecr.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+            return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
+
         role = aws.iam.Role(
             f"{name}-template-role",
-            assume_role_policy=json.dumps(assume, sort_keys=True),
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(assume),
             description="Lets ECR create pull-through cache repositories with tags and encryption",
             path=args.names.role_path,
             permissions_boundary=args.boundary_arn,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ PULL_ACTIONS = [
     "ecr:BatchGetImage",
     "ecr:GetDownloadUrlForLayer",
 ]
+# The `-` and six random characters ending a complete secret ARN.
+SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$", re.ASCII)
 EXEC_ACTIONS = [
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
@@ -68,6 +71,19 @@ def secret_resource_arn(arn: str) -> str:
     if not rest:
         return arn
     return f"{head}:secret:{rest.split(':', 1)[0]}"
+
+
+def secret_policy_arns(arns: Sequence[str]) -> list[str]:
+    """The Resource entries that let a role read exactly these secret references. IAM matches a
+    secret's complete ARN, which ends in `-` and six random characters Secrets Manager adds; a
+    reference without them (a partial ARN) is granted as `NAME-??????`, which matches exactly
+    that suffix (`-*` would match longer names too). As Secrets Manager itself does, a name that
+    already ends in `-` and six letters or digits is taken for a complete ARN.
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/permissions_grant-limited-resources.html
+    https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html"""
+    secrets = {secret_resource_arn(a) for a in arns}
+    return sorted(a if SECRET_SUFFIX.search(a) else f"{a}-??????" for a in secrets)
 
 
 def ecs_tasks_assume_role_policy(account_id: str | None = None) -> dict[str, Any]:
@@ -165,7 +181,7 @@ def execution_role_policy(
                 "Sid": "ReadSecrets",
                 "Effect": "Allow",
                 "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": sorted({secret_resource_arn(a) for a in secret_arns}),
+                "Resource": secret_policy_arns(secret_arns),
             }
         )
     if parameter_arns:

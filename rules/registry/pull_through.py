@@ -369,3 +369,11 @@ def pull_policy_document(
             },
         ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def is_cache_credential(arn: str) -> bool:
+    """Whether a (validated) secret reference names a pull-through cache credential secret
+    (`ecr-pullthroughcache/...`, the only secrets ECR's cache reads): the account owner's, which
+    no other stack's roles may read (their boundary denies it)."""
+    head, _, name = arn.partition(":secret:")
+    return ":secretsmanager:" in head and name.startswith(credential_secret_name("").rstrip("/"))
