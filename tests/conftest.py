@@ -16,6 +16,9 @@ import yaml
 from plan import engine
 from plan.engine import Rendered
 
+# The Hypothesis profiles (`ci` by default, `fuzz` for `make fuzz`), loaded before any test module.
+pytest_plugins = ["tests.hypothesis_profiles"]
+
 # The suite runs in GitHub Actions too, where `GITHUB_ACTIONS=true` would make every render that
 # reads the real environment a CI deploy, which refuses `permissionsBoundary: stack` (the dev
 # fixture's). The tests that need it set it themselves (tests/test_boundary.py).

@@ -17,7 +17,6 @@ import settings
 from cli import bootstrap
 from permissions import StateBackend
 from plan.engine import ACCOUNT_ID
-from rules.naming import StackNames
 from settings.source import PROJECT_DIR, from_files
 from tests.conftest import GIT_ENV, STACKS, render_stack
 
@@ -78,16 +77,16 @@ def test_one_provider_for_all_stacks_and_roles_under_the_ci_path(template: dict[
         "ProdDeployRoleArn",
     ]
     for stack in ("dev", "prod"):
-        names = StackNames(stack)
         cap = stack.capitalize()
         deploy = roles[f"{cap}DeployRole"]
-        assert deploy["Properties"]["RoleName"] == names.deploy_role_name
+        # The names the stacks' outputs and the workflows expect (literals, see test_oidc.py).
+        assert deploy["Properties"]["RoleName"] == f"ecr-fargate-{stack}-deploy"
         ci_roles = [deploy]
         if stack == "dev":
             ci_roles.append(roles["DevPreviewRole"])
-            assert roles["DevPreviewRole"]["Properties"]["RoleName"] == names.preview_role_name
+            assert roles["DevPreviewRole"]["Properties"]["RoleName"] == "ecr-fargate-dev-preview"
         for role in ci_roles:
-            assert role["Properties"]["Path"] == names.ci_path
+            assert role["Properties"]["Path"] == f"/ecr-fargate-ci/{stack}/"
             assert role["DependsOn"] == [bootstrap.PROVIDER_ID]
             (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
             assert trust["Principal"] == {"Federated": PROVIDER}
@@ -148,8 +147,8 @@ def test_the_deploy_policy_is_split_under_the_iam_quota(
     statements = []
     for index, policy_id in enumerate(attached, start=1):
         props = resources[policy_id]["Properties"]
-        assert props["ManagedPolicyName"] == s.names.deploy_policy_name(index)
-        assert props["Path"] == s.names.ci_path
+        assert props["ManagedPolicyName"] == f"ecr-fargate-{stack}-deploy-{index}"
+        assert props["Path"] == f"/ecr-fargate-ci/{stack}/"
         assert bootstrap.size(props["PolicyDocument"]) <= bootstrap.MANAGED_POLICY_CHARS
         statements += props["PolicyDocument"]["Statement"]
     assert statements == policies.deploy_policy(s, ACCOUNT_ID)["Statement"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,10 +70,41 @@ def test_the_plan_tag_is_the_tag_the_stack_pins_for_ci_digests(tmp_path: Path) -
     assert entries[0]["buildArgs"] == {"RELEASE": "1"}
 
 
+# Variables the stack's render reads (CI's digests, the commit), here malformed so that reading
+# them at all fails the plan, and Pulumi's own config and region variables.
+HOSTILE_ENV = {
+    "ECR_FARGATE_IMAGE_DIGESTS": "{not json",
+    "GITHUB_SHA": "not-a-sha",
+    "GIT_SHA": "not-a-sha",
+    "PULUMI_CONFIG": json.dumps({"ecr-fargate:environment": "prod"}),
+    "AWS_REGION": "eu-west-1",
+}
+
+
 def test_the_plan_ignores_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ECR_FARGATE_IMAGE_DIGESTS", "{not json")
-    monkeypatch.setenv("GITHUB_SHA", "not-a-sha")
-    assert plan.load_plan("dev", stack_dir=STACKS) == plan.load_plan("dev", stack_dir=STACKS)
+    """The same plan from an empty environment and from one whose variables the render reads
+    (and would refuse), and it is the fixture's plan, as literals."""
+    for name in HOSTILE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    bare = plan.load_plan("dev", stack_dir=STACKS)
+    for name, value in HOSTILE_ENV.items():
+        monkeypatch.setenv(name, value)
+    hostile = plan.load_plan("dev", stack_dir=STACKS)
+    assert hostile == bare
+    # The content tag hashes app/'s files: its shape here, its inputs in test_content_tags.py.
+    tags = {entry.pop("tag") for entry in hostile}
+    (tag,) = tags  # api and worker: the same build inputs, the same tag
+    assert re.fullmatch(r"dev-[0-9a-f]{16}", tag)
+    built: dict[str, object] = {
+        "context": "app",
+        "dockerfile": "app/Dockerfile",
+        "target": None,
+        "buildArgs": {},
+    }
+    assert hostile == [
+        {"service": "api", "repository": "dev/api", **built, "platforms": ["linux/amd64"]},
+        {"service": "worker", "repository": "dev/worker", **built, "platforms": ["linux/amd64"]},
+    ]
 
 
 def test_bad_config_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from plan.engine import Rendered
 from rules.ecs.container import ContainerSpec
 from rules.naming import StackNames
 from settings import Settings
-from settings.fargate import FargateSettings, task_request
+from settings.fargate import FargateSettings
 from settings.services import ServiceSettings
 from tests.conftest import GIT_ENV, STACKS
 
@@ -96,7 +96,9 @@ def test_a_web_service_given_cidrs_admits_those_instead_of_the_vpc() -> None:
     )
 
 
-def test_service_task_deploys_the_request_settings_validate() -> None:
+def test_service_task_deploys_the_worker_it_is_given() -> None:
+    """Literal expectations: the same values `settings.fargate.task_request` builds would only
+    prove that the component calls it."""
     run = minimal_run(
         "worker", None, container=ContainerSpec(name="svc", port=None, command=("run",))
     )
@@ -104,14 +106,46 @@ def test_service_task_deploys_the_request_settings_validate() -> None:
     args = ServiceTaskArgs(run, NAMES, "123456789012", DIGEST, [], None, {}, False, boundary)
     r = alone(lambda: ServiceTask("svc", args))
     task = r.one("aws:ecs/taskDefinition:TaskDefinition")
-    request = task_request(run, NAMES, image=DIGEST)
-    assert json.loads(task.inputs["containerDefinitions"]) == request["containerDefinitions"]
-    assert (task.inputs["family"], task.inputs["cpu"], task.inputs["memory"]) == (
-        request["family"],
-        request["cpu"],
-        request["memory"],
-    )
-    (c,) = json.loads(task.inputs["containerDefinitions"])
-    assert c["command"] == ["run"] and c["portMappings"] == [] and "healthCheck" not in c
+    roles = "arn:aws:iam::123456789012:role/ecr-fargate/dev"
+    assert {k: v for k, v in task.inputs.items() if k != "containerDefinitions"} == {
+        "family": "ecr-fargate-dev-svc",
+        "cpu": "256",
+        "memory": "512",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"},
+        "executionRoleArn": f"{roles}/svc-execution",
+        "taskRoleArn": f"{roles}/svc-task",
+        "volumes": [{"name": "writable-tmp"}],
+        "tags": {},
+    }
+    assert json.loads(task.inputs["containerDefinitions"]) == [
+        {
+            "name": "svc",
+            "image": DIGEST,
+            "essential": True,
+            "command": ["run"],  # a worker: no port, no health check
+            "portMappings": [],
+            "environment": [{"name": "SERVICE_NAME", "value": "svc"}],  # a worker: no PORT
+            "secrets": [],
+            "user": "10001:10001",
+            "readonlyRootFilesystem": True,
+            "mountPoints": [
+                {"containerPath": "/tmp", "readOnly": False, "sourceVolume": "writable-tmp"}
+            ],
+            "linuxParameters": {"initProcessEnabled": True},
+            "stopTimeout": 30,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": "/ecs/ecr-fargate-dev-svc",
+                    "awslogs-region": "us-east-1",
+                    "awslogs-stream-prefix": "svc",
+                    "mode": "non-blocking",
+                    "max-buffer-size": "25m",
+                },
+            },
+        }
+    ]
     assert r.one("aws:cloudwatch/logGroup:LogGroup").inputs["name"] == "/ecs/ecr-fargate-dev-svc"
     assert all(x.aliases == () for x in r.resources)

@@ -174,13 +174,16 @@ def test_buildx_pushes_an_index_with_the_ecr_registry_cache() -> None:
 
 
 def test_test_jobs_cache_pip_downloads_and_mypy() -> None:
-    key = "mypy-${{ runner.os }}-${{ steps.python.outputs.python-version }}-${{ hashFiles('requirements.txt') }}"
+    key = "mypy-${{ runner.os }}-${{ steps.python.outputs.python-version }}-${{ hashFiles('requirements.txt', 'requirements-dev.txt') }}"
     for name in ("deploy.yml", "preview.yml"):
         job = workflow(name)["jobs"]["test"]
         (python,) = uses(job, "actions/setup-python@")
         assert python["id"] == "python"
         assert python["with"]["cache"] == "pip"
-        assert python["with"]["cache-dependency-path"] == "requirements.txt"
+        assert python["with"]["cache-dependency-path"].split() == [
+            "requirements.txt",
+            "requirements-dev.txt",
+        ]
         (cache,) = uses(job, "actions/cache@")
         assert cache["with"] == {"path": ".mypy_cache", "key": key}
         assert index_of(job, cache) < index_of(job, step_running(job, "make test"))

@@ -10,7 +10,6 @@ import pytest
 
 from plan.engine import ACCOUNT_ID
 from rules.iam import oidc
-from rules.naming import StackNames
 from settings import ConfigErrors, load
 from settings.source import from_files
 from tests.conftest import GIT_ENV, STACKS, render_stack
@@ -67,24 +66,25 @@ def test_the_stack_renders_no_ci_resources_and_outputs_their_arns(name: str) -> 
     policies = r.of_type("aws:iam/policy:Policy")
     assert [p.inputs["path"] + p.inputs["name"] for p in policies] == own
     assert [x for x in r.resources if x.type in CI_TYPES and x not in policies] == []
-    names = StackNames(name)
+    iam = "arn:aws:iam::123456789012"
     boundary = {
         "dev": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fargate/dev/ecr-fargate-dev-stack-boundary",
         "prod": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fargate-ci/prod/ecr-fargate-prod-boundary",
     }[name]
     for role in r.of_type("aws:iam/role:Role"):
         # Every role the stack creates is the stack's own, bounded, and trusts no GitHub token.
-        assert role.inputs["path"] == names.role_path
+        assert role.inputs["path"] == f"/ecr-fargate/{name}/"
         assert role.inputs["permissionsBoundary"] == boundary
         assert "token.actions.githubusercontent.com" not in role.inputs["assumeRolePolicy"]
-    assert r.outputs["ciRoleArn"] == names.deploy_role_arn(ACCOUNT_ID)
+    assert r.outputs["ciRoleArn"] == f"{iam}:role/ecr-fargate-ci/{name}/ecr-fargate-{name}-deploy"
     if name == "prod":  # prod has no preview role: pull requests plan it offline
         assert "ciPreviewRoleArn" not in r.outputs
     else:
-        assert r.outputs["ciPreviewRoleArn"] == names.preview_role_arn(ACCOUNT_ID)
-    assert r.outputs["githubOidcProviderArn"] == names.oidc_provider_arn(ACCOUNT_ID)
-    assert r.outputs["ciRoleArn"] == (
-        f"arn:aws:iam::{ACCOUNT_ID}:role/ecr-fargate-ci/{name}/ecr-fargate-{name}-deploy"
+        assert r.outputs["ciPreviewRoleArn"] == (
+            f"{iam}:role/ecr-fargate-ci/{name}/ecr-fargate-{name}-preview"
+        )
+    assert r.outputs["githubOidcProviderArn"] == (
+        f"{iam}:oidc-provider/token.actions.githubusercontent.com"
     )
 
 

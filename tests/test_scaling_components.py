@@ -11,7 +11,7 @@ import pulumi
 import pytest
 import yaml
 
-from components.ecs.alarms import ERROR_RATE, ServiceAlarms, ServiceAlarmsArgs
+from components.ecs.alarms import ServiceAlarms, ServiceAlarmsArgs
 from components.ecs.cluster import StackCluster, StackClusterArgs
 from components.ecs.run import ServiceRun, ServiceRunArgs
 from components.ecs.scaling import ServiceScaling, ServiceScalingArgs, tracked_metrics
@@ -150,8 +150,10 @@ def test_alarms_watch_the_target_groups_5xx_rate_and_unhealthy_hosts() -> None:
     q = queries(rate)
     # The one returned series is the expression; every id it names is a query of the alarm.
     assert [i for i, x in q.items() if x.get("returnData")] == ["rate"]
-    assert q["rate"]["expression"] == ERROR_RATE
-    assert set(re.findall(r"\b[a-z][A-Za-z0-9_]*\b", ERROR_RATE)) - {"FILL"} <= set(q) - {"rate"}
+    # A literal, not ecs.alarms.ERROR_RATE: the percentage of requests answered 5xx, and a period
+    # with no 5xx (no datapoint) counts as 0, not as missing.
+    assert q["rate"]["expression"] == "100 * FILL(errors, 0) / requests"
+    assert set(q) == {"rate", "errors", "requests"}
     for qid, metric in (("errors", "HTTPCode_Target_5XX_Count"), ("requests", "RequestCount")):
         assert q[qid]["metric"] == {
             "namespace": "AWS/ApplicationELB",
@@ -178,7 +180,7 @@ def test_alarms_watch_the_target_groups_5xx_rate_and_unhealthy_hosts() -> None:
         assert a["evaluationPeriods"] == a["datapointsToAlarm"] == 3
         assert a["tags"] == TAGS
         assert "alarmActions" not in a  # ECS reads the state; nothing else is notified
-        assert alarm.inputs["name"].startswith(NAMES.prefix + "-svc-")
+        assert alarm.inputs["name"].startswith("ecr-fargate-dev-svc-")
 
 
 def render_runs(
@@ -248,7 +250,8 @@ def test_a_web_run_with_a_target_rolls_back_on_its_alarms_and_scales_on_requests
     assert service.inputs["desiredCount"] == 2
     assert service.ignore_changes == ("desiredCount",)
     target = r.one(TARGET_TYPE).inputs
-    assert target["resourceId"] == f"service/{r.one('aws:ecs/cluster:Cluster').inputs['name']}/api"
+    assert target["resourceId"] == "service/ecr-fargate-dev/api"
+    assert r.one("aws:ecs/cluster:Cluster").inputs["name"] == "ecr-fargate-dev"
     assert target["resourceId"].endswith("/" + service.inputs["name"])
     requests = r.named("api-scaling-requests").inputs["targetTrackingScalingPolicyConfiguration"]
     assert requests["predefinedMetricSpecification"]["resourceLabel"] == f"{LB}/{TG}"

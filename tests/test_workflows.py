@@ -263,15 +263,17 @@ def test_dependabot_keeps_actions_and_requirements_current() -> None:
     assert config["version"] == 2
     updates = {u["package-ecosystem"]: u for u in config["updates"]}
     assert set(updates) == {"github-actions", "pip"}
+    assert updates["github-actions"]["directory"] == "/"
+    # requirements.txt and requirements-dev.txt at the root, and the policy pack's own file.
+    assert updates["pip"]["directories"] == ["/", "/policy"]
     for update in updates.values():
-        assert update["directory"] == "/"
         assert update["schedule"]["interval"] == "weekly"
         assert [g["patterns"] for g in update["groups"].values()] == [["*"]]
         assert update["cooldown"]["default-days"] >= 1
 
 
 def test_zizmor_is_pinned_in_requirements() -> None:
-    assert "zizmor==1.32.0" in (ROOT / "requirements.txt").read_text().splitlines()
+    assert "zizmor==1.32.0" in (ROOT / "requirements-dev.txt").read_text().splitlines()
 
 
 def zizmor(target: Path) -> tuple[int, list[dict[str, Any]]]:
@@ -286,8 +288,8 @@ def zizmor(target: Path) -> tuple[int, list[dict[str, Any]]]:
 
 
 def test_zizmor_finds_nothing_in_the_workflows() -> None:
-    # Not skipped when missing: requirements.txt installs it next to this interpreter.
-    assert ZIZMOR.is_file(), f"{ZIZMOR} is missing: pip install -r requirements.txt"
+    # Not skipped when missing: requirements-dev.txt installs it next to this interpreter.
+    assert ZIZMOR.is_file(), f"{ZIZMOR} is missing: pip install -r requirements-dev.txt"
     code, findings = zizmor(GITHUB)
     assert (code, [f["ident"] for f in findings]) == (0, [])
 
