@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from permissions import fargate, keys, registry, roles, scaling, web
+from permissions import deploys, fargate, keys, registry, roles, scaling, web
 from permissions.boundary import boundary_policy
 from permissions.checks import unknown_actions
 from permissions.documents import (
@@ -107,6 +107,7 @@ def deploy_policy(settings: Settings, account: str) -> dict[str, Any]:
         web.web_writes,
         scaling.scaling_writes,
         registry.credential_writes,
+        deploys.deployment_writes,
         roles.guards,
     )
     found = read_statements(settings, account)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from permissions.deploys import deployment_boundary
 from permissions.documents import (
     ECS_TASKS,
     Condition,
@@ -26,12 +27,14 @@ from settings import Settings
 
 def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
     """The most any stack role may do, whatever its own policies say: the execution role's pull,
-    logs and configured secrets, ECS Exec for the task role, the ECR creation-template role's
-    repository and key-grant actions, a job's scheduler role running the stack's task families on
-    its cluster and passing the stack's own roles to ECS tasks. Nothing else in IAM, nothing in
-    STS, Organizations or key policies."""
+        logs and configured secrets, ECS Exec for the task role, the ECR creation-template role's
+        repository and key-grant actions, a job's scheduler role running the stack's task families on
+        its cluster and passing the stack's own roles to ECS tasks, ECS's infrastructure role moving
+    the stack's targets and listener rules in a blue/green, canary or linear deployment. Nothing else in IAM, nothing in
+        STS, Organizations or key policies."""
     found = [statement("RegistryLogin", ["ecr:GetAuthorizationToken"], "*")]
     found += _task_boundary(settings, account) + _template_boundary(settings, account)
+    found += deployment_boundary(settings, account)
     return document(found + _boundary_guards(settings, account))
 
 
