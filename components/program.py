@@ -263,6 +263,15 @@ def _fargate(
     outputs = {"ecsClusterName": cluster.cluster.name, **_run_outputs(runs, f.primary)}
     # How each long-running service deploys (rolling, blue-green, canary, linear).
     outputs["deploymentStrategies"] = {r.service.name: r.deployment.strategy for r in f.services}
+    # What each service's deployments run before the new revision scales up (`run.migrate`).
+    outputs["migrations"] = {
+        r.service.name: {
+            "command": list(r.migrate.command),
+            "timeoutMinutes": r.migrate.timeout_minutes,
+        }
+        for r in f.services
+        if r.migrate is not None
+    }
     if balancer is not None:
         outputs |= {
             "serviceUrls": balancer.service_urls,

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from pulumi_aws.ecs import ServiceDeploymentConfigurationLifecycleHookArgs
 
 import permissions as policies
 import settings
@@ -189,7 +190,7 @@ def test_lifecycle_hooks_come_from_the_runs_hooks_and_are_absent_without() -> No
         lifecycle_stages=["POST_TEST_TRAFFIC_SHIFT"],
     )
     args = deployment_configuration(run, [hook])
-    (entry,) = args.lifecycle_hooks  # type: ignore[misc]
+    (entry,) = cast(list[ServiceDeploymentConfigurationLifecycleHookArgs], args.lifecycle_hooks)
     assert entry.hook_target_arn == "arn:aws:lambda:us-east-1:123456789012:function:fake-smoke"
     assert entry.role_arn == "arn:aws:iam::123456789012:role/ecr-fargate/dev/fake-hook"
     assert entry.lifecycle_stages == ["POST_TEST_TRAFFIC_SHIFT"]
@@ -222,6 +223,13 @@ def test_prod_api_carries_its_migration_for_the_hooks() -> None:
     api = next(r for r in loaded.fargate.runs if r.service.name == "api")
     assert api.migrate == MigrateSettings(("python", "/app/migrate.pyc"), 15)
     assert all(r.migrate is None for r in loaded.fargate.runs if r.service.name != "api")
+
+
+def test_the_migrations_are_an_output_for_the_team(prod: Rendered, dev: Rendered) -> None:
+    assert prod.outputs["migrations"] == {
+        "api": {"command": ["python", "/app/migrate.pyc"], "timeoutMinutes": 15}
+    }
+    assert dev.outputs["migrations"] == {}
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -269,9 +277,12 @@ def test_every_bad_deployment_is_one_line_at_its_key_all_at_once(
     ]
     registered: list[str] = []
     original = engine._Mocks.new_resource
-    monkeypatch.setattr(
-        engine._Mocks, "new_resource", lambda self, a: registered.append(a.typ) or original(self, a)
-    )
+
+    def spy(self: Any, args: Any) -> Any:
+        registered.append(args.typ)
+        return original(self, args)
+
+    monkeypatch.setattr(engine._Mocks, "new_resource", spy)
     with pytest.raises(ConfigErrors) as info:
         render_stack("dev", env=GIT_ENV, overrides={"services": services})
     assert registered == []

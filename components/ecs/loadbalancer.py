@@ -141,7 +141,7 @@ class StackLoadBalancer(pulumi.ComponentResource):
             args.tags,
             self,
         )
-        found = {}
+        found: dict[str, tuple[tuple[pulumi.Resource, ...], AlternateTarget]] = {}
         for r in runs:
             service = r.service.name
             test_rule = routing.listener_rule(
