@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from settings.errors import Collector, show
 from settings.keys import DEPLOYMENT, MIGRATE
 from settings.keys.deploy import STRATEGIES
+from settings.legacy import PATH as LEGACY_PATH
 from settings.reader import Obj
 from settings.services import ServiceSettings
 
@@ -71,7 +72,10 @@ def load_deployment(errors: Collector, run: Obj, kind: str, prod: bool) -> Deplo
         DEPLOYMENT,
         environment=run.environment,
     )
-    default = "canary" if prod and kind == "web" else ROLLING
+    # The old single-service `fargate` form declares no `deployment` (it could not opt out), so
+    # it keeps rolling; `services[].run` gets prod's canary.
+    legacy = run.path == LEGACY_PATH
+    default = "canary" if prod and kind == "web" and not legacy else ROLLING
     if kind == "job":
         if run.has("deployment"):
             errors.add(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -25,7 +26,7 @@ from rules.naming import StackNames
 from settings import ConfigErrors
 from settings.deploy import DeploymentSettings, MigrateSettings
 from settings.source import from_files
-from tests.conftest import GIT_ENV, STACKS, render_stack
+from tests.conftest import GIT_ENV, STACKS, legacy, render_stack
 from tests.test_ecs_components import minimal_run
 
 APP = {"context": "app"}
@@ -63,6 +64,14 @@ def test_prod_web_services_go_canary_and_everything_else_rolls(
     assert len(dev.of_type(TG)) == 1 and len(dev.of_type(LISTENER)) == 1
     assert "testUrls" in dev.outputs and dev.outputs["testUrls"] == {}
     assert not [r for r in dev.of_type(ROLE) if "ecs-infrastructure" in r.name]
+
+
+def test_the_old_fargate_form_keeps_rolling_in_prod() -> None:
+    """It declares no `deployment`, so it could not opt out of canary: it stays as it was."""
+    fargate = {"service": "api", "subnetIds": ["subnet-0f1e2d3c4b5a60001"]}
+    r = render_stack("prod", env=GIT_ENV, overrides=legacy("prod", fargate))
+    assert r.outputs["deploymentStrategies"] == {"api": "rolling"}
+    assert len(r.of_type(TG)) == 1
 
 
 def test_prod_api_wires_both_groups_both_rules_and_the_role(prod: Rendered) -> None:
@@ -139,6 +148,20 @@ def test_the_latency_alarm_rolls_back_during_the_bake(dev: Rendered) -> None:
     )
     off = render_stack("dev", env=GIT_ENV, overrides={"services": [web(alarms={"enabled": False})]})
     assert off.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
+
+
+def test_switching_strategy_updates_the_service_in_place() -> None:
+    """CloudFormation's registry schema for AWS::ECS::Service (bundled with cfn-lint) lists what
+    only a replacement can change; the strategy and the load balancers are not among it."""
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas" / "resources"
+    found = [json.loads(p.read_text()) for p in schemas.glob("*.json")]
+    (ecs,) = [d for d in found if d.get("typeName") == "AWS::ECS::Service"]
+    create_only = set(ecs["createOnlyProperties"])
+    assert "/properties/DeploymentConfiguration" not in create_only
+    assert "/properties/LoadBalancers" not in create_only
+    assert "Strategy" in ecs["definitions"]["DeploymentConfiguration"]["properties"]
 
 
 # --- other strategies -----------------------------------------------------------------------------

@@ -136,9 +136,11 @@ def listener_rule(
     suffix: str = "rule",
 ) -> aws.lb.ListenerRule:
     """The service's rule on `listener_arn` (`suffix` `test-rule`: on the test listener). Not
-    rolling, ECS rewrites the rule's forward action at each deployment (weights between the two
-    target groups, and which one serves after it): Pulumi leaves the action to ECS from then on,
-    or every `pulumi up` would send the traffic back to the first group."""
+    rolling, the rule forwards to the first target group and ECS rewrites it at each deployment
+    to a weighted forward over both groups (observed live: go-to-k/cdk-real-drift#1730), so
+    Pulumi leaves the action to ECS from then on: a `pulumi up --refresh` that put the first
+    group back at 100% would send traffic to the group ECS just emptied
+    (aws/containers-roadmap#2853)."""
     assert run.route is not None
     return aws.lb.ListenerRule(
         f"{name}-{suffix}",

@@ -60,8 +60,9 @@ def deployment_configuration(
     run: FargateSettings, hooks: Sequence[LifecycleHook]
 ) -> aws.ecs.ServiceDeploymentConfigurationArgs:
     """The strategy and its timings (pulumi-aws 7.51.1 types the minutes as strings), and the
-    lifecycle hooks. `deploymentConfiguration` updates in place (UpdateService takes it), so a
-    service that switches strategy is not replaced."""
+    lifecycle hooks. `deploymentConfiguration` and `loadBalancers` update in place (UpdateService
+    takes both; AWS::ECS::Service's create-only properties are Cluster, Role, SchedulingStrategy
+    and ServiceName alone), so a service that switches strategy is not replaced."""
     d = run.deployment
     canary = linear = None
     if d.strategy == "canary":
