@@ -42,7 +42,7 @@ DEPLOYMENT = Section(
             "`stepPercent` at a time. Not rolling, a web service gets a second target group, a "
             "test route and the role ECS moves the listener rules with; a backend or worker may "
             "use blue-green only (no load balancer to shift shares on).",
-            Computed("`rolling`; `canary` for a web service in prod"),
+            Computed("`rolling`; `canary` for a web service in prod (not the old `fargate` form)"),
             choices=tuple(STRATEGIES),
             own_check=True,
             example="blue-green",
