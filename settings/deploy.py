@@ -83,26 +83,21 @@ def load_deployment(errors: Collector, run: Obj, kind: str, prod: bool) -> Deplo
             )
         return ROLLING_DEPLOYMENT
     strategy = obj.string("strategy", default)
+    refused = strategy not in STRATEGIES or (strategy in SHIFTING and kind != "web")
     if strategy not in STRATEGIES:
         errors.add(
             obj.at("strategy"),
             f"{show(strategy)} is not allowed; use one of {', '.join(STRATEGIES)}",
         )
-        strategy = default
-    elif strategy in SHIFTING and kind != "web":
+    elif refused:
         errors.add(
             obj.at("strategy"),
             f"{strategy} is not allowed for a {kind}; it shifts shares of load balancer traffic "
             "and only a web service has a load balancer (use rolling or blue-green)",
         )
-        strategy = ROLLING
-    for key, owner in OWN_KEYS.items():
-        if obj.has(key) and strategy != owner:
-            errors.add(obj.at(key), f"applies to strategy {owner} only; this one is {strategy}")
-    if obj.has("bakeMinutes") and strategy == ROLLING:
-        errors.add(
-            obj.at("bakeMinutes"), "does not apply to rolling; its old tasks stop as it goes"
-        )
+    else:  # the timings of another strategy would do nothing (not checked after a refusal)
+        _own_keys(errors, obj, strategy)
+    strategy = default if refused else strategy  # a refused strategy is never used
     return DeploymentSettings(
         strategy,
         obj.number("bakeMinutes"),
@@ -113,11 +108,22 @@ def load_deployment(errors: Collector, run: Obj, kind: str, prod: bool) -> Deplo
     )
 
 
+def _own_keys(errors: Collector, obj: Obj, strategy: str) -> None:
+    for key, owner in OWN_KEYS.items():
+        if obj.has(key) and strategy != owner:
+            errors.add(obj.at(key), f"applies to strategy {owner} only; this one is {strategy}")
+    if obj.has("bakeMinutes") and strategy == ROLLING:
+        errors.add(
+            obj.at("bakeMinutes"), "does not apply to rolling; its old tasks stop as it goes"
+        )
+
+
 def load_migrate(
     errors: Collector,
     run: Obj,
     service: ServiceSettings | None,
     deployment: DeploymentSettings,
+    kind: str,
 ) -> MigrateSettings | None:
     """`migrate` of a built service on a strategy with lifecycle stages; None when absent or
     refused (every problem reported)."""
@@ -125,6 +131,9 @@ def load_migrate(
         return None
     obj = Obj(errors, run.at("migrate"), run.raw("migrate"), MIGRATE)
     if not isinstance(run.raw("migrate"), dict):
+        return None
+    if kind == "job":
+        errors.add(obj.path, "is not allowed for a job: it has no deployments to run it in")
         return None
     before = len(errors.errors)
     command = obj.str_list("command")

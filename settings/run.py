@@ -65,7 +65,7 @@ def load_run(
     alarms = load_alarms(errors, obj, kind)
     route = load_route(errors, obj, kind)
     deployment = load_deployment(errors, obj, kind, prod)
-    migrate = load_migrate(errors, obj, service, deployment)
+    migrate = load_migrate(errors, obj, service, deployment, kind)
     if service is None or container is None or cpu is None or memory is None:
         return None
     run = FargateSettings(

@@ -326,19 +326,28 @@ def test_every_bad_deployment_is_one_line_at_its_key_all_at_once(
 
 
 def test_a_job_takes_no_deployment_and_a_refused_strategy_adds_no_second_line() -> None:
-    job = {
+    job: dict[str, Any] = {
         "name": "report",
         "build": APP,
         "run": {"kind": "job", "schedule": "rate(1 hour)", "deployment": {"strategy": "canary"}},
     }
     bad = web(
-        deployment={"strategy": "purple"}, migrate={"command": ["python", "/app/migrate.pyc"]}
+        deployment={"strategy": "purple", "stepPercent": 10},
+        migrate={"command": ["python", "/app/migrate.pyc"]},
     )
+    job["run"]["migrate"] = {"command": ["python", "/app/migrate.pyc"]}
+    worker = {
+        "name": "worker",
+        "build": APP,
+        "run": {"kind": "worker", "deployment": {"strategy": "linear", "stepPercent": 10}},
+    }
     with pytest.raises(ConfigErrors) as info:
-        render_stack("dev", env=GIT_ENV, overrides={"services": [bad, job]})
+        render_stack("dev", env=GIT_ENV, overrides={"services": [bad, job, worker]})
     assert str(info.value).splitlines() == [
         "config 'ecr-fargate:services[0].run.deployment.strategy': 'purple' is not allowed; use one of rolling, blue-green, canary, linear",
         "config 'ecr-fargate:services[1].run.deployment': is not allowed for a job: it runs on its schedule, not as a service",
+        "config 'ecr-fargate:services[1].run.migrate': is not allowed for a job: it has no deployments to run it in",
+        "config 'ecr-fargate:services[2].run.deployment.strategy': linear is not allowed for a worker; it shifts shares of load balancer traffic and only a web service has a load balancer (use rolling or blue-green)",
     ]  # fmt: skip
 
 
