@@ -285,7 +285,7 @@ def _fargate(
             tags=settings.tags,
         ),
     )
-    balancer = _load_balancer(settings, cluster, account_id)
+    balancer = _load_balancer(settings, cluster, account_id, boundary)
     runs: dict[str, ServiceRun] = {}
     for run in f.runs:
         name = run.service.name
@@ -309,9 +309,23 @@ def _fargate(
             ),
         )
     outputs = {"ecsClusterName": cluster.cluster.name, **_run_outputs(runs, f.primary)}
+    # How each long-running service deploys (rolling, blue-green, canary, linear).
+    outputs["deploymentStrategies"] = {r.service.name: r.deployment.strategy for r in f.services}
+    # What each service's deployments run before the new revision scales up (`run.migrate`).
+    outputs["migrations"] = {
+        r.service.name: {
+            "command": list(r.migrate.command),
+            "timeoutMinutes": r.migrate.timeout_minutes,
+        }
+        for r in f.services
+        if r.migrate is not None
+    }
     if balancer is not None:
         outputs |= {
             "serviceUrls": balancer.service_urls,
+            # The test route of each web service that is not rolling: reachable from the stack's
+            # tasks only, for the team and the smoke test, never the public.
+            "testUrls": balancer.test_urls,
             "loadBalancerDnsName": balancer.load_balancer.dns_name,
             "loadBalancerArn": balancer.load_balancer.arn,
             "loadBalancerZoneId": balancer.load_balancer.zone_id,
@@ -320,7 +334,10 @@ def _fargate(
 
 
 def _load_balancer(
-    settings: Settings, cluster: StackCluster, account_id: pulumi.Output[str]
+    settings: Settings,
+    cluster: StackCluster,
+    account_id: pulumi.Output[str],
+    boundary: pulumi.Output[str],
 ) -> StackLoadBalancer | None:
     """The web services' shared load balancer, in the tasks' VPC."""
     assert settings.fargate is not None
@@ -342,6 +359,7 @@ def _load_balancer(
             cluster.vpc_cidr if group is not None else None,
             settings.tags,
             protect=settings.environment == "prod",
+            boundary_arn=boundary,
         ),
     )
 

@@ -18,7 +18,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from permissions import fargate, keys, promotion, registry, registry_wide, roles, scaling, web
+from permissions import (
+    deploys,
+    fargate,
+    keys,
+    promotion,
+    registry,
+    registry_wide,
+    roles,
+    scaling,
+    web,
+)
 from permissions.boundary import boundary_policy
 from permissions.checks import unknown_actions
 from permissions.documents import (
@@ -111,6 +121,7 @@ def deploy_policy(settings: Settings, account: str) -> dict[str, Any]:
         registry.credential_writes,
         registry_wide.writes,
         promotion.promotion_writes,
+        deploys.deployment_writes,
         roles.guards,
     )
     found = read_statements(settings, account)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from permissions.deploys import deployment_boundary
 from permissions.documents import (
     ECS_TASKS,
     Condition,
@@ -36,14 +37,15 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
     from exactly where its images come from, its logs and exactly the secrets and parameters its
     config references, ECS Exec for the task role, the ECR creation-template role's repository
     and key-grant actions, a job's scheduler role running the stack's task families on its
-    cluster and passing the stack's own roles to ECS tasks. Nothing else in IAM, nothing in STS,
-    Organizations or key policies; a stack that is not the account owner never reads the owner's
+    cluster and passing the stack's own roles to ECS tasks, ECS's infrastructure role moving the
+    stack's targets and listener rules in a blue/green, canary or linear deployment. Nothing else
+    in IAM, nothing in STS, Organizations or key policies; a stack that is not the account owner never reads the owner's
     pull-through credentials. The boundary is rendered from the same settings validation reads,
     so what it allows changes with the config: re-run the bootstrap after adding a secret or an
     image source (docs/bootstrap.md, "When a stack changes")."""
     found = [statement("RegistryLogin", ["ecr:GetAuthorizationToken"], "*")]
     found += _task_boundary(settings, account) + _template_boundary(settings, account)
-    found += registry_wide_boundary(settings, account)
+    found += registry_wide_boundary(settings, account) + deployment_boundary(settings, account)
     if not settings.account.owns:
         credentials = settings.names.cache_credentials_arn(account)
         found.append(

@@ -174,6 +174,22 @@ def ecs_20(props: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def guarded_rollout(props: Mapping[str, Any]) -> list[str]:
+    """A prod web service (one behind a load balancer) that rolls (deploymentConfiguration.strategy
+    ROLLING, ECS's default when absent) must roll back on alarms: rolling replaces the old tasks
+    as it goes, so without alarms a revision that starts but fails its traffic stays."""
+    if not _prod(props) or not props.get("loadBalancers"):
+        return []
+    strategy = (props.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"
+    alarms = props.get("alarms") or {}
+    if strategy == "ROLLING" and not (alarms.get("enable") and alarms.get("alarmNames")):
+        return [
+            "prod web services on a rolling deployment must roll back on alarms; "
+            "turn run.alarms on or use deployment.strategy canary, linear or blue-green"
+        ]
+    return []
+
+
 # Security Hub's Elastic Load Balancing controls, on the stack's Application Load Balancer:
 # https://docs.aws.amazon.com/securityhub/latest/userguide/elb-controls.html
 def _application(props: Mapping[str, Any]) -> bool:
@@ -279,6 +295,12 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "ecs-2-no-public-ip-in-prod", "Security Hub ECS.2: no public IPs in prod", SERVICE, ecs_2
+    ),
+    Check(
+        "guarded-rollout-in-prod",
+        "prod web services never roll without deployment alarms",
+        SERVICE,
+        guarded_rollout,
     ),
     Check(
         "ecs-4-not-privileged",

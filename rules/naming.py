@@ -153,6 +153,13 @@ class StackNames:
         replacement never asks for a name that is still taken."""
         return elb_name(self.stack, service, fingerprint)
 
+    def alternate_target_group_name(self, service: str, fingerprint: str) -> str:
+        """A `web` service's second target group (blue/green, canary, linear): ECS registers the
+        new revision here while the first serves. `-g` keeps it apart from the first group's name
+        and the fingerprint from its own create-before-delete replacement; both are bounded to
+        ELB's 32 characters, so a long service name hashes instead of colliding."""
+        return elb_name(self.stack, service, fingerprint, "g")
+
     def access_logs_bucket(self, account: str) -> str:
         """The bucket the stack creates for its load balancer's access logs. S3 bucket names are
         global: the account and region make it unique, and a name over S3's 63 characters keeps
@@ -443,6 +450,13 @@ class StackNames:
         """`targetgroup/<name>/<id>`: a long stack's names are hashed, so the deploy role reaches
         its target groups by their `stack` tag, not by a name prefix."""
         return self._arn("elasticloadbalancing", account, f"targetgroup/{name}/*")
+
+    @property
+    def infrastructure_role_name(self) -> str:
+        """The role ECS moves the stack's listener rules with in a blue/green, canary or linear
+        deployment (one per stack, under `role_path`): IAM's 64 characters hold
+        `<project>-<stack>-ecs-lb` for every stack name `validate_stack_name` accepts."""
+        return f"{self.prefix}-ecs-lb"
 
     def elb_resource_arn(self, account: str) -> str:
         """Every Elastic Load Balancing resource of the account in the stack's region: tagging

@@ -11,6 +11,7 @@ from rules.ecs import container, environment, network, schedule, sizing
 from rules.ecs.container import ContainerSpec, ContainerSpecError
 from rules.ecs.iam import validate_secret_reference_arn
 from rules.naming import StackNames
+from settings.deploy import load_deployment, load_migrate
 from settings.errors import Collector, key_path, member_path, show
 from settings.keys.run import LOG_RETENTION_DAYS
 from settings.reader import Obj
@@ -63,6 +64,8 @@ def load_run(
     scaling = load_scaling(errors, obj, kind)
     alarms = load_alarms(errors, obj, kind)
     route = load_route(errors, obj, kind)
+    deployment = load_deployment(errors, obj, kind, prod)
+    migrate = load_migrate(errors, obj, service, deployment, kind)
     if service is None or container is None or cpu is None or memory is None:
         return None
     run = FargateSettings(
@@ -87,6 +90,8 @@ def load_run(
         scaling=scaling,
         alarms=alarms,
         route=route,
+        deployment=deployment,
+        migrate=migrate,
     )
     _preview_task_definition(errors, obj.path, run, names)
     return run

@@ -10,6 +10,7 @@ from typing import Any
 from rules.ecs import container
 from rules.ecs.container import ContainerSpec
 from rules.naming import StackNames
+from settings.deploy import ROLLING_DEPLOYMENT, DeploymentSettings, MigrateSettings
 from settings.scaling import AlarmSettings, ScalingSettings
 from settings.services import ServiceSettings
 from settings.web import LoadBalancerSettings, WebRoute
@@ -55,6 +56,9 @@ class FargateSettings:
     # web: the alarms a deployment rolls back on (None: `alarms.enabled: false`, or not a web).
     alarms: AlarmSettings | None = None
     route: WebRoute | None = None  # web: its place behind the stack's load balancer
+    deployment: DeploymentSettings = ROLLING_DEPLOYMENT
+    # A migration task the deployment runs before the new revision scales up (a lifecycle hook).
+    migrate: MigrateSettings | None = None
 
     @property
     def listens(self) -> bool:

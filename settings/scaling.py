@@ -60,11 +60,13 @@ class ScalingSettings:
 
 @dataclass(frozen=True)
 class AlarmSettings:
-    """A web service's deployment alarms: its target 5xx rate and its unhealthy hosts."""
+    """A web service's deployment alarms: its target 5xx rate, its unhealthy hosts and its
+    targets' p99 response time."""
 
     error_rate_percent: int
     unhealthy_hosts: int
     evaluation_periods: int
+    latency_p99_ms: int = 1000
 
 
 def load_scaling(errors: Collector, run: Obj, kind: str) -> ScalingSettings | None:
@@ -222,5 +224,6 @@ def load_alarms(errors: Collector, run: Obj, kind: str) -> AlarmSettings | None:
         error_rate_percent=obj.number("errorRatePercent"),
         unhealthy_hosts=obj.number("unhealthyHosts"),
         evaluation_periods=obj.number("evaluationPeriods"),
+        latency_p99_ms=obj.number("latencyP99Ms"),
     )
     return settings if obj.flag("enabled") else None

@@ -14,10 +14,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from app import job, server, worker
+from app import job, migrate, server, worker
 from rules.ecs.container import ContainerSpec
 
 
@@ -99,6 +100,22 @@ def test_the_job_reports_and_exits() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0
     assert json.loads(done.stdout)["job"] == "job"
+
+
+def test_the_migration_reports_and_exits_zero() -> None:
+    assert migrate.run() == {"migrate": "migrate", "applied": "nothing to apply"}
+    code = "import sys; sys.path.insert(0, '.'); from app import migrate; sys.exit(migrate.main())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0
+    assert json.loads(done.stdout) == {"migrate": "migrate", "applied": "nothing to apply"}
+
+
+def test_the_image_compiles_the_migration_beside_the_other_entry_points() -> None:
+    dockerfile = (Path(__file__).resolve().parents[1] / "app" / "Dockerfile").read_text()
+    copy = next(
+        line for line in dockerfile.splitlines() if line.startswith("COPY ") and ".py" in line
+    )
+    assert "migrate.py" in copy.split()
 
 
 def free_port() -> int:

@@ -61,6 +61,8 @@ SECTIONS: dict[str, Case] = {
     "services[].run.scaling": Case("dev", "services[0].run.scaling"),
     "services[].run.scaling.scheduled[]": Case("prod", "services[1].run.scaling.scheduled[1]"),
     "services[].run.alarms": Case("dev", "services[0].run.alarms"),
+    "services[].run.deployment": Case("dev", "services[0].run.deployment"),
+    "services[].run.migrate": Case("prod", "services[0].run.migrate"),
     "fargate": Case("dev", "fargate", given={"fargate.service": "api"}, legacy=True),
     # The account owner (prod) only: registry-wide templates and replication.
     "registry.createOnPush[]": Case(
@@ -92,7 +94,23 @@ DOCKER_HUB = {
 }
 # Keys whose example needs a place or a companion other than their section's.
 KEYS: dict[str, Case] = {
-    "environment": Case("prod", ""),
+    # prod's api migrates, which needs a strategy other than dev's default rolling.
+    "environment": Case("prod", "", given={"services[0].run.deployment.strategy": "canary"}),
+    "services[].run.deployment.bakeMinutes": Case(
+        "dev", "services[0].run.deployment", given={"services[0].run.deployment.strategy": "canary"}
+    ),
+    "services[].run.deployment.canaryPercent": Case(
+        "dev", "services[0].run.deployment", given={"services[0].run.deployment.strategy": "canary"}
+    ),
+    "services[].run.deployment.canaryBakeMinutes": Case(
+        "dev", "services[0].run.deployment", given={"services[0].run.deployment.strategy": "canary"}
+    ),
+    "services[].run.deployment.stepPercent": Case(
+        "dev", "services[0].run.deployment", given={"services[0].run.deployment.strategy": "linear"}
+    ),
+    "services[].run.deployment.stepBakeMinutes": Case(
+        "dev", "services[0].run.deployment", given={"services[0].run.deployment.strategy": "linear"}
+    ),
     "accountOwner": Case("dev", ""),
     # dev's fixture keeps the default `stack` (prod's says `bootstrap`).
     "permissionsBoundary": Case("dev", ""),

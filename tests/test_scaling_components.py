@@ -15,7 +15,7 @@ from components.ecs.alarms import ServiceAlarms, ServiceAlarmsArgs
 from components.ecs.cluster import StackCluster, StackClusterArgs
 from components.ecs.run import ServiceRun, ServiceRunArgs
 from components.ecs.scaling import ServiceScaling, ServiceScalingArgs, tracked_metrics
-from components.ecs.target import WebTarget
+from components.ecs.target import AlternateTarget, WebTarget
 from plan import engine
 from plan.engine import ACCOUNT_ID, Rendered, RenderedResource
 from rules.naming import StackNames
@@ -144,8 +144,27 @@ def test_alarms_watch_the_target_groups_5xx_rate_and_unhealthy_hosts() -> None:
     settings = AlarmSettings(error_rate_percent=5, unhealthy_hosts=2, evaluation_periods=3)
     r = alone(lambda: ServiceAlarms("svc", ServiceAlarmsArgs("svc", settings, NAMES, TARGET, TAGS)))
     alarms = {a.inputs["name"]: a for a in r.of_type(ALARM)}
-    assert sorted(alarms) == ["ecr-fargate-dev-svc-5xx-rate", "ecr-fargate-dev-svc-unhealthy-hosts"]
+    assert sorted(alarms) == [
+        "ecr-fargate-dev-svc-5xx-rate",
+        "ecr-fargate-dev-svc-latency-p99",
+        "ecr-fargate-dev-svc-unhealthy-hosts",
+    ]
     dims = {"LoadBalancer": LB, "TargetGroup": TG}
+    latency = queries(alarms["ecr-fargate-dev-svc-latency-p99"])
+    assert latency["t0"]["metric"] == {
+        "namespace": "AWS/ApplicationELB",
+        "metricName": "TargetResponseTime",
+        "dimensions": dims,
+        "period": 60,
+        "stat": "p99",
+    }
+    # TargetResponseTime is in seconds; the threshold in milliseconds (the default 1000).
+    assert (latency["g0"]["expression"], latency["worst"]["expression"]) == (
+        "1000 * t0",
+        "MAX([g0])",
+    )
+    assert [i for i, x in latency.items() if x.get("returnData")] == ["worst"]
+    assert alarms["ecr-fargate-dev-svc-latency-p99"].inputs["threshold"] == 1000
     rate = alarms["ecr-fargate-dev-svc-5xx-rate"]
     q = queries(rate)
     # The one returned series is the expression; every id it names is a query of the alarm.
@@ -181,6 +200,36 @@ def test_alarms_watch_the_target_groups_5xx_rate_and_unhealthy_hosts() -> None:
         assert a["tags"] == TAGS
         assert "alarmActions" not in a  # ECS reads the state; nothing else is notified
         assert alarm.inputs["name"].startswith("ecr-fargate-dev-svc-")
+
+
+def test_with_a_second_target_group_every_alarm_fires_on_the_worse_group() -> None:
+    second = "targetgroup/dev-api-1a2b3c4d-g/0123456789abcdef"
+    target = WebTarget(
+        target_group_arn=TARGET.target_group_arn,
+        target_group_arn_suffix=TG,
+        load_balancer_arn_suffix=LB,
+        load_balancer_security_group_id="sg-0123456789abcdef0",
+        alternate=AlternateTarget(
+            target_group_arn=f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT_ID}:{second}",
+            target_group_arn_suffix=second,
+            production_listener_rule_arn="arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/p",
+            test_listener_rule_arn="arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/t",
+            role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/ecr-fargate/dev/ecr-fargate-dev-ecs-lb",
+        ),
+    )
+    settings = AlarmSettings(error_rate_percent=5, unhealthy_hosts=2, evaluation_periods=3)
+    r = alone(lambda: ServiceAlarms("svc", ServiceAlarmsArgs("svc", settings, NAMES, target, TAGS)))
+    alarms = {a.inputs["name"].rsplit("-svc-", 1)[1]: a for a in r.of_type(ALARM)}
+    assert sorted(alarms) == ["5xx-rate", "latency-p99", "unhealthy-hosts"]
+    for alarm in alarms.values():
+        q = queries(alarm)
+        assert q["worst"]["expression"] == "MAX([g0, g1])" and q["worst"]["returnData"] is True
+        groups = {x["metric"]["dimensions"]["TargetGroup"] for x in q.values() if "metric" in x}
+        assert groups == {TG, second}
+    rate = queries(alarms["5xx-rate"])
+    assert rate["g1"]["expression"] == "100 * FILL(e1, 0) / r1"
+    assert rate["e1"]["metric"]["dimensions"] == {"LoadBalancer": LB, "TargetGroup": second}
+    assert "namespace" not in alarms["unhealthy-hosts"].inputs
 
 
 def render_runs(
@@ -239,7 +288,11 @@ def test_a_web_run_with_a_target_rolls_back_on_its_alarms_and_scales_on_requests
     service = r.one(SERVICE)
     alarms = {a.inputs["name"]: a.inputs for a in r.of_type(ALARM)}
     assert service.inputs["alarms"] == {
-        "alarmNames": ["ecr-fargate-dev-api-5xx-rate", "ecr-fargate-dev-api-unhealthy-hosts"],
+        "alarmNames": [
+            "ecr-fargate-dev-api-5xx-rate",
+            "ecr-fargate-dev-api-unhealthy-hosts",
+            "ecr-fargate-dev-api-latency-p99",
+        ],
         "enable": True,
         "rollback": True,
     }

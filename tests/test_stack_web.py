@@ -81,13 +81,16 @@ def test_the_security_groups_chain_the_internet_to_the_container_port(stack: Ren
     (lb_group_id,) = lb.inputs["securityGroups"]
     lb_group = groups[lb_group_id]
     ports = {x.inputs["port"] for x in stack.of_type(LISTENER)}
+    shared = stack.named("cluster-services-sg")
     for rule in lb_group.inputs["ingress"]:
         assert rule["fromPort"] == rule["toPort"] and rule["fromPort"] in ports
+        if rule["fromPort"] == 8443:  # prod's canary api: the test listener, the tasks only
+            assert rule["securityGroups"] == [shared.id] and "cidrBlocks" not in rule
+            continue
         assert rule["cidrBlocks"] == ["0.0.0.0/0"] and rule["ipv6CidrBlocks"] == ["::/0"]
     assert {r["fromPort"] for r in lb_group.inputs["ingress"]} == ports
     # Out: only the web port, only to the group every task carries.
     (out,) = lb_group.inputs["egress"]
-    shared = stack.named("cluster-services-sg")
     assert (out["fromPort"], out["toPort"], out["securityGroups"]) == (8080, 8080, [shared.id])
     task_groups = stack.named("api-service").inputs["networkConfiguration"]["securityGroups"]
     assert shared.id in task_groups
@@ -115,7 +118,12 @@ def test_dev_serves_http_on_the_load_balancer_name(dev: Rendered) -> None:
 
 def test_prod_serves_https_with_a_validated_certificate(prod: Rendered) -> None:
     lb = prod.one(LB)
-    http, https = sorted(prod.of_type(LISTENER), key=lambda x: x.inputs["port"])
+    http, https, test = sorted(prod.of_type(LISTENER), key=lambda x: x.inputs["port"])
+    # prod's canary api has a test listener: the same certificate and TLS policy, on 8443.
+    assert (test.inputs["port"], test.inputs["protocol"]) == (8443, "HTTPS")
+    assert test.inputs["certificateArn"] == https.inputs["certificateArn"]
+    assert test.inputs["sslPolicy"] == https.inputs["sslPolicy"]
+    assert test.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
     assert http.inputs["defaultActions"] == [
         {
             "type": "redirect",
@@ -152,6 +160,7 @@ def test_prod_serves_https_with_a_validated_certificate(prod: Rendered) -> None:
             }
         ]
     assert prod.outputs["serviceUrls"] == {"api": "https://api.fixture.example/"}
+    assert prod.outputs["testUrls"] == {"api": "https://api.fixture.example:8443/"}
     assert lb.inputs["subnets"] == ["subnet-0f1e2d3c4b5a60101", "subnet-0f1e2d3c4b5a60102"]
     assert lb.inputs["enableDeletionProtection"] is True
     assert lb.inputs["dropInvalidHeaderFields"] is True
@@ -225,10 +234,27 @@ def test_the_quick_start_ends_with_curl_on_the_dev_service_url(dev: Rendered) ->
 
 
 def test_names_fit_elb_and_differ_between_stacks(dev: Rendered, prod: Rendered) -> None:
-    for type_ in (LB, TG):
-        d, p = dev.one(type_).inputs["name"], prod.one(type_).inputs["name"]
-        assert d != p and len(d) <= 32 and len(p) <= 32
+    d, p = dev.one(LB).inputs["name"], prod.one(LB).inputs["name"]
+    assert d != p and len(d) <= 32 and len(p) <= 32
+    d, p = (
+        dev.named("load-balancer-api-tg").inputs["name"],
+        prod.named("load-balancer-api-tg").inputs["name"],
+    )
+    assert d != p and len(d) <= 32 and len(p) <= 32
+    # prod's canary api: a second group, named apart from the first (create-before-delete safe).
+    second = prod.named("load-balancer-api-tg-alternate").inputs["name"]
+    assert (second, p) == ("prod-api-7e8c6d-g", "prod-api-7e8c6d")
     assert dev.one(LB).inputs["name"] == "ecr-fargate-dev"
+
+
+@given(st.from_regex(SERVICE_NAME, fullmatch=True).filter(lambda n: len(n) <= 58))
+def test_alternate_target_group_names_are_valid_and_never_the_first_groups(service: str) -> None:
+    names = StackNames("a-long-stack-name")
+    first = names.target_group_name(service, routing.fingerprint(8080))
+    second = names.alternate_target_group_name(service, routing.fingerprint(8080))
+    assert re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?", second), second
+    assert second != first
+    assert second != names.alternate_target_group_name(service, routing.fingerprint(9000))
 
 
 @given(st.from_regex(SERVICE_NAME, fullmatch=True).filter(lambda n: len(n) <= 58))
@@ -386,7 +412,11 @@ def test_the_api_rolls_back_on_alarms_over_its_own_target_group_and_scales_on_it
     service = stack.named("api-service").inputs
     (attachment,) = service["loadBalancers"]
     group = by_state(stack, TG, "arn", attachment["targetGroupArn"])
-    dimensions = {"LoadBalancer": lb.state["arnSuffix"], "TargetGroup": group.state["arnSuffix"]}
+    suffixes = [group.state["arnSuffix"]]
+    if "advancedConfiguration" in attachment:  # prod's canary api: the alarms watch both groups
+        second = attachment["advancedConfiguration"]["alternateTargetGroupArn"]
+        suffixes.append(by_state(stack, TG, "arn", second).state["arnSuffix"])
+    dimensions = [{"LoadBalancer": lb.state["arnSuffix"], "TargetGroup": s} for s in suffixes]
     alarms = {
         a.inputs["name"]: a.inputs
         for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
@@ -395,13 +425,16 @@ def test_the_api_rolls_back_on_alarms_over_its_own_target_group_and_scales_on_it
     deployment = service["alarms"]
     assert (deployment["enable"], deployment["rollback"]) == (True, True)
     assert sorted(deployment["alarmNames"]) == sorted(alarms)
-    assert len(alarms) == 2
+    assert len(alarms) == 3  # 5xx rate, unhealthy hosts, p99 latency
     for alarm in alarms.values():
         watched = [
             q["metric"]["dimensions"] for q in alarm.get("metricQueries", []) if "metric" in q
         ]
         watched += [alarm["dimensions"]] if "dimensions" in alarm else []
-        assert watched and all(d == dimensions for d in watched)
+        key = [sorted(d.items()) for d in watched]
+        assert key and all(k in [sorted(d.items()) for d in dimensions] for k in key)
+        # Two groups: every alarm watches both (the new revision is in either).
+        assert len({str(k) for k in key}) == len(dimensions)
     assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     if stack.stack != "dev":
         return

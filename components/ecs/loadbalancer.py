@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.ecs import https, routing
+from components.ecs import bluegreen, https, routing
 from components.ecs.accesslogs import AccessLogsBucket, AccessLogsBucketArgs
-from components.ecs.target import WebTarget
+from components.ecs.target import AlternateTarget, WebTarget
 from rules.naming import StackNames
 from settings.fargate import FargateSettings, NetworkSettings
 from settings.web import LoadBalancerSettings, is_ipv6
@@ -54,6 +54,8 @@ class StackLoadBalancerArgs:
     vpc_cidr: pulumi.Input[str] | None
     tags: dict[str, str]
     protect: bool  # prod: the access-logs bucket is protected
+    # The boundary of the infrastructure role (blue/green, canary, linear web services only).
+    boundary_arn: pulumi.Input[str] | None = None
 
 
 class StackLoadBalancer(pulumi.ComponentResource):
@@ -90,20 +92,73 @@ class StackLoadBalancer(pulumi.ComponentResource):
             )
             for r in args.runs
         }
+        alternates = self._alternates(name, args, groups, rules)
         self.targets = {
             service: WebTarget(
                 target_group_arn=group.arn,
                 target_group_arn_suffix=group.arn_suffix,
                 load_balancer_arn_suffix=self.load_balancer.arn_suffix,
                 load_balancer_security_group_id=self.security_group.id,
-                depends_on=(rules[service], self.listener),
+                depends_on=(rules[service], self.listener, *alternates.get(service, ((), None))[0]),
+                alternate=alternates.get(service, ((), None))[1],
             )
             for service, group in groups.items()
         }
         if lb.domain is not None and lb.hosted_zone_id is not None:
             https.alias_records(name, lb.domain, lb.hosted_zone_id, self.load_balancer, self)
         self.service_urls = self._urls(args)
+        self.test_urls = self._urls(args, test=True)
         self.register_outputs({"dnsName": self.load_balancer.dns_name})
+
+    def _alternates(
+        self,
+        name: str,
+        args: StackLoadBalancerArgs,
+        groups: dict[str, aws.lb.TargetGroup],
+        rules: dict[str, aws.lb.ListenerRule],
+    ) -> dict[str, tuple[tuple[pulumi.Resource, ...], AlternateTarget]]:
+        """Per web service that is not rolling: its second target group, its rule on the test
+        listener, and the stack's infrastructure role ECS moves both rules with."""
+        runs = bluegreen.shifting(args.runs)
+        if not runs:
+            return {}
+        assert args.boundary_arn is not None
+        test = bluegreen.test_listener(
+            name, args.settings, self.load_balancer.arn, self._certificate, args.tags, self
+        )
+        second = {
+            r.service.name: routing.target_group(
+                f"{name}-{r.service.name}", r, args.names, self.vpc_id, args.tags, self, True
+            )
+            for r in runs
+        }
+        role = bluegreen.infrastructure_role(
+            name,
+            args.names,
+            args.account_id,
+            [g.arn for r in runs for g in (groups[r.service.name], second[r.service.name])],
+            args.boundary_arn,
+            args.tags,
+            self,
+        )
+        found: dict[str, tuple[tuple[pulumi.Resource, ...], AlternateTarget]] = {}
+        for r in runs:
+            service = r.service.name
+            test_rule = routing.listener_rule(
+                f"{name}-{service}", r, args.settings, test.arn, groups[service], args.tags, self,
+                "test-rule",
+            )  # fmt: skip
+            found[service] = (
+                (test_rule, test),
+                AlternateTarget(
+                    target_group_arn=second[service].arn,
+                    target_group_arn_suffix=second[service].arn_suffix,
+                    production_listener_rule_arn=rules[service].arn,
+                    test_listener_rule_arn=test_rule.arn,
+                    role_arn=role.arn,
+                ),
+            )
+        return found
 
     def _vpc(self, args: StackLoadBalancerArgs) -> None:
         """The tasks' VPC: the cluster's, or looked up the way the cluster does."""
@@ -137,6 +192,7 @@ class StackLoadBalancer(pulumi.ComponentResource):
             )
             for port in lb.ports
         ]
+        ingress += self._test_ingress(args)
         ports = sorted({r.container.port for r in args.runs if r.container.port is not None})
         to_tasks: dict[str, object] = (
             {"security_groups": [args.services_group_id]}
@@ -163,6 +219,27 @@ class StackLoadBalancer(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _test_ingress(self, args: StackLoadBalancerArgs) -> list[aws.ec2.SecurityGroupIngressArgs]:
+        """The test listener's port, open to the stack's tasks only (their `services` group), or
+        with the stack's own groups given, to the VPC's range: never to `allowedCidrs`."""
+        if not bluegreen.shifting(args.runs):
+            return []
+        port = bluegreen.test_port(args.settings)
+        source: dict[str, object] = (
+            {"security_groups": [args.services_group_id]}
+            if args.services_group_id is not None
+            else {"cidr_blocks": pulumi.Output.from_input(self.vpc_cidr).apply(lambda c: [c])}
+        )
+        return [
+            aws.ec2.SecurityGroupIngressArgs(
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description="test listener: the stack's own tasks only",
+                **source,  # type: ignore[arg-type]
+            )
+        ]
 
     def _load_balancer(self, name: str, args: StackLoadBalancerArgs) -> aws.lb.LoadBalancer:
         lb = args.settings
@@ -205,6 +282,7 @@ class StackLoadBalancer(pulumi.ComponentResource):
         """The listener the rules go on: 443 with HTTPS (80 redirecting to it), else 80."""
         lb = args.settings
         child = pulumi.ResourceOptions(parent=self)
+        self._certificate: pulumi.Input[str] | None = None
         if not lb.https:
             return aws.lb.Listener(
                 f"{name}-http",
@@ -223,6 +301,7 @@ class StackLoadBalancer(pulumi.ComponentResource):
             certificate = https.validated_certificate(
                 name, lb.domain, lb.hosted_zone_id, args.tags, self
             )
+        self._certificate = certificate
         aws.lb.Listener(
             f"{name}-http",
             load_balancer_arn=self.load_balancer.arn,
@@ -251,18 +330,23 @@ class StackLoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
 
-    def _urls(self, args: StackLoadBalancerArgs) -> dict[str, pulumi.Output[str]]:
-        """Each web service's address: on the domain, else on the load balancer's DNS name."""
+    def _urls(
+        self, args: StackLoadBalancerArgs, test: bool = False
+    ) -> dict[str, pulumi.Output[str]]:
+        """Each web service's address: on the domain, else on the load balancer's DNS name;
+        `test`: the test listener's, for the services that have a test route."""
         lb = args.settings
         base: pulumi.Output[str] = (
             pulumi.Output.from_input(lb.domain)
             if lb.domain is not None
             else self.load_balancer.dns_name
         )
+        port = bluegreen.test_port(lb) if test else None
+        runs = bluegreen.shifting(args.runs) if test else args.runs
         return {
             r.service.name: base.apply(
-                lambda b, route=r.route: routing.service_url(b, route, lb.https)  # type: ignore[misc]
+                lambda b, route=r.route: routing.service_url(b, route, lb.https, port)  # type: ignore[misc]
             )
-            for r in args.runs
+            for r in runs
             if r.route is not None
         }

@@ -49,9 +49,10 @@ def fingerprint(port: int) -> str:
     return hashlib.sha256(f"{PROTOCOL}|{TARGET_TYPE}|{port}".encode()).hexdigest()[:6]
 
 
-def target_group_name(names: StackNames, run: FargateSettings) -> str:
+def target_group_name(names: StackNames, run: FargateSettings, alternate: bool = False) -> str:
     assert run.container.port is not None
-    return names.target_group_name(run.service.name, fingerprint(run.container.port))
+    name = names.alternate_target_group_name if alternate else names.target_group_name
+    return name(run.service.name, fingerprint(run.container.port))
 
 
 def literal_prefix(pattern: str) -> str:
@@ -59,12 +60,13 @@ def literal_prefix(pattern: str) -> str:
     return re.split(r"[*?]", pattern, maxsplit=1)[0] or "/"
 
 
-def service_url(base: str, route: WebRoute, https: bool) -> str:
-    """Where a person reaches the service: its first literal host (else `base`), and the literal
-    head of its first path pattern."""
+def service_url(base: str, route: WebRoute, https: bool, port: int | None = None) -> str:
+    """Where a person reaches the service: its first literal host (else `base`), on `port` when
+    given (the test listener), and the literal head of its first path pattern."""
     host = next((h for h in route.hosts if not set(h) & set("*?")), base)
     path = literal_prefix(route.paths[0]) if route.paths else "/"
-    return f"{'https' if https else 'http'}://{host}{path}"
+    at = f":{port}" if port is not None else ""
+    return f"{'https' if https else 'http'}://{host}{at}{path}"
 
 
 def conditions(route: WebRoute) -> list[aws.lb.ListenerRuleConditionArgs]:
@@ -92,11 +94,14 @@ def target_group(
     vpc_id: pulumi.Input[str],
     tags: dict[str, str],
     parent: pulumi.Resource,
+    alternate: bool = False,
 ) -> aws.lb.TargetGroup:
+    """The service's target group; `alternate`: the second one a blue/green, canary or linear
+    deployment registers the new revision in (the same port, health check and timings)."""
     assert run.route is not None and run.container.port is not None
     return aws.lb.TargetGroup(
-        f"{name}-tg",
-        name=target_group_name(names, run),
+        f"{name}-tg-alternate" if alternate else f"{name}-tg",
+        name=target_group_name(names, run, alternate),
         port=run.container.port,
         protocol=PROTOCOL,
         target_type=TARGET_TYPE,
@@ -128,14 +133,24 @@ def listener_rule(
     group: aws.lb.TargetGroup,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    suffix: str = "rule",
 ) -> aws.lb.ListenerRule:
+    """The service's rule on `listener_arn` (`suffix` `test-rule`: on the test listener). Not
+    rolling, the rule forwards to the first target group and ECS rewrites it at each deployment
+    to a weighted forward over both groups (observed live: go-to-k/cdk-real-drift#1730), so
+    Pulumi leaves the action to ECS from then on: a `pulumi up --refresh` that put the first
+    group back at 100% would send traffic to the group ECS just emptied
+    (aws/containers-roadmap#2853)."""
     assert run.route is not None
     return aws.lb.ListenerRule(
-        f"{name}-rule",
+        f"{name}-{suffix}",
         listener_arn=listener_arn,
         priority=settings.priority(run.service.name),
         conditions=conditions(run.route),
         actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)],
         tags={**tags, "service": run.service.name},
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            ignore_changes=None if run.deployment.rolling else ["actions"],
+        ),
     )

@@ -15,7 +15,7 @@ from components.ecs.access import NetworkAccess, NetworkAccessArgs
 from components.ecs.alarms import ServiceAlarms, ServiceAlarmsArgs
 from components.ecs.cluster import StackCluster
 from components.ecs.scaling import ServiceScaling, ServiceScalingArgs
-from components.ecs.service import EcsService, EcsServiceArgs, ScheduledJob
+from components.ecs.service import EcsService, EcsServiceArgs, LifecycleHook, ScheduledJob
 from components.ecs.target import WebTarget
 from components.ecs.task import ServiceTask, ServiceTaskArgs
 from rules.naming import StackNames
@@ -39,6 +39,9 @@ class ServiceRunArgs:
     target: WebTarget | None = None
     # prod: the log group outlives a destroy or a replacement (`ServiceTaskArgs.retain_logs`).
     retain_logs: bool = False
+    # Lambda functions ECS calls at the deployment's lifecycle stages (`run.deployment` not
+    # rolling); empty: none.
+    hooks: Sequence[LifecycleHook] = ()
 
 
 class ServiceRun(pulumi.ComponentResource):
@@ -77,6 +80,7 @@ class ServiceRun(pulumi.ComponentResource):
             args.primary,
             args.target,
             self._alarm_names(name, args),
+            args.hooks,
         )
         self.family = task.task_definition.family
         self.task_definition_arn = task.task_definition.arn

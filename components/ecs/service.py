@@ -39,6 +39,58 @@ class EcsServiceArgs:
     target: WebTarget | None = None  # a web service's place behind the load balancer
     # The CloudWatch alarms a deployment rolls back on (`components.ecs.alarms`); empty: none.
     alarm_names: Sequence[pulumi.Input[str]] = ()
+    # Lambda functions ECS calls at lifecycle stages of a deployment; empty: none.
+    hooks: Sequence[LifecycleHook] = ()
+
+
+@dataclass(frozen=True)
+class LifecycleHook:
+    """One `deploymentConfiguration.lifecycleHooks[]` entry: a Lambda function (`hook_target_arn`)
+    ECS invokes, through `role_arn` (which may invoke only it), at each of `lifecycle_stages`
+    (rules.ecs.deployment.LIFECYCLE_STAGES). `hook_details`: a JSON object as a string, passed to
+    every invocation."""
+
+    hook_target_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    lifecycle_stages: Sequence[str]
+    hook_details: pulumi.Input[str] | None = None
+
+
+def deployment_configuration(
+    run: FargateSettings, hooks: Sequence[LifecycleHook]
+) -> aws.ecs.ServiceDeploymentConfigurationArgs:
+    """The strategy and its timings (pulumi-aws 7.51.1 types the minutes as strings), and the
+    lifecycle hooks. `deploymentConfiguration` and `loadBalancers` update in place (UpdateService
+    takes both; AWS::ECS::Service's create-only properties are Cluster, Role, SchedulingStrategy
+    and ServiceName alone), so a service that switches strategy is not replaced."""
+    d = run.deployment
+    canary = linear = None
+    if d.strategy == "canary":
+        canary = aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
+            canary_percent=float(d.canary_percent),
+            canary_bake_time_in_minutes=str(d.canary_bake_minutes),
+        )
+    if d.strategy == "linear":
+        linear = aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
+            step_percent=float(d.step_percent),
+            step_bake_time_in_minutes=str(d.step_bake_minutes),
+        )
+    return aws.ecs.ServiceDeploymentConfigurationArgs(
+        strategy=d.ecs_strategy,
+        bake_time_in_minutes=None if d.rolling else str(d.bake_minutes),
+        canary_configuration=canary,
+        linear_configuration=linear,
+        lifecycle_hooks=[
+            aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs(
+                hook_target_arn=h.hook_target_arn,
+                role_arn=h.role_arn,
+                lifecycle_stages=list(h.lifecycle_stages),
+                hook_details=h.hook_details,
+            )
+            for h in hooks
+        ]
+        or None,
+    )
 
 
 def service_connect(
@@ -85,11 +137,23 @@ def _load_balancers(args: EcsServiceArgs) -> list[aws.ecs.ServiceLoadBalancerArg
     run, target = args.run, args.target
     if target is None or run.container.port is None:
         return None
+    alternate = target.alternate
+    advanced = (
+        aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+            alternate_target_group_arn=alternate.target_group_arn,
+            production_listener_rule=alternate.production_listener_rule_arn,
+            test_listener_rule=alternate.test_listener_rule_arn,
+            role_arn=alternate.role_arn,
+        )
+        if alternate is not None
+        else None
+    )
     return [
         aws.ecs.ServiceLoadBalancerArgs(
             target_group_arn=target.target_group_arn,
             container_name=args.names.container(run.service.name),
             container_port=run.container.port,
+            advanced_configuration=advanced,
         )
     ]
 
@@ -126,6 +190,7 @@ class EcsService(pulumi.ComponentResource):
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
                 enable=True, rollback=True
             ),
+            deployment_configuration=deployment_configuration(run, args.hooks),
             deployment_minimum_healthy_percent=run.minimum_healthy_percent,
             deployment_maximum_percent=run.maximum_percent,
             load_balancers=_load_balancers(args),

@@ -28,3 +28,18 @@ class WebTarget:
     # The listener rules that forward to the target group: ECS refuses a target group that no
     # listener uses, so the service waits for them.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # Not rolling: what ECS moves traffic with (`loadBalancers[].advancedConfiguration`).
+    alternate: AlternateTarget | None = None
+
+
+@dataclass(frozen=True)
+class AlternateTarget:
+    """A blue/green, canary or linear deployment's second target group, the rules ECS rewrites
+    (production on the serving listener, test on the stack-internal test listener) and the role
+    ECS rewrites them with."""
+
+    target_group_arn: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    production_listener_rule_arn: pulumi.Input[str]
+    test_listener_rule_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]

@@ -12,6 +12,7 @@ the JSON Schema from it.
 
 from __future__ import annotations
 
+from settings.keys.deploy import DEPLOYMENT, MIGRATE
 from settings.keys.model import ENVIRONMENTS, UNSET, Computed, Env, Key, Section, walk
 from settings.keys.run import ALARMS, FARGATE, RUN, SCALING, SCHEDULED
 from settings.keys.services import BUILD, LIFECYCLE, service_section
@@ -24,11 +25,13 @@ __all__ = [
     "BUILD",
     "CACHE_RULE",
     "CREDENTIALS",
+    "DEPLOYMENT",
     "ENVIRONMENTS",
     "FARGATE",
     "GITHUB",
     "LIFECYCLE",
     "LOAD_BALANCER",
+    "MIGRATE",
     "NETWORK",
     "PROVIDER",
     "REGISTRY",

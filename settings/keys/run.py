@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rules.ecs import network as net
 from rules.ecs import sizing
+from settings.keys.deploy import DEPLOYMENT, MIGRATE
 from settings.keys.model import Computed, Env, Key, Section
 
 # Copilot's service types: https://aws.github.io/copilot-cli/docs/concepts/services/
@@ -23,6 +24,8 @@ MAX_EVALUATION_PERIODS = 86_400 // 60
 # 30 s instead of ELB's 300 s: a rolling deploy waits this long per replaced task after it stops
 # taking new requests; the sample app answers in milliseconds and stops within its stopTimeout.
 DEFAULT_DEREGISTRATION_DELAY = 30
+# A target's response time cannot exceed the load balancer's idle timeout, at most 4000 s.
+MAX_LATENCY_MS = 4_000_000
 MAX_DEREGISTRATION_DELAY = 3600
 
 SCHEDULED = Section(
@@ -110,6 +113,16 @@ ALARMS = Section(
             minimum=1,
             maximum=MAX_TASKS,
             example=2,
+        ),
+        Key(
+            "latencyP99Ms",
+            "integer",
+            "The targets' 99th-percentile response time (ms) that fires. 1000: the sample app "
+            "answers in milliseconds, so a second at p99 is a regression, not noise.",
+            1000,
+            minimum=1,
+            maximum=MAX_LATENCY_MS,
+            example=500,
         ),
         Key(
             "evaluationPeriods",
@@ -366,6 +379,8 @@ RUN = Section(
         ),
         Key("scaling", "object", "Autoscaling.", keys=SCALING),
         Key("alarms", "object", "Deployment alarms.", keys=ALARMS),
+        Key("deployment", "object", "How new revisions reach traffic.", keys=DEPLOYMENT),
+        Key("migrate", "object", "A migration before the new revision scales up.", keys=MIGRATE),
         *_ROUTE,
         *_SERVICE_KEYS,
     ),
