@@ -11,9 +11,12 @@ from permissions.documents import (
     ECR,
     Condition,
     Statement,
+    deny_other_stacks,
     owned_by_stack,
+    retag_owned_keys,
     service_linked_role,
     statement,
+    tag_on_create,
 )
 from permissions.keys import KEY_READS, KEY_WRITES
 from permissions.registry import IMAGE_READ_ACTIONS, PUSH_ACTIONS
@@ -156,16 +159,15 @@ def _replica_keys(settings: Settings, account: str) -> list[Statement]:
         "StringEquals": {f"aws:RequestTag/{STACK_TAG}": settings.stack},
         "ForAllValues:StringEquals": {"aws:TagKeys": sorted(settings.tags)},
     }
-    tag_new: Condition = {
-        "ForAllValues:StringEquals": {"aws:TagKeys": sorted(settings.tags)},
-        "StringEqualsIfExists": {
-            f"aws:RequestTag/{STACK_TAG}": settings.stack,
-            f"aws:ResourceTag/{STACK_TAG}": settings.stack,
-        },
-    }
+    tag = ["kms:TagResource"]
     return [
         statement("CreateReplicaKeys", ["kms:CreateKey"], "*", tags),
-        statement("TagReplicaKeys", ["kms:TagResource"], keys, tag_new),
+        # As the registry key (permissions.keys._stack_key): tagging at creation sets only the
+        # stack's tags, a later retag needs the key's own `stack` tag, and a key another stack's
+        # tag names is denied; no `...IfExists` on the resource's tag (no claiming).
+        statement("TagNewReplicaKeys", tag, keys, tag_on_create(settings)),
+        statement("RetagReplicaKeys", tag, keys, retag_owned_keys(settings)),
+        deny_other_stacks(settings, "DenyTaggingOtherStacksReplicaKeys", tag, keys),
         statement("ManageReplicaKeys", KEY_WRITES, keys, owned_by_stack(settings)),
     ]
 

@@ -24,7 +24,7 @@ from plan import engine
 from plan.engine import ACCOUNT_ID, Rendered
 from rules.iam.evaluate import Request, is_allowed
 from settings import ConfigErrors
-from tests.ci_support import Variant, fixture_value, variant
+from tests.ci_support import VARIANTS, Variant, fixture_value, variant
 from tests.conftest import GIT_ENV, STACKS
 
 ACCOUNT = ACCOUNT_ID
@@ -296,3 +296,25 @@ def test_the_template_role_trusts_ecr_for_this_account_only() -> None:
     (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "ecr.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_no_allow_statement_lets_a_stack_claim_an_untagged_resource(name: str) -> None:
+    """No `...IfExists` on `aws:ResourceTag/...` in an Allow of the deploy role, the preview role
+    or the boundary: a resource without a `stack` tag would pass it, and could be tagged as the
+    stack's own and then changed or deleted (issue: tag claiming)."""
+    v = variant(name)
+    documents = {
+        "deploy": policies.deploy_policy(v.settings, ACCOUNT_ID),
+        "preview": policies.preview_policy(v.settings, ACCOUNT_ID),
+        "boundary": policies.boundary_policy(v.settings, ACCOUNT_ID),
+    }
+    found = [
+        f"{doc}:{st.get('Sid')}:{operator}"
+        for doc, policy in documents.items()
+        for st in policy["Statement"]
+        if st["Effect"] == "Allow"
+        for operator, pairs in st.get("Condition", {}).items()
+        if operator.endswith("IfExists") and any(k.startswith("aws:ResourceTag/") for k in pairs)
+    ]
+    assert found == []
