@@ -225,9 +225,10 @@ def _port(errors: Collector, obj: Obj, kind: str) -> int | None:
     """A web or backend listens on its port (the old section's default 8080 stays); no other
     kind takes connections, so none has a port."""
     port = obj.integer("port")
-    if kind in LISTENING and port is None and not obj.has("port"):
+    given = obj.raw("port") is not None  # `port: null` is no port (a refused value is reported)
+    if kind in LISTENING and port is None and not given:
         errors.add(obj.at("port"), f"is required for a {kind}: Service Connect publishes it")
-    if kind not in LISTENING and obj.has("port"):
+    if kind not in LISTENING and given:
         errors.add(obj.at("port"), f"is not allowed for a {kind}: it takes no connections")
         return None
     return port

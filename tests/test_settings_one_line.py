@@ -7,6 +7,7 @@ lines are written out in full.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -120,3 +121,20 @@ def test_a_public_ip_is_refused_per_service_in_prod() -> None:
         "config 'ecr-fargate:services[0].run.assignPublicIp': true is not allowed in prod "
         "(Security Hub ECS.2); use private subnets with a NAT gateway or VPC endpoints"
     ]
+
+
+def test_a_null_port_is_no_port() -> None:
+    """`port: null` on a web service is a missing port (found by the property test: it used to
+    pass validation and stop the render at an assertion), and on a worker it is no port at all."""
+    services = fixture_services("dev")
+    services[0]["run"]["port"] = None
+    assert problems("dev", {"services": services}) == [
+        "config 'ecr-fargate:services[0].run.port': is required for a web: Service Connect "
+        "publishes it"
+    ]
+    services = fixture_services("dev")
+    services[1]["run"]["port"] = None
+    worker = render_stack("dev", env=GIT_ENV, overrides={"services": services})
+    (container,) = json.loads(worker.named("worker-task-definition").inputs["containerDefinitions"])
+    assert container["portMappings"] == [] or "portMappings" not in container
+    assert "PORT" not in {e["name"] for e in container["environment"]}
