@@ -1,8 +1,10 @@
-"""`make bench`: three ratios, each measured side by side in one run, each checked against its goal
+"""`make bench`: four ratios, each measured side by side in one run, each checked against its goal
 (bench/goals.py): PASS or FAIL per figure, exit status 1 when any goal is missed.
 
 1. The lifecycle evaluator against the naive one (every rule scans every image) at ECR's quotas,
-   100,000 images x 50 rules, ten of them `*`-leading tag patterns.
+   100,000 images x 50 rules, ten of them `*`-leading tag patterns; and again with a quarter of
+   the rules archive-tier (transitions on `sinceImagePulled`, archive expiries on
+   `sinceImageTransitioned`) over images with pull times, one in eight archived.
 2. Its growth: time / (n log n) at 100,000 images over the same at 12,500 (1.0 is n log n).
 3. The program's render of a fixture stack under Pulumi mocks against a bare program that
    registers the same resources and outputs (bench/render_bench.py).
@@ -52,29 +54,44 @@ def _tags(rng: random.Random, i: int) -> list[str]:
     return tags
 
 
-def make_images(n: int, seed: int = 7) -> list[dict[str, Any]]:
+def make_images(n: int, seed: int = 7, archive: bool = False) -> list[dict[str, Any]]:
+    """`archive`: most images were pulled at some time after their push, and one in eight is in
+    the archive (moved there some time ago), as `DescribeImages` reports them."""
     rng = random.Random(seed)
-    return [
-        {
+    images = []
+    for i in range(n):
+        # Spread over one year whatever n is, so each rule acts on the same share.
+        pushed = NOW - timedelta(days=365 * (n - i) / n)
+        image: dict[str, Any] = {
             "imageDigest": f"sha256:{i:064x}",
             "imageTags": _tags(rng, i),
-            # Spread over one year whatever n is, so each rule acts on the same share.
-            "imagePushedAt": NOW - timedelta(days=365 * (n - i) / n),
+            "imagePushedAt": pushed,
         }
-        for i in range(n)
-    ]
+        if archive:
+            if rng.random() < 0.8:
+                image["lastRecordedPullTime"] = pushed + (NOW - pushed) * rng.random()
+            if rng.random() < 0.125:
+                image["imageStatus"] = "ARCHIVED"
+                image["lastArchivedAt"] = pushed + (NOW - pushed) * rng.random()
+        images.append(image)
+    return images
 
 
-def make_policy() -> dict[str, Any]:
+def make_policy(archive: bool = False) -> dict[str, Any]:
     """50 rules: 24 prefixes, 15 `*k-*`, 5 more `*`-leading patterns, 4 other patterns, untagged
-    and any."""
+    and any. `archive`: 13 of the 20 `team<k>-` rules (a quarter of the policy) are archive-tier
+    instead, ahead of the standard rules: 7 move images not pulled for 90 days to the archive, 6
+    expire archived images a year after they moved."""
     count = {"countType": "imageCountMoreThan"}
     age = {"countType": "sinceImagePushed", "countUnit": "days"}
     selections: list[dict[str, Any]] = [
         {"tagPrefixList": [p], **count, "countNumber": 50}
         for p in ("dev-", "prod-", "staging-", "v")
     ]
-    selections += [{"tagPrefixList": [f"team{k}-"], **age, "countNumber": 3} for k in range(20)]
+    tiers = 13 if archive else 0
+    selections += [
+        {"tagPrefixList": [f"team{k}-"], **age, "countNumber": 3} for k in range(tiers, 20)
+    ]
     selections += [{"tagPatternList": [f"*{k}-*"], **count, "countNumber": 20} for k in range(15)]
     selections += [
         {"tagPatternList": ["*-rc*"], **count, "countNumber": 10},
@@ -87,9 +104,11 @@ def make_policy() -> dict[str, Any]:
         {"tagPatternList": ["v*-rc*"], **count, "countNumber": 5},
         {"tagPatternList": ["pr*"], **age, "countNumber": 7},
     ]
-    rules = [
+    # The archive-tier rules come first, so the `*k-*` patterns do not take their images.
+    rules = _archive_rules(tiers, first=1)
+    rules += [
         {"rulePriority": i, "selection": {"tagStatus": "tagged", **s}, "action": {"type": "expire"}}
-        for i, s in enumerate(selections, 1)
+        for i, s in enumerate(selections, len(rules) + 1)
     ]
     for status, days in (("untagged", 7), ("any", 180)):
         selection = {"tagStatus": status, **age, "countNumber": days}
@@ -98,6 +117,34 @@ def make_policy() -> dict[str, Any]:
         )
     assert len(rules) == 50
     return {"rules": rules}
+
+
+def _archive_rules(tiers: int, first: int) -> list[dict[str, Any]]:
+    """`tiers` archive-tier rules on the `team<k>-` prefixes: transitions, then archive expiries."""
+    pulled: dict[str, Any] = {
+        "countType": "sinceImagePulled",
+        "countUnit": "days",
+        "countNumber": 90,
+    }
+    moved: dict[str, Any] = {
+        "countType": "sinceImageTransitioned",
+        "countUnit": "days",
+        "countNumber": 365,
+    }
+    found: list[dict[str, Any]] = []
+    for k in range(tiers):
+        transition = k < (tiers + 1) // 2
+        selection: dict[str, Any] = {"tagStatus": "tagged", "tagPrefixList": [f"team{k}-"]}
+        selection |= pulled if transition else {"storageClass": "archive", **moved}
+        action = {"type": "transition", "targetStorageClass": "archive"} if transition else None
+        found.append(
+            {
+                "rulePriority": first + k,
+                "selection": selection,
+                "action": action or {"type": "expire"},
+            }
+        )
+    return found
 
 
 def best_of(runs: int, fn: Callable[[], Any]) -> float:
@@ -113,10 +160,12 @@ def best_of(runs: int, fn: Callable[[], Any]) -> float:
     return best
 
 
-def speed_up(policy: dict[str, Any], n: int, rounds: int = 2) -> tuple[float, int]:
+def speed_up(
+    policy: dict[str, Any], n: int, rounds: int = 2, archive: bool = False
+) -> tuple[float, int]:
     """Naive time over evaluator time, best of each (the two alternate, so a change in the
     machine's load touches both alike), and how many images the two evaluators treat differently."""
-    images = make_images(n)
+    images = make_images(n, archive=archive)
     fast = naive = math.inf
     for _ in range(rounds):
         fast = min(fast, best_of(2, partial(preview_lifecycle_policy, policy, images, now=NOW)))
@@ -125,7 +174,8 @@ def speed_up(policy: dict[str, Any], n: int, rounds: int = 2) -> tuple[float, in
     found = sorted((r["imageDigest"], r["appliedRulePriority"]) for r in results)
     expected = naive_preview(policy, images, NOW)
     wanted = sorted((images[i]["imageDigest"], p) for i, p in expected.items())
-    print(f"  {n:,} images x 50 rules: evaluator {fast:.3f} s, naive {naive:.3f} s")
+    tier = ", a quarter archive-tier" if archive else ""
+    print(f"  {n:,} images x 50 rules{tier}: evaluator {fast:.3f} s, naive {naive:.3f} s")
     return naive / fast, len(set(found) ^ set(wanted))
 
 
@@ -159,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     policy = make_policy()
     ratio, disagreements = speed_up(policy, args.images)
+    tiered, tiered_disagreements = speed_up(make_policy(archive=True), args.images, archive=True)
     slope = growth(policy, args.base, args.images)
     program, bare = render_times("prod", best_of)
     print(f"  render: program {program:.3f} s, bare program {bare:.3f} s")
@@ -169,6 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             Figure(
                 f"images the evaluator and the naive one treat differently {at}",
                 disagreements,
+                DISAGREEMENTS,
+            ),
+            Figure(f"evaluator vs naive {at}, a quarter archive-tier", tiered, SPEED_UP),
+            Figure(
+                f"images the two treat differently {at}, a quarter archive-tier",
+                tiered_disagreements,
                 DISAGREEMENTS,
             ),
             Figure(

@@ -12,6 +12,7 @@ from bench import goals, lifecycle_bench
 from bench.goals import Figure, Goal
 from bench.render_bench import GIT_ENV, STACK_DIR, bare_program
 from plan import engine
+from rules.lifecycle import validate_lifecycle_policy
 
 
 def test_each_figure_is_printed_with_its_goal_and_a_verdict() -> None:
@@ -52,11 +53,11 @@ def test_the_stated_goals() -> None:
 
 
 @pytest.mark.parametrize(
-    ("speed_up", "disagreements", "slope", "render", "status"),
+    ("speed_up", "disagreements", "slope", "render", "fails"),
     [
         (12.0, 0, 1.1, (1.1, 1.0), 0),
-        (9.0, 0, 1.1, (1.1, 1.0), 1),  # the evaluator is too slow
-        (12.0, 3, 1.1, (1.1, 1.0), 1),  # fast, but wrong
+        (9.0, 0, 1.1, (1.1, 1.0), 2),  # the evaluator is too slow (both policies)
+        (12.0, 3, 1.1, (1.1, 1.0), 2),  # fast, but wrong (both policies)
         (12.0, 0, 2.3, (1.1, 1.0), 1),  # worse than n log n
         (12.0, 0, 1.1, (1.3, 1.0), 1),  # the render costs too much
     ],
@@ -68,15 +69,15 @@ def test_make_bench_exits_non_zero_when_a_goal_is_missed(
     disagreements: int,
     slope: float,
     render: tuple[float, float],
-    status: int,
+    fails: int,
 ) -> None:
     """`main` on fabricated measurements: its exit status is the goals' verdict."""
-    monkeypatch.setattr(lifecycle_bench, "speed_up", lambda *_: (speed_up, disagreements))
+    monkeypatch.setattr(lifecycle_bench, "speed_up", lambda *_, **__: (speed_up, disagreements))
     monkeypatch.setattr(lifecycle_bench, "growth", lambda *_: slope)
     monkeypatch.setattr(lifecycle_bench, "render_times", lambda *_: render)
-    assert lifecycle_bench.main(["--images", "400", "--base", "100"]) == status
+    assert lifecycle_bench.main(["--images", "400", "--base", "100"]) == (1 if fails else 0)
     verdicts = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:-1]]
-    assert len(verdicts) == 4 and verdicts.count("FAIL") == status
+    assert len(verdicts) == 6 and verdicts.count("FAIL") == fails
 
 
 def test_the_benchmark_policy_has_50_rules_with_star_leading_patterns() -> None:
@@ -85,6 +86,21 @@ def test_the_benchmark_policy_has_50_rules_with_star_leading_patterns() -> None:
     assert len(rules) == 50
     assert {"*-rc*", "*prod*", "*-hotfix"} <= set(patterns)
     assert sum(p.startswith("*") for p in patterns) >= 10
+
+
+def test_a_quarter_of_the_archive_tier_policy_is_archive_tier_and_ecr_accepts_it() -> None:
+    policy = lifecycle_bench.make_policy(archive=True)
+    validate_lifecycle_policy(policy)
+    rules = policy["rules"]
+    transitions = [r for r in rules if r["action"]["type"] == "transition"]
+    archived = [r for r in rules if r["selection"].get("storageClass") == "archive"]
+    assert (len(rules), len(transitions), len(archived)) == (50, 7, 6)
+    assert {r["selection"]["countType"] for r in transitions} == {"sinceImagePulled"}
+    assert {r["selection"]["countNumber"] for r in transitions} == {90}
+    assert {r["selection"]["countType"] for r in archived} == {"sinceImageTransitioned"}
+    images = lifecycle_bench.make_images(2_000, archive=True)
+    assert any(i.get("imageStatus") == "ARCHIVED" for i in images)
+    assert any("lastRecordedPullTime" in i for i in images)
 
 
 def test_the_bare_program_registers_the_same_resources_and_outputs() -> None:
