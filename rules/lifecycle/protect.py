@@ -17,7 +17,6 @@ from typing import Any
 from rules.lifecycle.evaluate import pattern_regex
 from rules.lifecycle.validate import validate_lifecycle_policy
 
-
 # The slots the deploy moves: what runs now, and what ran before (the rollback target, and what
 # the old tasks of a rollout still run). Two per repository: one service per repository.
 MARKER_SLOTS = ("current", "previous")
