@@ -50,8 +50,13 @@ def marker_rule(deploy_prefix: str) -> dict[str, Any]:
     }
 
 
-def protection_rule(prefix: str, keep: int, priority: int = 2) -> dict[str, Any]:
-    return {
+def protection_rule(
+    prefix: str, keep: int, priority: int = 2, *, archive: bool = False
+) -> dict[str, Any]:
+    """Keep the `keep` most recent deploys; older ones are expired, or archived in a policy that
+    archives (every image CI pushes carries a deploy tag, so an expiring rule here would delete
+    the release images that policy means to archive)."""
+    rule: dict[str, Any] = {
         "rulePriority": priority,
         "description": f"keep the {keep} most recent deploys ({prefix}*): running image and rollbacks",
         "selection": {
@@ -62,6 +67,14 @@ def protection_rule(prefix: str, keep: int, priority: int = 2) -> dict[str, Any]
         },
         "action": {"type": "expire"},
     }
+    if archive:
+        rule["description"] = f"keep the {keep} most recent deploys ({prefix}*), archive older ones"
+        rule["action"] = {"type": "transition", "targetStorageClass": "archive"}
+    return rule
+
+
+def archives(policy: dict[str, Any]) -> bool:
+    return any(r["action"]["type"] == "transition" for r in policy["rules"])
 
 
 def _selects_prefix(rule: dict[str, Any], prefix: str) -> bool:
@@ -125,7 +138,8 @@ def protect_deploy_prefix(
     replaced by them (see `deploy_prefix_conflict` for when that must be refused instead)."""
     rules = validate_lifecycle_policy(policy)["rules"]
     first = marker_rule(prefix)
-    if len(rules) > 1 and rules[0] == first and _is_protection(rules[1], prefix, keep):
+    second = protection_rule(prefix, keep, archive=archives({"rules": rules}))
+    if rules[:2] == [first, second]:
         return {"rules": rules}, []
     changes = []
     rest = []
@@ -144,7 +158,7 @@ def protect_deploy_prefix(
             )
             continue
         rest.append(rule)
-    shifted = [first, protection_rule(prefix, keep)]
+    shifted = [first, second]
     shifted += [{**r, "rulePriority": i} for i, r in enumerate(rest, 3)]
     changes.insert(
         0,
