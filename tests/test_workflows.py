@@ -222,6 +222,11 @@ def test_main_deploys_dev_then_previews_and_deploys_prod_behind_the_environment(
         assert [s["with"]["command"] for s in pulumi] == commands
         for step in pulumi:
             assert_backend(step, stack)
+        # The running markers move only after a successful `up`, on what it deployed.
+        mark = steps(job)[-1]
+        assert steps(job).index(pulumi[-1]) == len(steps(job)) - 2
+        assert f"python -m cli.lifecycle mark --stack {stack} " in mark["run"]
+        assert job["env"]["ECR_FARGATE_IMAGE_DIGESTS"].startswith("${{ needs.images-")
 
 
 def test_only_the_production_job_on_main_can_reach_prod() -> None:
