@@ -68,12 +68,25 @@ class RegistrySettings:
 
     @property
     def repository_exclusion_filters(self) -> tuple[str, ...]:
-        """The user's filters, plus the build cache tag unless one of them already covers it."""
+        """The user's filters, plus the build cache tag and the running markers (which the deploy
+        moves, `cli.lifecycle mark`), each unless one of the user's already covers it."""
         if self.tag_mutability == "MUTABLE":
             return ()
-        if _covers(self.exclusion_filters, names.BUILD_CACHE_TAG):
-            return self.exclusion_filters
-        return (*self.exclusion_filters, names.BUILD_CACHE_TAG)
+        return (*self.exclusion_filters, *self.stack_exclusion_filters)
+
+    @property
+    def stack_exclusion_filters(self) -> tuple[str, ...]:
+        """The filters the stack adds to the user's: tags it must be able to move."""
+        wanted = (
+            (names.BUILD_CACHE_TAG, (names.BUILD_CACHE_TAG,)),
+            (
+                f"{lifecycle.marker_prefix(self.deploy_tag_prefix)}*",
+                lifecycle.marker_tags(self.deploy_tag_prefix),
+            ),
+        )
+        return tuple(
+            f for f, tags in wanted if not all(_covers(self.exclusion_filters, tag) for tag in tags)
+        )
 
     def tag_is_mutable(self, tag: str) -> bool:
         """Whether ECR lets a push move `tag` (so an extra tag such as `latest` is allowed)."""
@@ -134,7 +147,23 @@ def load_registry(
         root_creation_template=obj.flag("rootCreationTemplate"),
         repositories=(),
     )
+    _check_room(errors, obj, settings)
     return settings
+
+
+def _check_room(errors: Collector, obj: Obj, settings: RegistrySettings) -> None:
+    """ECR takes at most five exclusion filters, and the stack adds up to two of its own."""
+    added = settings.stack_exclusion_filters
+    if settings.tag_mutability != "IMMUTABLE_WITH_EXCLUSION" or not settings.exclusion_filters:
+        return
+    if len(settings.exclusion_filters) + len(added) > MAX_EXCLUSIONS:
+        errors.add(
+            obj.at("tagMutabilityExclusions"),
+            f"{show(list(settings.exclusion_filters))} is not allowed; the stack adds "
+            f"{', '.join(repr(f) for f in added)} (CI's build cache tag, the deploy's running "
+            f"markers) and ECR takes at most {MAX_EXCLUSIONS} filters: give at most "
+            f"{MAX_EXCLUSIONS - len(added)}, or ones that match {' and '.join(map(repr, added))}",
+        )
 
 
 def _exclusion_filters(errors: Collector, obj: Obj, mutability: str) -> tuple[str, ...]:
@@ -149,13 +178,6 @@ def _exclusion_filters(errors: Collector, obj: Obj, mutability: str) -> tuple[st
         for i, f in enumerate(filters):
             with errors.guard(key_path(obj.path, "tagMutabilityExclusions", i)):
                 names.validate_tag_exclusion_filter(f)
-        if len(filters) == MAX_EXCLUSIONS and not _covers(filters, names.BUILD_CACHE_TAG):
-            errors.add(
-                obj.at("tagMutabilityExclusions"),
-                f"{show(list(filters))} is not allowed; the stack adds {names.BUILD_CACHE_TAG!r} "
-                f"(CI's build cache tag) and ECR takes at most {MAX_EXCLUSIONS} filters: give at "
-                f"most {MAX_EXCLUSIONS - 1}, or one that matches {names.BUILD_CACHE_TAG!r}",
-            )
     elif filters:
         errors.add(
             obj.at("tagMutabilityExclusions"),

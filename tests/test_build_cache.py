@@ -52,7 +52,7 @@ def test_mutable_repositories_get_no_exclusion(dev: Rendered) -> None:
 def test_the_cache_tag_is_added_to_the_users_exclusions(prod: Rendered) -> None:
     for repo in repositories(prod):
         assert repo.inputs["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
-        assert filters(repo) == ["latest", BUILD_CACHE_TAG]
+        assert filters(repo) == ["latest", BUILD_CACHE_TAG, "prod-running-*"]
         # Security Hub ECR.2 (the CrossGuard pack) still sees immutable tags.
         assert violations(REPO, json.loads(json.dumps(repo.inputs))) == []
 
@@ -61,7 +61,7 @@ def test_immutable_becomes_immutable_except_the_cache_tag() -> None:
     r = render_stack("prod", env=GIT_ENV, overrides={"registry": {"tagMutability": "IMMUTABLE"}})
     for repo in repositories(r):
         assert repo.inputs["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
-        assert filters(repo) == [BUILD_CACHE_TAG]
+        assert filters(repo) == [BUILD_CACHE_TAG, "prod-running-*"]
         assert violations(REPO, json.loads(json.dumps(repo.inputs))) == []
 
 
@@ -70,21 +70,28 @@ def test_a_filter_that_already_covers_the_cache_tag_is_not_repeated(given: list[
     registry = {"tagMutability": "IMMUTABLE_WITH_EXCLUSION", "tagMutabilityExclusions": given}
     r = render_stack("prod", env=GIT_ENV, overrides={"registry": registry})
     for repo in repositories(r):
-        assert filters(repo) == given
+        assert filters(repo) == [*given, "prod-running-*"]
 
 
-def test_five_filters_leave_no_room_for_the_cache_tag() -> None:
-    five = ["a", "b", "c", "d", "e"]
-    registry = {"tagMutability": "IMMUTABLE_WITH_EXCLUSION", "tagMutabilityExclusions": five}
+def test_one_filter_covering_both_the_cache_and_the_markers_adds_nothing() -> None:
+    registry = {"tagMutability": "IMMUTABLE_WITH_EXCLUSION", "tagMutabilityExclusions": ["*"]}
+    r = render_stack("prod", env=GIT_ENV, overrides={"registry": registry})
+    assert filters(repositories(r)[0]) == ["*"]
+
+
+@pytest.mark.parametrize("count", [4, 5])
+def test_too_many_filters_leave_no_room_for_the_stacks_own(count: int) -> None:
+    given = ["a", "b", "c", "d", "e"][:count]
+    registry = {"tagMutability": "IMMUTABLE_WITH_EXCLUSION", "tagMutabilityExclusions": given}
     with pytest.raises(ConfigErrors) as info:
         render_stack("prod", env=GIT_ENV, overrides={"registry": registry})
     (line,) = str(info.value).splitlines()
     assert "registry.tagMutabilityExclusions'" in line
-    assert "'buildcache'" in line and "at most 4" in line
-    # Five that include one covering the cache tag are what ECR takes.
-    registry["tagMutabilityExclusions"] = [*five[:4], "build*"]
+    assert "adds 'buildcache', 'prod-running-*'" in line and "give at most 3" in line
+    # Ones that cover the cache tag and the markers leave ECR's five.
+    registry["tagMutabilityExclusions"] = [*given[:3], "build*", "prod-running-*"]
     r = render_stack("prod", env=GIT_ENV, overrides={"registry": registry})
-    assert filters(repositories(r)[0]) == [*five[:4], "build*"]
+    assert filters(repositories(r)[0]) == [*given[:3], "build*", "prod-running-*"]
 
 
 def test_no_service_pushes_an_image_over_the_cache() -> None:
@@ -103,8 +110,9 @@ def test_every_rendered_policy_keeps_the_cache_right_after_the_deploy_protection
     assert len(policies) == len(stack.of_type(REPO))
     for res in policies:
         rules = json.loads(res.inputs["policy"])["rules"]
-        assert rules[0]["selection"]["tagPrefixList"] == [f"{stack.stack}-"]
-        assert rules[1] == lifecycle.build_cache_rule(BUILD_CACHE_TAG)
+        assert rules[0]["selection"]["tagPrefixList"] == [f"{stack.stack}-running-"]
+        assert rules[1]["selection"]["tagPrefixList"] == [f"{stack.stack}-"]
+        assert rules[2] == lifecycle.build_cache_rule(BUILD_CACHE_TAG)
         assert [r["rulePriority"] for r in rules] == list(range(1, len(rules) + 1))
 
 
@@ -127,9 +135,9 @@ def test_a_users_rule_for_the_cache_pattern_is_replaced_and_the_rest_shift() -> 
     }
     protected, _ = lifecycle.protect_deploy_prefix(raw, "prod-", 10)
     kept, changes = lifecycle.keep_build_cache(protected, BUILD_CACHE_TAG)
-    assert [r["rulePriority"] for r in kept["rules"]] == [1, 2, 3]
-    assert kept["rules"][1] == lifecycle.build_cache_rule(BUILD_CACHE_TAG)
-    assert kept["rules"][2]["selection"]["tagStatus"] == "any"
+    assert [r["rulePriority"] for r in kept["rules"]] == [1, 2, 3, 4]
+    assert kept["rules"][2] == lifecycle.build_cache_rule(BUILD_CACHE_TAG)
+    assert kept["rules"][3]["selection"]["tagStatus"] == "any"
     assert len(changes) == 2 and "replaced" in changes[1]
     assert lifecycle.keep_build_cache(kept, BUILD_CACHE_TAG) == (kept, [])
 

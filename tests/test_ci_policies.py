@@ -983,6 +983,19 @@ def test_the_image_pipeline_checks_tags_and_reads_findings_in_stack_repositories
     assert allowed(v, "inspector2:ListCoverage") == enhanced
 
 
+def test_the_deploy_can_move_the_running_markers_in_its_repositories_only(v: Variant) -> None:
+    """`python -m cli.lifecycle mark`: the tag's digest, the image's manifest, the same manifest
+    under the marker tag; and never a delete (a marker moves, no image or tag is removed)."""
+    marks = ("ecr:DescribeImages", "ecr:BatchGetImage", "ecr:PutImage")
+    for repo in v.settings.registry.repositories:
+        arn = names(v).repository_arn(ACCOUNT, repo.name)
+        for action in marks:
+            assert allowed(v, action, arn), (action, repo.name)
+        assert not allowed(v, "ecr:BatchDeleteImage", arn)
+    other = names(v).repository_arn(ACCOUNT, "someone-else/api")
+    assert not any(allowed(v, action, other) for action in marks)
+
+
 def test_consumer_stack_gets_no_registry_wide_or_credential_rights() -> None:
     v = variant("dev-consumer")
     assert not v.settings.account.owns

@@ -330,9 +330,15 @@ def test_static_check_finds_the_rule_that_would_expire_the_deploy() -> None:
 def test_raw_policy_gets_protection_prepended_with_a_warning() -> None:
     raw = {"rules": [older(1, 7), keep(2, 3)]}
     protected, changes = lifecycle.protect_deploy_prefix(raw, "prod-", 10)
-    assert [r["rulePriority"] for r in protected["rules"]] == [1, 2, 3]
-    assert protected["rules"][0]["selection"]["tagPrefixList"] == ["prod-"]
-    assert protected["rules"][1]["selection"]["tagStatus"] == "untagged"
+    assert [r["rulePriority"] for r in protected["rules"]] == [1, 2, 3, 4]
+    assert protected["rules"][0]["selection"] == {
+        "tagStatus": "tagged",
+        "tagPrefixList": ["prod-running-"],
+        "countType": "imageCountMoreThan",
+        "countNumber": 100,
+    }
+    assert protected["rules"][1]["selection"]["tagPrefixList"] == ["prod-"]
+    assert protected["rules"][2]["selection"]["tagStatus"] == "untagged"
     assert changes and "prepended" in changes[0]
     again, none = lifecycle.protect_deploy_prefix(protected, "prod-", 10)
     assert again == protected and none == []
@@ -343,7 +349,7 @@ def test_a_rule_with_the_same_prefix_is_replaced_keeping_exactly_the_count(count
     raw = {"rules": [keep(1, 3, tagPrefixList=["v"]), keep(2, count, tagPrefixList=["prod-"])]}
     protected, changes = lifecycle.protect_deploy_prefix(raw, "prod-", 10)
     prod_rules = [r for r in protected["rules"] if r["selection"].get("tagPrefixList") == ["prod-"]]
-    assert len(prod_rules) == 1 and prod_rules[0]["rulePriority"] == 1
+    assert len(prod_rules) == 1 and prod_rules[0]["rulePriority"] == 2
     assert prod_rules[0]["selection"]["countNumber"] == 10
     assert any("replaced by the protection rule, which keeps exactly 10" in c for c in changes)
 
@@ -351,7 +357,7 @@ def test_a_rule_with_the_same_prefix_is_replaced_keeping_exactly_the_count(count
 def test_a_first_rule_with_another_count_is_not_taken_as_the_protection() -> None:
     raw = {"rules": [keep(1, 20, tagPrefixList=["prod-"]), keep(2, 3)]}
     protected, _ = lifecycle.protect_deploy_prefix(raw, "prod-", 10)
-    assert protected["rules"][0]["selection"]["countNumber"] == 10
+    assert protected["rules"][1]["selection"]["countNumber"] == 10
 
 
 def test_user_rules_for_the_deploy_prefix_conflict_unless_identical() -> None:

@@ -32,7 +32,10 @@ def test_json_plan_lists_resources_and_outputs(
     policy = next(
         r for r in doc["resources"] if r["type"] == "aws:ecr/lifecyclePolicy:LifecyclePolicy"
     )
-    assert policy["inputs"]["policy"]["rules"][0]["selection"]["tagPrefixList"] == [f"{stack}-"]
+    # Rule 1 keeps what runs (the running markers), rule 2 the deploy-tagged images.
+    first, second = policy["inputs"]["policy"]["rules"][:2]
+    assert first["selection"]["tagPrefixList"] == [f"{stack}-running-"]
+    assert second["selection"]["tagPrefixList"] == [f"{stack}-"]
     image = next(r for r in doc["resources"] if r["type"] == "docker:index/image:Image")
     assert image["inputs"]["registry"] == "[secret]"
     assert {"api": f"{stack}/api", "worker": f"{stack}/worker"}.items() <= doc["outputs"][

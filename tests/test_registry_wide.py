@@ -118,18 +118,22 @@ def test_create_on_push_templates_carry_the_stack_defaults(wide: Rendered) -> No
     }
     apps, tools = templates["apps"], templates["tools"]
     assert apps["appliedFors"] == tools["appliedFors"] == ["CREATE_ON_PUSH"]
-    # prod: immutable tags but the build cache tag (and the registry's `latest`), the stack's key.
+    # prod: immutable tags but the build cache tag, the running markers (which the deploy moves)
+    # and the registry's `latest`; the stack's key.
     assert apps["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
     assert [f["filter"] for f in apps["imageTagMutabilityExclusionFilters"]] == [
         "latest",
         "buildcache",
+        "prod-running-*",
     ]
     registry_key = next(k for k in wide.of_type(KEY) if "region" not in k.inputs)
     assert apps["encryptionConfigurations"] == [
         {"encryptionType": "KMS", "kmsKey": registry_key.state["arn"]}
     ]
     rules = json.loads(apps["lifecyclePolicy"])["rules"]
-    assert rules[0]["selection"]["tagPrefixList"] == ["prod-"]  # deploy protection first
+    # What runs (the running markers) first, then the deploy-tagged images: every policy alike.
+    assert rules[0]["selection"]["tagPrefixList"] == ["prod-running-"]
+    assert rules[1]["selection"]["tagPrefixList"] == ["prod-"]
     assert tools["imageTagMutability"] == "MUTABLE"
     assert tools["encryptionConfigurations"] == [{"encryptionType": "AES256"}]
     assert apps["customRoleArn"] == tools["customRoleArn"]

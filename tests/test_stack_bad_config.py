@@ -320,7 +320,7 @@ def test_protection_keeps_exactly_the_configured_count(stack: str) -> None:
         rules = json.loads(policy.inputs["policy"])["rules"]
         own = [r for r in rules if r["selection"].get("tagPrefixList") == [f"{stack}-"]]
         assert [r["selection"]["countNumber"] for r in own] == [3]
-        assert own[0]["rulePriority"] == 1
+        assert own[0]["rulePriority"] == 2
 
 
 def test_an_identical_user_rule_for_the_deploy_prefix_is_accepted() -> None:
@@ -331,7 +331,8 @@ def test_an_identical_user_rule_for_the_deploy_prefix_is_accepted() -> None:
     )  # fmt: skip
     (policy,) = rendered.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     counts = [r["selection"]["countNumber"] for r in json.loads(policy.inputs["policy"])["rules"]]
-    assert counts == [10, 1, 3]  # the protection, the build cache (lifecycle.keep_build_cache)
+    # The running markers, the deploy protection, the build cache (lifecycle.keep_build_cache).
+    assert counts == [100, 10, 1, 3]
 
 
 def test_the_task_definition_is_checked_against_the_ecs_model_before_any_resource(

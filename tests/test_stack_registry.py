@@ -54,6 +54,7 @@ def test_prod_is_immutable_with_latest_excluded_kms_protected(prod: Rendered) ->
         assert res.inputs["imageTagMutabilityExclusionFilters"] == [
             {"filter": "latest", "filterType": "WILDCARD"},
             {"filter": "buildcache", "filterType": "WILDCARD"},  # CI's build cache (names.py)
+            {"filter": "prod-running-*", "filterType": "WILDCARD"},  # the deploy's markers
         ]
         assert res.inputs["encryptionConfigurations"] == [
             {"encryptionType": "KMS", "kmsKey": key.state["arn"]}
@@ -72,7 +73,13 @@ def test_lifecycle_policies_are_valid_sorted_and_protect_the_deploy_prefix(stack
         assert lifecycle.validate_lifecycle_policy(text) == policy
         priorities = [r["rulePriority"] for r in policy["rules"]]
         assert priorities == sorted(priorities)
-        first = policy["rules"][0]
+        assert policy["rules"][0]["selection"] == {
+            "tagStatus": "tagged",
+            "tagPrefixList": [f"{prefix}running-"],
+            "countType": "imageCountMoreThan",
+            "countNumber": 100,
+        }
+        first = policy["rules"][1]
         assert first["selection"]["tagStatus"] == "tagged"
         assert first["selection"]["tagPrefixList"] == [prefix]
         assert first["selection"]["countType"] == "imageCountMoreThan"

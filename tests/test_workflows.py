@@ -223,6 +223,15 @@ def test_main_deploys_dev_then_previews_and_deploys_prod_behind_the_environment(
         assert [s["with"]["command"] for s in pulumi] == commands
         for step in pulumi:
             assert_backend(step, stack)
+        # The running markers move only after a successful `up`, on what it deployed.
+        mark = steps(job)[-1]
+        assert steps(job).index(pulumi[-1]) < len(steps(job)) - 1
+        assert f"python -m cli.lifecycle mark --stack {stack} " in mark["run"]
+        # dev deploys what it built; prod what the promotion copied from dev.
+        source = "images-dev" if stack == "dev" else "promote-prod"
+        assert (
+            job["env"]["ECR_FARGATE_IMAGE_DIGESTS"] == f"${{{{ needs.{source}.outputs.digests }}}}"
+        )
 
 
 def test_only_the_production_job_on_main_can_reach_prod() -> None:

@@ -2,7 +2,10 @@
 
 ECR's own preview is asynchronous and exists only once a policy is applied; this one lists the
 repository's images, evaluates the stack's policy (or a file) offline, and fails when an image the
-stack deploys would be expired.
+stack deploys would be expired or archived (an archived image cannot be pulled, so the next task
+start fails just the same). `--from-ecs CLUSTER` reads what runs from ECS itself.
+
+`python -m cli.lifecycle mark --stack STACK` is the deploy's half (cli/lifecycle/mark.py).
 """
 
 from __future__ import annotations
@@ -132,11 +135,12 @@ def _table(results: list[dict[str, Any]], images: list[dict[str, Any]], deployed
     )
 
 
-def main(
-    argv: Sequence[str] | None = None, stdin: IO[str] | None = None, client: Any = None
-) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cli.lifecycle", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("mark", help="tag what each service runs now (after `pulumi up` in CI)")
+    m.add_argument("--stack", required=True)
+    m.add_argument("--region")
     p = sub.add_parser("preview", help="evaluate a policy against a live repository")
     p.add_argument("--repository", required=True)
     source = p.add_mutually_exclusive_group(required=True)
@@ -147,13 +151,31 @@ def main(
     p.add_argument("--region")
     p.add_argument("--json", action="store_true", help="print the results list as JSON")
     p.add_argument("--deployed", action="append", default=[], metavar="DIGEST")
-    args = parser.parse_args(argv)
+    p.add_argument(
+        "--from-ecs",
+        metavar="CLUSTER",
+        help="also read the digests the cluster's services run (every deployment) from ECS",
+    )
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    stdin: IO[str] | None = None,
+    client: Any = None,
+    ecs_client: Any = None,
+) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "mark":
+        return _mark(args, client)
     stdin = stdin if stdin is not None else sys.stdin
     try:
         deployed = _deployed(args, stdin)
         policy = _policy(args)
         if client is None:
             client = _client(args.region)
+        if args.from_ecs:
+            deployed |= _from_ecs(args, ecs_client)
         progress = sys.stderr if sys.stderr.isatty() else None
         images = list_images(client, args.repository, progress)
         results = preview_lifecycle_policy(policy, images)
@@ -168,22 +190,78 @@ def main(
         print(json.dumps(results, default=str, indent=2))
     else:
         print(_table(results, images, deployed))
+    verbs = {"EXPIRE": "expired", "TRANSITION": "archived (an archived image cannot be pulled)"}
     doomed = sorted(
-        r["imageDigest"]
+        (r["imageDigest"], verbs[r["action"]["type"]])
         for r in results
-        if r["imageDigest"] in deployed and r["action"]["type"] == "EXPIRE"
+        if r["imageDigest"] in deployed
     )
-    for digest in doomed:
-        print(f"error: the deployed image {digest} would be expired", file=sys.stderr)
+    for digest, verb in doomed:
+        print(f"error: the deployed image {digest} would be {verb}", file=sys.stderr)
     return 1 if doomed else 0
 
 
-def _client(region: str | None) -> Any:
+def _from_ecs(args: argparse.Namespace, ecs_client: Any) -> set[str]:
+    from cli.lifecycle.ecs import running_digests
+
+    client = ecs_client if ecs_client is not None else _client(args.region, "ecs")
+    digests, notes = running_digests(client, args.from_ecs, args.repository)
+    for note in notes:
+        print(one_line(note), file=sys.stderr)
+    return digests
+
+
+def _mark(args: argparse.Namespace, client: Any) -> int:
+    """Mark what each service CI built now runs (ECR_FARGATE_IMAGE_DIGESTS, after `pulumi up`)."""
+    import os
+
+    from cli.lifecycle.mark import mark_stack
+
+    try:
+        digests = json.loads(os.environ.get("ECR_FARGATE_IMAGE_DIGESTS") or "{}")
+        if not isinstance(digests, dict):
+            raise UsageError("ECR_FARGATE_IMAGE_DIGESTS is not a JSON object of service digests")
+        repositories, prefix = _stack_repositories(args.stack)
+        if client is None:
+            client = _client(args.region)
+        done = mark_stack(client, repositories, digests, prefix)
+    except json.JSONDecodeError as exc:
+        print(f"error: ECR_FARGATE_IMAGE_DIGESTS is not JSON ({exc})", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {one_line(line)}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        print(f"error: {one_line(_describe(exc, '(marking)'))}", file=sys.stderr)
+        return 2
+    for line in done:
+        print(line)
+    return 0
+
+
+def _stack_repositories(stack: str) -> tuple[dict[str, str], str]:
+    """Service -> its repository name, and the stack's deploy prefix, from the stack file."""
+    from rules.naming import validate_stack_name
+    from settings import ConfigErrors, load
+    from settings.source import from_files
+
+    try:
+        settings = load(from_files(validate_stack_name(stack)))
+    except ConfigErrors as exc:
+        raise UsageError("\n".join(f"--stack {stack}: {e}" for e in exc.errors)) from None
+    except ValueError as exc:
+        raise UsageError(f"--stack {stack}: {exc}") from None
+    repositories = {s.name: s.repository.name for s in settings.services}
+    return repositories, settings.registry.deploy_tag_prefix
+
+
+def _client(region: str | None, service: str = "ecr") -> Any:
     import boto3
     from botocore.config import Config
 
     return boto3.client(
-        "ecr", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 8})
+        service, region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 8})
     )
 
 

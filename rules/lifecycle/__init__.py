@@ -11,10 +11,15 @@ from rules.lifecycle.model import (
     rule_from_config,
 )
 from rules.lifecycle.protect import (
+    MARKER_KEEP,
+    MARKER_SLOTS,
     build_cache_rule,
     deploy_prefix_conflict,
     deployed_image_expiring_rule,
     keep_build_cache,
+    marker_prefix,
+    marker_rule,
+    marker_tags,
     multi_entry_warnings,
     protect_deploy_prefix,
     protection_rule,
@@ -22,6 +27,8 @@ from rules.lifecycle.protect import (
 from rules.lifecycle.validate import render_policy, validate_lifecycle_policy
 
 __all__ = [
+    "MARKER_KEEP",
+    "MARKER_SLOTS",
     "PRESETS",
     "LifecyclePolicyError",
     "LifecycleRule",
@@ -29,6 +36,9 @@ __all__ = [
     "deploy_prefix_conflict",
     "deployed_image_expiring_rule",
     "keep_build_cache",
+    "marker_prefix",
+    "marker_rule",
+    "marker_tags",
     "multi_entry_warnings",
     "policy_from_config",
     "policy_from_rules",

@@ -80,6 +80,24 @@ class LifecycleRule:
     ) -> LifecycleRule:
         return cls.selecting("sinceImagePushed", days, prefixes=prefixes, description=description)
 
+    @classmethod
+    def archive_unpulled_after(
+        cls, days: int, *, prefixes: Sequence[str] = (), description: str | None = None
+    ) -> LifecycleRule:
+        return cls.selecting(
+            "sinceImagePulled",
+            days,
+            prefixes=prefixes,
+            action="transition",
+            description=description,
+        )
+
+    @classmethod
+    def expire_archived_after(cls, days: int, description: str | None = None) -> LifecycleRule:
+        return cls(
+            "any", "sinceImageTransitioned", days, storage_class="archive", description=description
+        )
+
     @property
     def is_any(self) -> bool:
         return self.tag_status == "any"
@@ -179,9 +197,7 @@ def _rule(
         )
     if action == "expireUntaggedAfterDays":
         return LifecycleRule.expire_untagged_after(number, description)
-    return LifecycleRule(
-        "any", "sinceImageTransitioned", number, storage_class="archive", description=description
-    )
+    return LifecycleRule.expire_archived_after(number, description)
 
 
 def _selector(
@@ -213,6 +229,11 @@ def policy_from_config(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return policy_from_rules(built)
 
 
+# release-archive's numbers: ECR's 90-day archive minimum is also the longest a release has gone
+# unpulled while it could still be rolled back to; a year in archive covers a yearly audit.
+ARCHIVE_AFTER_DAYS_UNPULLED = 90
+EXPIRE_ARCHIVED_AFTER_DAYS = 365
+
 PRESETS: dict[str, tuple[LifecycleRule, ...]] = {
     "keep-last-10": (LifecycleRule.keep_last(10, description="keep the 10 most recent images"),),
     "env-prefixes": (
@@ -233,6 +254,29 @@ PRESETS: dict[str, tuple[LifecycleRule, ...]] = {
             7, prefixes=["staging"], description="expire staging images after 7 days"
         ),
         LifecycleRule.expire_untagged_after(1, description="expire untagged images after 1 day"),
+    ),
+    # Prod's: release images are kept for audits, not counted away. Archived images cannot be
+    # pulled (restored within 20 minutes) and ECR bills 90 days of archive whatever happens, so
+    # only what nobody pulled for 90 days goes, and goes for a year (docs/lifecycle.md).
+    "release-archive": (
+        *(
+            LifecycleRule.archive_unpulled_after(
+                ARCHIVE_AFTER_DAYS_UNPULLED,
+                prefixes=[prefix],
+                description=f"archive {prefix} images not pulled for 90 days",
+            )
+            for prefix in ("v", "release", "prod")
+        ),
+        LifecycleRule.expire_older_than(
+            7, prefixes=["dev"], description="expire dev images after 7 days"
+        ),
+        LifecycleRule.expire_older_than(
+            7, prefixes=["staging"], description="expire staging images after 7 days"
+        ),
+        LifecycleRule.expire_untagged_after(1, description="expire untagged images after 1 day"),
+        LifecycleRule.expire_archived_after(
+            EXPIRE_ARCHIVED_AFTER_DAYS, description="expire archived images after 365 days"
+        ),
     ),
 }
 

@@ -1,8 +1,12 @@
-"""Deployed-image protection: the deploy prefix is kept first, so no rule can expire what runs.
+"""Deployed-image protection: what runs, then the deploy prefix, are kept first.
 
-ECR guarantees that an image selected by a higher-priority rule is never acted on by a lower one,
-so a first rule "keep the N most recent `<prefix>` images" shields the running image and its
-rollback targets from every later rule, age-based ones included.
+ECR guarantees that an image selected by a higher-priority rule is never acted on by a lower one.
+ECR cannot read ECS, so the CI deploy marks the digest each service runs (and the one it ran
+before) with a running marker tag, `<deploy prefix>running-current` / `-previous`
+(`cli.lifecycle mark`). Rule 1 keeps every marked image: far fewer exist than its count, so it never
+expires or archives one, and because it selects them no later rule, an archive rule included, may
+act on them. Rule 2 keeps the N most recent deploy-tagged images: the image a rollout is starting
+before the deploy marks it, and recent rollback targets.
 """
 
 from __future__ import annotations
@@ -13,10 +17,47 @@ from typing import Any
 from rules.lifecycle.evaluate import pattern_regex
 from rules.lifecycle.validate import validate_lifecycle_policy
 
+# The slots the deploy moves: what runs now, and what ran before (the rollback target, and what
+# the old tasks of a rollout still run). Two per repository: one service per repository.
+MARKER_SLOTS = ("current", "previous")
+# Rule 1's count: far above the two slots, so no marked image is ever beyond it; the margin holds
+# markers an operator adds by hand (`<prefix>running-hold-...`) to pin a digest.
+MARKER_KEEP = 100
 
-def protection_rule(prefix: str, keep: int) -> dict[str, Any]:
+
+def marker_prefix(deploy_prefix: str) -> str:
+    """`prod-` -> `prod-running-`: starts with the deploy prefix (extraTags may not), and `r` is no
+    hex digit, so no content tag (`<prefix><16 hex>`) ever starts with it."""
+    return f"{deploy_prefix}running-"
+
+
+def marker_tags(deploy_prefix: str) -> tuple[str, ...]:
+    return tuple(f"{marker_prefix(deploy_prefix)}{slot}" for slot in MARKER_SLOTS)
+
+
+def marker_rule(deploy_prefix: str) -> dict[str, Any]:
+    prefix = marker_prefix(deploy_prefix)
     return {
         "rulePriority": 1,
+        "description": f"keep every image marked {prefix}*: what the services run and ran before",
+        "selection": {
+            "tagStatus": "tagged",
+            "tagPrefixList": [prefix],
+            "countType": "imageCountMoreThan",
+            "countNumber": MARKER_KEEP,
+        },
+        "action": {"type": "expire"},
+    }
+
+
+def protection_rule(
+    prefix: str, keep: int, priority: int = 2, *, archive: bool = False
+) -> dict[str, Any]:
+    """Keep the `keep` most recent deploys; older ones are expired, or archived in a policy that
+    archives (every image CI pushes carries a deploy tag, so an expiring rule here would delete
+    the release images that policy means to archive)."""
+    rule: dict[str, Any] = {
+        "rulePriority": priority,
         "description": f"keep the {keep} most recent deploys ({prefix}*): running image and rollbacks",
         "selection": {
             "tagStatus": "tagged",
@@ -26,6 +67,14 @@ def protection_rule(prefix: str, keep: int) -> dict[str, Any]:
         },
         "action": {"type": "expire"},
     }
+    if archive:
+        rule["description"] = f"keep the {keep} most recent deploys ({prefix}*), archive older ones"
+        rule["action"] = {"type": "transition", "targetStorageClass": "archive"}
+    return rule
+
+
+def archives(policy: dict[str, Any]) -> bool:
+    return any(r["action"]["type"] == "transition" for r in policy["rules"])
 
 
 def _selects_prefix(rule: dict[str, Any], prefix: str) -> bool:
@@ -34,6 +83,10 @@ def _selects_prefix(rule: dict[str, Any], prefix: str) -> bool:
     return (
         sel.get("tagPrefixList") == [prefix] and sel.get("storageClass", "standard") == "standard"
     )
+
+
+def _selects_marker(rule: dict[str, Any], prefix: str) -> bool:
+    return _selects_prefix(rule, marker_prefix(prefix))
 
 
 def _is_protection(rule: dict[str, Any], prefix: str, keep: int) -> bool:
@@ -54,6 +107,11 @@ def deploy_prefix_conflict(rule: dict[str, Any], prefix: str, keep: int) -> str 
     keeps more than they meant), so only an identical rule merges; any other is refused, naming
     both numbers, and the user picks one. The stack's own presets are ours to merge.
     """
+    if _selects_marker(rule, prefix) and rule["selection"] != marker_rule(prefix)["selection"]:
+        return (
+            f"a rule for images tagged {marker_prefix(prefix)}* is not allowed; the stack's first "
+            f"rule keeps every one of them (the digests the services run): drop this rule"
+        )
     if not _selects_prefix(rule, prefix) or _is_protection(rule, prefix, keep):
         return None
     sel = rule["selection"]
@@ -75,15 +133,23 @@ def deploy_prefix_conflict(rule: dict[str, Any], prefix: str, keep: int) -> str 
 def protect_deploy_prefix(
     policy: dict[str, Any] | str, prefix: str, keep: int = 10
 ) -> tuple[dict[str, Any], list[str]]:
-    """The policy with a rule keeping exactly `keep` deploys first (priorities shifted), and what
-    changed. Rules for exactly the deploy prefix are replaced by it (see `deploy_prefix_conflict`
-    for when that must be refused instead)."""
+    """The policy with the running-marker rule first and a rule keeping exactly `keep` deploys
+    second (later priorities shifted), and what changed. Rules for exactly either prefix are
+    replaced by them (see `deploy_prefix_conflict` for when that must be refused instead)."""
     rules = validate_lifecycle_policy(policy)["rules"]
-    if _is_protection(rules[0], prefix, keep):
+    first = marker_rule(prefix)
+    second = protection_rule(prefix, keep, archive=archives({"rules": rules}))
+    if rules[:2] == [first, second]:
         return {"rules": rules}, []
     changes = []
     rest = []
     for rule in rules:
+        if _selects_marker(rule, prefix):
+            changes.append(
+                f"rule {rule['rulePriority']} (prefix {marker_prefix(prefix)!r}) replaced by "
+                "the running-marker rule"
+            )
+            continue
         if _selects_prefix(rule, prefix):
             # A second rule with the same prefix set would break ECR's unique-set rule.
             changes.append(
@@ -92,17 +158,18 @@ def protect_deploy_prefix(
             )
             continue
         rest.append(rule)
-    first = protection_rule(prefix, keep)
-    shifted = [first] + [{**r, "rulePriority": i} for i, r in enumerate(rest, 2)]
+    shifted = [first, second]
+    shifted += [{**r, "rulePriority": i} for i, r in enumerate(rest, 3)]
     changes.insert(
         0,
-        f"prepended a rule keeping the {keep} most recent {prefix!r} images so the deployed image "
-        "cannot be expired; later rules shifted by one priority",
+        f"prepended a rule keeping every image marked {marker_prefix(prefix)}* and one keeping the "
+        f"{keep} most recent {prefix!r} images, so what runs cannot be expired or archived; later "
+        "rules shifted by two priorities",
     )
     return validate_lifecycle_policy({"rules": shifted}), changes
 
 
-def build_cache_rule(tag: str, priority: int = 2) -> dict[str, Any]:
+def build_cache_rule(tag: str, priority: int = 3) -> dict[str, Any]:
     """Keep the one image tagged `tag`: a tag names at most one image, so a count of 1 never
     expires it, and being selected here shields it from every lower (age- or count-based) rule."""
     return {
@@ -119,27 +186,27 @@ def build_cache_rule(tag: str, priority: int = 2) -> dict[str, Any]:
 
 
 def keep_build_cache(policy: dict[str, Any] | str, tag: str) -> tuple[dict[str, Any], list[str]]:
-    """The policy with `build_cache_rule(tag)` second, right after the deploy protection (which
-    stays first), later rules shifted by one; and what changed.
+    """The policy with `build_cache_rule(tag)` third, right after the two protection rules (which
+    stay first), later rules shifted by one; and what changed.
 
     A rule of the user's for exactly the pattern set `[tag]` is replaced (ECR takes one rule per
     set, and the cache is the stack's own). Applying it twice changes nothing.
     """
     rules = validate_lifecycle_policy(policy)["rules"]
     keep = build_cache_rule(tag)
-    if len(rules) > 1 and rules[1] == keep:
+    if len(rules) > 2 and rules[2] == keep:
         return {"rules": rules}, []
     changes = [
-        f"inserted rule 2 keeping the build cache image (tag {tag!r}) so no rule expires it; "
+        f"inserted rule 3 keeping the build cache image (tag {tag!r}) so no rule expires it; "
         "later rules shifted by one priority"
     ]
     rest = []
-    for rule in rules[1:]:
+    for rule in rules[2:]:
         if rule["selection"].get("tagPatternList") == [tag]:
             changes.append(f"rule {rule['rulePriority']} (pattern {tag!r}) replaced by it")
             continue
         rest.append(rule)
-    shifted = [rules[0], keep] + [{**r, "rulePriority": i} for i, r in enumerate(rest, 3)]
+    shifted = [*rules[:2], keep] + [{**r, "rulePriority": i} for i, r in enumerate(rest, 4)]
     return validate_lifecycle_policy({"rules": shifted}), changes
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from rules.lifecycle import PRESETS as PRESET_RULES
 from settings.keys.model import Computed, Key, Section
 
 DEFAULT_PLATFORM = "linux/amd64"
 PLATFORMS = ("linux/amd64", "linux/arm64", "linux/arm64/v8")
-PRESETS = ("env-prefixes", "keep-last-10", "release-channels")
+# The rules layer owns the presets; the declaration lists their names for the docs and schema.
+PRESETS = tuple(sorted(PRESET_RULES))
 SERVICE_NAME = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 BUILD = Section(
