@@ -135,9 +135,9 @@ class _Mocks(pulumi.runtime.Mocks):
             arn = f"arn:{self.partition}:kms:{where}:{ACCOUNT_ID}:key/{rid}"
             state.update(arn=arn, keyId=rid)
         elif t == "aws:iam/role:Role":
-            path = inputs.get("path", "/")
-            state.update(arn=self._arn("iam", f"role{path}{name}", region=False), name=name)
-            rid = name
+            path, role = inputs.get("path", "/"), inputs.get("name", name)
+            state.update(arn=self._arn("iam", f"role{path}{role}", region=False), name=role)
+            rid = role
         elif t == "aws:iam/policy:Policy":
             # A managed policy's ARN is its path and name (the stack's own boundary).
             policy = inputs.get("name", name)

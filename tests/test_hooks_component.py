@@ -16,6 +16,7 @@ from components.ecs.hooks import (
     archive,
     hook_timeout_minutes,
 )
+from components.ecs.service import lifecycle_hook_args
 from plan.engine import Rendered, RenderedResource
 from rules.iam.evaluate import Request, is_allowed
 from rules.naming import StackNames
@@ -55,7 +56,7 @@ def render(hook: SmokeHook | MigrateHook) -> Rendered:
             "api",
             cluster="ecr-fargate-dev",
             deployment_configuration=aws.ecs.ServiceDeploymentConfigurationArgs(
-                strategy="BLUE_GREEN", lifecycle_hooks=[made.lifecycle_hook()]
+                strategy="BLUE_GREEN", lifecycle_hooks=[lifecycle_hook_args(made.lifecycle_hook())]
             ),
         )
 
