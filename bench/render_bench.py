@@ -12,6 +12,7 @@ provider SDK's.
 from __future__ import annotations
 
 import importlib
+import keyword
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,8 @@ def sdk_class(type_token: str) -> Callable[..., pulumi.CustomResource]:
     """The provider SDK's class for a type token, as a hand-written program would import it."""
     package, module_path, name = type_token.split(":")
     module = module_path.split("/")[0]
+    if keyword.iskeyword(module):  # `aws:lambda/...` is `pulumi_aws.lambda_`
+        module += "_"
     found = importlib.import_module(
         SDKS[package] if module == "index" else f"{SDKS[package]}.{module}"
     )
