@@ -60,6 +60,15 @@ class _Component(pulumi.ComponentResource):
         super().__init__(t, name, None, opts)
 
 
+def _literal(key: str, value: Any, type_token: str) -> Any:
+    """A recorded input as the SDK takes it: a function's code, recorded as its files' text
+    (`plan.engine`), as the archive it was."""
+    if type_token == "aws:lambda/function:Function" and key == "code":
+        assets = {k: pulumi.StringAsset(v["text"]) for k, v in value["assets"].items()}
+        return pulumi.AssetArchive(assets)  # type: ignore[arg-type]
+    return value
+
+
 def bare_program(rendered: Rendered) -> Callable[[Settings], dict[str, Any]]:
     """A program that registers the rendered resources again and exports the same outputs, all
     as literals, and does nothing else."""
@@ -77,7 +86,7 @@ def bare_program(rendered: Rendered) -> Callable[[Settings], dict[str, Any]]:
                     k: pulumi.Output.secret(v) if k in r.secret_inputs else v
                     for k, v in r.inputs.items()
                 }
-                kwargs = {python_name(k): v for k, v in props.items()}
+                kwargs = {python_name(k): _literal(k, v, r.type) for k, v in props.items()}
                 created[r.urn] = sdk_class(r.type)(r.name, opts=opts, **kwargs)
             else:
                 created[r.urn] = _Component(r.type, r.name, opts)

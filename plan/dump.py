@@ -11,7 +11,6 @@ Usage (inside the ref's tree): python -c "$(cat plan/dump.py)" STACK STACK_DIR|'
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -22,19 +21,14 @@ from plan.engine import render_stack
 SECRET = "[secret]"
 
 
-def plain(value: Any) -> Any:
-    """Whole-number floats (the mock engine's numbers) as ints, so 512 and 512.0 compare equal;
-    an archive (a hook's code) as its files' digests, so an unchanged archive compares equal."""
-    if isinstance(getattr(value, "assets", None), dict):  # pulumi.AssetArchive
-        return {"assets": {str(k): plain(v) for k, v in sorted(value.assets.items())}}
-    if isinstance(getattr(value, "text", None), str):  # pulumi.StringAsset
-        return {"sha256": hashlib.sha256(value.text.encode()).hexdigest()}
+def _plain(value: Any) -> Any:
+    """Whole-number floats (the mock engine's numbers) as ints, so 512 and 512.0 compare equal."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
+        return [_plain(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
@@ -46,7 +40,7 @@ def dump_resources(rendered: Any) -> list[dict[str, Any]]:
     out = []
     for r in rendered.resources:
         secret = set(getattr(r, "secret_inputs", ()))
-        inputs = {k: (SECRET if k in secret else plain(v)) for k, v in r.inputs.items()}
+        inputs = {k: (SECRET if k in secret else _plain(v)) for k, v in r.inputs.items()}
         out.append(
             {
                 "type": r.type,
