@@ -92,6 +92,8 @@ class DeploymentHookArgs:
     # The boundary the roles carry (the stack's own policy with `permissionsBoundary: stack`);
     # None: the bootstrap's, by name.
     boundary_arn: pulumi.Input[str] | None = None
+    # prod: the function's log group outlives a destroy, like the service's own.
+    retain_logs: bool = False
 
 
 def archive(module: str) -> pulumi.AssetArchive:
@@ -153,7 +155,7 @@ class DeploymentHook(pulumi.ComponentResource):
             name=names.hook_log_group(args.service, hook.module),
             retention_in_days=args.log_retention_days,
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain_logs or None),
         )
         lambda_trust = json.dumps(documents.lambda_assume_role_policy(), sort_keys=True)
         self.role = self._role(name, "role", args, lambda_trust, "fn")

@@ -118,6 +118,7 @@ class ServiceRun(pulumi.ComponentResource):
                 ),
                 args.tags,
                 args.boundary_arn,
+                args.retain_logs,
             ),
             pulumi.ResourceOptions(parent=self),
         )
