@@ -12,6 +12,7 @@ provider SDK's.
 from __future__ import annotations
 
 import importlib
+import keyword
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,8 @@ def sdk_class(type_token: str) -> Callable[..., pulumi.CustomResource]:
     """The provider SDK's class for a type token, as a hand-written program would import it."""
     package, module_path, name = type_token.split(":")
     module = module_path.split("/")[0]
+    if keyword.iskeyword(module):  # `aws:lambda/...` is `pulumi_aws.lambda_`
+        module += "_"
     found = importlib.import_module(
         SDKS[package] if module == "index" else f"{SDKS[package]}.{module}"
     )
@@ -55,6 +58,15 @@ def python_name(wire_name: str) -> str:
 class _Component(pulumi.ComponentResource):
     def __init__(self, t: str, name: str, opts: pulumi.ResourceOptions):
         super().__init__(t, name, None, opts)
+
+
+def _literal(key: str, value: Any, type_token: str) -> Any:
+    """A recorded input as the SDK takes it: a function's code, recorded as its files' text
+    (`plan.engine`), as the archive it was."""
+    if type_token == "aws:lambda/function:Function" and key == "code":
+        assets = {k: pulumi.StringAsset(v["text"]) for k, v in value["assets"].items()}
+        return pulumi.AssetArchive(assets)  # type: ignore[arg-type]
+    return value
 
 
 def bare_program(rendered: Rendered) -> Callable[[Settings], dict[str, Any]]:
@@ -74,7 +86,7 @@ def bare_program(rendered: Rendered) -> Callable[[Settings], dict[str, Any]]:
                     k: pulumi.Output.secret(v) if k in r.secret_inputs else v
                     for k, v in r.inputs.items()
                 }
-                kwargs = {python_name(k): v for k, v in props.items()}
+                kwargs = {python_name(k): _literal(k, v, r.type) for k, v in props.items()}
                 created[r.urn] = sdk_class(r.type)(r.name, opts=opts, **kwargs)
             else:
                 created[r.urn] = _Component(r.type, r.name, opts)

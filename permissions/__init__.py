@@ -10,6 +10,7 @@ creates its own copy of the boundary, `components/boundary.py`, which CI may not
 
 Each module is one concern, deriving its statements from the typed settings the components read:
 `registry`, `keys`, `roles` (and the guards that close escalation), `fargate`, `web`, `scaling`,
+`hooks` (the deployment hooks' functions),
 `boundary`, `state` (a self-managed state backend); `renders` says what a stack creates,
 `documents` holds the statement helpers and shared conditions, `checks` whether actions are real.
 """
@@ -21,6 +22,7 @@ from typing import Any
 from permissions import (
     deploys,
     fargate,
+    hooks,
     keys,
     promotion,
     registry,
@@ -94,6 +96,7 @@ def read_statements(settings: Settings, account: str) -> list[Statement]:
     found += registry.credential_reads(settings, account)
     found += registry_wide.reads(settings, account)
     found += promotion.promotion_reads(settings, account)
+    found += hooks.hook_reads(settings, account)
     return [*found, statement("ReadUnscoped", unscoped_reads(settings), "*")]
 
 
@@ -122,6 +125,7 @@ def deploy_policy(settings: Settings, account: str) -> dict[str, Any]:
         registry_wide.writes,
         promotion.promotion_writes,
         deploys.deployment_writes,
+        hooks.hook_writes,
         roles.guards,
     )
     found = read_statements(settings, account)

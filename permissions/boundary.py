@@ -18,12 +18,14 @@ from permissions.documents import (
     passed_to,
     statement,
 )
+from permissions.hooks import hook_boundary
 from permissions.keys import registry_key_arn, via_ecr
 from permissions.registry_wide import boundary as registry_wide_boundary
 from permissions.renders import (
     creates_template_role,
     fargate_services,
     job_names,
+    migrations,
     pull_sources,
     task_secret_arns,
 )
@@ -38,7 +40,8 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
     config references, ECS Exec for the task role, the ECR creation-template role's repository
     and key-grant actions, a job's scheduler role running the stack's task families on its
     cluster and passing the stack's own roles to ECS tasks, ECS's infrastructure role moving the
-    stack's targets and listener rules in a blue/green, canary or linear deployment. Nothing else
+    stack's targets and listener rules in a blue/green, canary or linear deployment, a
+    deployment hook's roles (`permissions.hooks`: a migration's task of its own service). Nothing else
     in IAM, nothing in STS, Organizations or key policies; a stack that is not the account owner never reads the owner's
     pull-through credentials. The boundary is rendered from the same settings validation reads,
     so what it allows changes with the config: re-run the bootstrap after adding a secret or an
@@ -46,6 +49,7 @@ def boundary_policy(settings: Settings, account: str) -> dict[str, Any]:
     found = [statement("RegistryLogin", ["ecr:GetAuthorizationToken"], "*")]
     found += _task_boundary(settings, account) + _template_boundary(settings, account)
     found += registry_wide_boundary(settings, account) + deployment_boundary(settings, account)
+    found += hook_boundary(settings.names, account, migrate=migrations(settings))
     if not settings.account.owns:
         credentials = settings.names.cache_credentials_arn(account)
         found.append(

@@ -20,9 +20,11 @@ PERMISSION_ONLY = (
     "s3:ListBucket",  # ListObjects and ListObjectsV2 are authorized as s3:ListBucket
     *EXEC_ACTIONS,
 )
-# IAM actions named unlike the S3 operation they authorize (the operation botocore knows).
+# IAM actions named unlike the operation they authorize (the operation botocore knows).
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
-S3_AUTHORIZES = {
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html
+AUTHORIZES = {
+    "lambda:InvokeFunction": "Invoke",
     "s3:DeleteObjectVersion": "DeleteObject",  # with a VersionId
     "s3:GetAccelerateConfiguration": "GetBucketAccelerateConfiguration",
     "s3:GetBucketCORS": "GetBucketCors",
@@ -50,7 +52,7 @@ def unknown_actions(*documents: Mapping[str, Any]) -> list[str]:
         if action in PERMISSION_ONLY:
             continue
         service, _, name = action.partition(":")
-        name = S3_AUTHORIZES.get(action, name)
+        name = AUTHORIZES.get(action, name)
         if service not in known:
             models = [m for m in BOTOCORE_MODELS.get(service, (service,)) if m in available]
             known[service] = [

@@ -65,13 +65,32 @@ def task_definition_arns(settings: Settings, account: str) -> list[str]:
 
 
 def log_group_arns(settings: Settings, account: str) -> list[str]:
-    """The log groups, in both forms IAM actions use (`log-group:NAME` and `log-group:NAME:*`)."""
+    """The log groups, in both forms IAM actions use (`log-group:NAME` and `log-group:NAME:*`):
+    the services' and their deployment hooks'."""
     names = settings.names
+    hooks = [names.hook_log_group_arn(account, s, h) for s, h in deployment_hooks(settings)]
     return [
         form
         for s in fargate_services(settings)
         for form in (names.log_group_arn(account, s), names.log_group_children_arn(account, s))
+    ] + [form for arn in hooks for form in (arn, f"{arn}:*")]
+
+
+def migrations(settings: Settings) -> list[str]:
+    """The services whose deployments run `run.migrate` at PRE_SCALE_UP (never rolling ones:
+    `components.ecs.run.ServiceRun._migration`)."""
+    if settings.fargate is None:
+        return []
+    return [
+        r.service.name
+        for r in settings.fargate.services
+        if r.migrate is not None and not r.deployment.rolling
     ]
+
+
+def deployment_hooks(settings: Settings) -> list[tuple[str, str]]:
+    """(service, hook module) of every `DeploymentHook` the stack creates."""
+    return [(s, "migrate") for s in migrations(settings)]
 
 
 def job_names(settings: Settings) -> list[str]:

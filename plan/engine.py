@@ -117,7 +117,12 @@ class _Mocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = _unwrap(dict(args.inputs))
-        state = dict(inputs)
+        # The outputs keep an archive an archive (the SDK checks its type); the recorded
+        # inputs hold its files' text (`_unwrap`), so two renders compare by content.
+        raw = dict(args.inputs)
+        state = {
+            k: raw[k] if isinstance(raw.get(k), pulumi.Archive) else v for k, v in inputs.items()
+        }
         t, name = args.typ, args.name
         rid = f"{name}-id"
         if t == "aws:ecr/repository:Repository":
@@ -135,9 +140,9 @@ class _Mocks(pulumi.runtime.Mocks):
             arn = f"arn:{self.partition}:kms:{where}:{ACCOUNT_ID}:key/{rid}"
             state.update(arn=arn, keyId=rid)
         elif t == "aws:iam/role:Role":
-            path = inputs.get("path", "/")
-            state.update(arn=self._arn("iam", f"role{path}{name}", region=False), name=name)
-            rid = name
+            path, role = inputs.get("path", "/"), inputs.get("name", name)
+            state.update(arn=self._arn("iam", f"role{path}{role}", region=False), name=role)
+            rid = role
         elif t == "aws:iam/policy:Policy":
             # A managed policy's ARN is its path and name (the stack's own boundary).
             policy = inputs.get("name", name)
@@ -313,6 +318,10 @@ def _unwrap(value: Any) -> Any:
         return {k: _unwrap(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_unwrap(v) for v in value]
+    if isinstance(value, pulumi.AssetArchive):  # a hook's code: its files, compared by content
+        return {"assets": {k: _unwrap(v) for k, v in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}
     return value
 
 

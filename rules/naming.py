@@ -40,6 +40,8 @@ MAX_ELB_NAME = 32
 MAX_BUCKET_NAME = 63
 # Lambda function names: https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
 MAX_FUNCTION_NAME = 64
+# IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+MAX_ROLE_NAME = 64
 
 
 def bounded_name(full: str, limit: int) -> str:
@@ -269,6 +271,12 @@ class StackNames:
         but keeps the stack's prefix, which a `prod` grant shares with `prod-eu`, so grants on
         functions also require the `stack` tag."""
         return bounded_name(f"{self.prefix}-{service}-{hook}", MAX_FUNCTION_NAME)
+
+    def hook_role_name(self, service: str, hook: str, part: str) -> str:
+        """A hook's roles (`part`: `fn`, the function's own; `ecs`, the one ECS invokes it
+        with), named so the deploy role passes exactly these to Lambda and to ECS. Under
+        `role_path`, so the ARN is the stack's alone even where the name is hashed."""
+        return bounded_name(f"{self.prefix}-{service}-{hook}-{part}", MAX_ROLE_NAME)
 
     def hook_log_group(self, service: str, hook: str) -> str:
         """Where Lambda writes a function's logs by default (`/aws/lambda/<name>`): the stack

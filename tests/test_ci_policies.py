@@ -43,6 +43,7 @@ ECR_KMS_CONTEXT = {
     "kms:GrantIsForAWSResource": "true",
 }
 REPLICATION_SERVICE = "replication.ecr.amazonaws.com"
+LAMBDA = "lambda.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ TYPES: dict[str, Handlers] = {
         (("AWS::ElasticLoadBalancingV2::ListenerRule", None),)
     ),
     "aws:acm/certificate:Certificate": Handlers((("AWS::CertificateManager::Certificate", None),)),
+    # The deployment hooks (issue #21).
+    "aws:lambda/function:Function": Handlers((("AWS::Lambda::Function", None),)),
     # Not a CloudFormation type: waits for the certificate to be issued.
     "aws:acm/certificateValidation:CertificateValidation": Handlers(
         (), (("create", "acm:DescribeCertificate"),)
@@ -214,8 +217,6 @@ EXCLUSIONS: dict[str, str] = {
     "a credential would copy it out of the Region",
     "secretsmanager:RemoveRegionsFromReplication": "the stack sets no replica Regions",
     "AWS::ECS::Cluster kms:DescribeKey": "managed-storage encryption; the cluster sets no key",
-    "AWS::ECS::Service iam:PassRole": "the service passes no role (awsvpc networking uses the "
-    "ECS service-linked role)",
     # The web services (issue #14): each is for a type only, so that an exclusion of a type no
     # fixture renders yet is not reported as unneeded.
     "AWS::ElasticLoadBalancingV2::LoadBalancer ec2:DescribeIpamPools": "IPAM pools for the "
@@ -258,6 +259,53 @@ EXCLUSIONS: dict[str, str] = {
     "namespace's description is constant (derived from the stack name, which never changes)",
     "AWS::ServiceDiscovery::HttpNamespace servicediscovery:DeleteNamespace": "the namespace is "
     "retained on delete: without a tag no grant could tell this stack's namespace from another's",
+    # The deployment hooks' functions (issue #21): inline code, no key, layer, file system,
+    # code signing, reserved concurrency, published version or capacity provider.
+    **{
+        f"AWS::Lambda::Function {a}": why
+        for why, actions in (
+            (
+                "the code is an inline archive, never read from S3",
+                ("s3:GetObject", "s3:GetObjectVersion"),
+            ),
+            (
+                "no customer key: Lambda encrypts the environment with its own key",
+                ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt"),
+            ),
+            ("no customer key for the environment", ("kms:GenerateDataKey",)),
+            (
+                "no file system is mounted",
+                ("elasticfilesystem:DescribeMountTargets", "s3files:ListMountTargets"),
+            ),
+            (
+                "no code signing",
+                (
+                    "lambda:GetCodeSigningConfig",
+                    "lambda:PutFunctionCodeSigningConfig",
+                    "lambda:DeleteFunctionCodeSigningConfig",
+                ),
+            ),
+            (
+                "no reserved concurrency (the hooks run one at a time per deployment)",
+                ("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"),
+            ),
+            ("no layers", ("lambda:GetLayerVersion",)),
+            (
+                "the runtime's default update mode, recursion and scaling settings stay",
+                (
+                    "lambda:PutRuntimeManagementConfig",
+                    "lambda:PutFunctionRecursionConfig",
+                    "lambda:PutFunctionScalingConfig",
+                ),
+            ),
+            ("no published versions (ECS calls $LATEST)", ("lambda:PublishVersion",)),
+            (
+                "no Lambda managed instances (capacity providers, runtime aliases)",
+                ("lambda:PassCapacityProvider", "lambda:AssociateRuntimeAlias"),
+            ),
+        )
+        for a in actions
+    },
 }
 EMPTYING = (*policies.BUCKET_EMPTYING, "s3:ListBucketVersions")
 # Which of the (many) AWS::S3::Bucket handler actions each S3 type of the provider uses: a bucket
@@ -368,12 +416,24 @@ def _task_definition(v: Variant, r: Any) -> list[Target]:
     return found + [role_target(v, a, passed_to=policies.ECS_TASKS) for a in roles]
 
 
+def passed_service_roles(r: Any) -> list[str]:
+    """The roles CreateService/UpdateService hand ECS: the blue/green infrastructure role
+    (`loadBalancers[].advancedConfiguration.roleArn`) and each lifecycle hook's invoke role."""
+    balancers = r.inputs.get("loadBalancers") or []
+    hooks = (r.inputs.get("deploymentConfiguration") or {}).get("lifecycleHooks") or []
+    found = [
+        b["advancedConfiguration"]["roleArn"] for b in balancers if b.get("advancedConfiguration")
+    ]
+    return sorted({*found, *(h["roleArn"] for h in hooks)})
+
+
 def _service(v: Variant, r: Any) -> list[Target]:
     n = names(v)
     deployment = n.ecs_service_deployment_arn(ACCOUNT, r.inputs["name"]).replace("*", "deploy-1")
     return [
         Target(n.ecs_service_arn(ACCOUNT, r.inputs["name"]), tags_of(r), new=True),
         Target(deployment, tags_of(r)),
+        *(role_target(v, a, passed_to=policies.ECS) for a in passed_service_roles(r)),
     ]
 
 
@@ -406,6 +466,10 @@ def _schedule(v: Variant, r: Any) -> list[Target]:
     )
     role = role_target(v, r.inputs["target"]["roleArn"], passed_to=policies.SCHEDULER)
     return [Target(arn, new=True), role]
+
+
+def _function(v: Variant, r: Any) -> list[Target]:
+    return [*_own(v, r), role_target(v, r.inputs["role"], passed_to=LAMBDA)]
 
 
 def _own(v: Variant, r: Any) -> list[Target]:
@@ -544,6 +608,7 @@ TARGETS: dict[str, Callable[[Variant, Any], list[Target]]] = {
     "aws:appautoscaling/policy:Policy": lambda v, r: [_scalable(v, r)],
     "aws:appautoscaling/scheduledAction:ScheduledAction": lambda v, r: [_scalable(v, r)],
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
+    "aws:lambda/function:Function": _function,
 }
 # Tags ride along with the creating call; IAM then checks the tagging action on the new resource.
 TAG_ON_CREATE = {
@@ -559,6 +624,7 @@ TAG_ON_CREATE = {
     "acm:AddTagsToCertificate",
     "application-autoscaling:TagResource",
     "cloudwatch:TagResource",
+    "lambda:TagResource",
 }
 # The creating call ELB names in `elasticloadbalancing:CreateAction` when it tags on create.
 ELB_CREATE_ACTIONS = {
@@ -589,6 +655,10 @@ def applies(cfn: str, action: str, r: Any) -> bool:
         return bool(r.inputs.get("forceDestroy"))
     if cfn == "AWS::S3::Bucket":
         return action in S3_CALLS[r.type]
+    if cfn == "AWS::ECS::Service" and action == "iam:PassRole":
+        return bool(passed_service_roles(r))
+    if cfn == "AWS::Lambda::Function" and action.startswith("ec2:"):
+        return bool(r.inputs.get("vpcConfig"))  # the VPC's subnets, groups and interfaces
     return True
 
 

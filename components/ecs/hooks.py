@@ -4,8 +4,8 @@ It packages one module of `hooks/` (that file alone, as a string asset: the arch
 the file's bytes and nothing else, so an unchanged hook is never redeployed), creates the
 function, its log group (retention like the service's logs), its execution role and the role ECS
 invokes it with (`lifecycleHooks[].roleArn`), both under the stack's role path and bounded by the
-stack's boundary. The caller wires `lifecycle_hook()` into the service's
-`deploymentConfiguration.lifecycleHooks`.
+stack's boundary. `ServiceRun` creates it for a service that migrates and wires
+`lifecycle_hook()` into the service's `deploymentConfiguration.lifecycleHooks`.
 
 The hook's contract (payload, `hookStatus`, `callBackDelay`) is in `hooks/__init__.py`; the
 stages: the smoke test at POST_TEST_TRAFFIC_SHIFT (green has all the test traffic), the migration
@@ -27,6 +27,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.ecs.service import LifecycleHook
 from rules.ecs import hooks as documents
 from rules.naming import StackNames
 
@@ -88,6 +89,11 @@ class DeploymentHookArgs:
     log_retention_days: int
     hook: SmokeHook | MigrateHook
     tags: Mapping[str, str] = field(default_factory=dict)
+    # The boundary the roles carry (the stack's own policy with `permissionsBoundary: stack`);
+    # None: the bootstrap's, by name.
+    boundary_arn: pulumi.Input[str] | None = None
+    # prod: the function's log group outlives a destroy, like the service's own.
+    retain_logs: bool = False
 
 
 def archive(module: str) -> pulumi.AssetArchive:
@@ -149,10 +155,10 @@ class DeploymentHook(pulumi.ComponentResource):
             name=names.hook_log_group(args.service, hook.module),
             retention_in_days=args.log_retention_days,
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain_logs or None),
         )
         lambda_trust = json.dumps(documents.lambda_assume_role_policy(), sort_keys=True)
-        self.role = self._role(name, "role", args, lambda_trust)
+        self.role = self._role(name, "role", args, lambda_trust, "fn")
         policies = self._function_policies(name, args)
         vpc = hook.vpc if isinstance(hook, SmokeHook) else None
         self.security_group = self._security_group(name, args, vpc) if vpc else None
@@ -179,29 +185,30 @@ class DeploymentHook(pulumi.ComponentResource):
             {"functionArn": self.function.arn, "invokeRoleArn": self.invoke_role.arn}
         )
 
-    def lifecycle_hook(self) -> aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs:
-        """The entry for the service's `deploymentConfiguration.lifecycleHooks`."""
-        return aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs(
-            lifecycle_stages=[self.stage],
+    def lifecycle_hook(self) -> LifecycleHook:
+        """The entry for the service's `deploymentConfiguration.lifecycleHooks`
+        (`ServiceRunArgs.hooks`)."""
+        return LifecycleHook(
             hook_target_arn=self.function.arn,
             role_arn=self.invoke_role.arn,
-            timeout_configuration=aws.ecs.ServiceDeploymentConfigurationLifecycleHookTimeoutConfigurationArgs(
-                # pulumi-aws 7.51 types the minutes as a string (the provider converts it)
-                timeout_in_minutes=str(self.timeout_minutes),
-                action="ROLLBACK",
-            ),
+            lifecycle_stages=[self.stage],
+            timeout_minutes=self.timeout_minutes,
         )
 
     def _role(
-        self, name: str, part: str, args: DeploymentHookArgs, trust: pulumi.Input[str]
+        self, name: str, part: str, args: DeploymentHookArgs, trust: pulumi.Input[str], role: str
     ) -> aws.iam.Role:
+        """Named (`hook_role_name`), so the deploy role passes exactly the hook's roles."""
         names = args.names
         return aws.iam.Role(
             f"{name}-{part}",
+            name=names.hook_role_name(args.service, args.hook.module, role),
             assume_role_policy=trust,
             description=f"{args.hook.module} hook of {names.family(args.service)}",
             path=names.role_path,
-            permissions_boundary=self._account.apply(names.boundary_arn),
+            permissions_boundary=args.boundary_arn
+            if args.boundary_arn is not None
+            else self._account.apply(names.boundary_arn),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -272,7 +279,7 @@ class DeploymentHook(pulumi.ComponentResource):
         trust = self._account.apply(
             lambda a: json.dumps(documents.hook_invoke_assume_role_policy(a), sort_keys=True)
         )
-        role = self._role(name, "invoke-role", args, trust)
+        role = self._role(name, "invoke-role", args, trust, "ecs")
         function = names.hook_function(args.service, module)
         invoke = self._account.apply(
             lambda a: json.dumps(

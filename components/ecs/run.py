@@ -14,6 +14,7 @@ import pulumi
 from components.ecs.access import NetworkAccess, NetworkAccessArgs
 from components.ecs.alarms import ServiceAlarms, ServiceAlarmsArgs
 from components.ecs.cluster import StackCluster
+from components.ecs.hooks import DeploymentHook, DeploymentHookArgs, MigrateHook
 from components.ecs.scaling import ServiceScaling, ServiceScalingArgs
 from components.ecs.service import EcsService, EcsServiceArgs, LifecycleHook, ScheduledJob
 from components.ecs.target import WebTarget
@@ -80,7 +81,7 @@ class ServiceRun(pulumi.ComponentResource):
             args.primary,
             args.target,
             self._alarm_names(name, args),
-            args.hooks,
+            [*args.hooks, *self._migration(name, args, task)],
         )
         self.family = task.task_definition.family
         self.task_definition_arn = task.task_definition.arn
@@ -95,6 +96,33 @@ class ServiceRun(pulumi.ComponentResource):
             self.service_name = service.name
             self._scaling(name, args, service)
         self.register_outputs({"taskDefinitionArn": self.task_definition_arn})
+
+    def _migration(self, name: str, args: ServiceRunArgs, task: ServiceTask) -> list[LifecycleHook]:
+        """A service with `run.migrate` (never rolling: settings refuse it) runs its command in
+        the new revision at PRE_SCALE_UP; the hook passes the service's own two roles to it."""
+        run = args.run
+        if run.migrate is None or run.deployment.rolling or run.kind == "job":
+            return []
+        hook = DeploymentHook(
+            f"{name}-migrate",
+            DeploymentHookArgs(
+                args.names,
+                run.service.name,
+                args.account_id,
+                run.log_retention_days,
+                MigrateHook(
+                    command=run.migrate.command,
+                    container=run.container.name,
+                    timeout_minutes=run.migrate.timeout_minutes,
+                    role_arns=[task.task_role.arn, task.execution_role.arn],
+                ),
+                args.tags,
+                args.boundary_arn,
+                args.retain_logs,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        return [hook.lifecycle_hook()]
 
     def _alarm_names(self, name: str, args: ServiceRunArgs) -> list[pulumi.Output[str]]:
         """A web service behind the load balancer gets the alarms its deployments roll back on."""

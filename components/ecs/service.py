@@ -54,6 +54,27 @@ class LifecycleHook:
     role_arn: pulumi.Input[str]
     lifecycle_stages: Sequence[str]
     hook_details: pulumi.Input[str] | None = None
+    # How long ECS waits for the hook before it rolls back; None: ECS's default (1440).
+    timeout_minutes: int | None = None
+
+
+def lifecycle_hook_args(
+    hook: LifecycleHook,
+) -> aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs:
+    timeout = None
+    if hook.timeout_minutes is not None:
+        timeout = aws.ecs.ServiceDeploymentConfigurationLifecycleHookTimeoutConfigurationArgs(
+            # pulumi-aws 7.51 types the minutes as a string (the provider converts it)
+            timeout_in_minutes=str(hook.timeout_minutes),
+            action="ROLLBACK",
+        )
+    return aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs(
+        hook_target_arn=hook.hook_target_arn,
+        role_arn=hook.role_arn,
+        lifecycle_stages=list(hook.lifecycle_stages),
+        hook_details=hook.hook_details,
+        timeout_configuration=timeout,
+    )
 
 
 def deployment_configuration(
@@ -80,16 +101,7 @@ def deployment_configuration(
         bake_time_in_minutes=None if d.rolling else str(d.bake_minutes),
         canary_configuration=canary,
         linear_configuration=linear,
-        lifecycle_hooks=[
-            aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs(
-                hook_target_arn=h.hook_target_arn,
-                role_arn=h.role_arn,
-                lifecycle_stages=list(h.lifecycle_stages),
-                hook_details=h.hook_details,
-            )
-            for h in hooks
-        ]
-        or None,
+        lifecycle_hooks=[lifecycle_hook_args(h) for h in hooks] or None,
     )
 
 
