@@ -112,8 +112,10 @@ def test_pushed_tags_are_kept_by_the_protection_rule(preset: str, prefix: str) -
         prefix, context_digest="0" * 64, target=None, args={}, platforms=["linux/amd64"]
     )
     policy, _ = lifecycle.protect_deploy_prefix(lifecycle.preset_policy(preset), prefix, 10)
-    first = policy["rules"][0]["selection"]
-    assert all(tag.startswith(p) for p in first["tagPrefixList"])
+    # Rule 2 (rule 1 keeps the running markers, which no content tag starts with).
+    assert not tag.startswith(policy["rules"][0]["selection"]["tagPrefixList"][0])
+    second = policy["rules"][1]["selection"]
+    assert all(tag.startswith(p) for p in second["tagPrefixList"])
     assert lifecycle.deployed_image_expiring_rule(policy, tag, prefix=prefix) is None
 
 

@@ -32,7 +32,9 @@ def test_json_plan_lists_resources_and_outputs(
     policy = next(
         r for r in doc["resources"] if r["type"] == "aws:ecr/lifecyclePolicy:LifecyclePolicy"
     )
-    assert policy["inputs"]["policy"]["rules"][0]["selection"]["tagPrefixList"] == [f"{stack}-"]
+    rules = policy["inputs"]["policy"]["rules"]
+    assert rules[0]["selection"]["tagPrefixList"] == [f"{stack}-running-"]
+    assert rules[1]["selection"]["tagPrefixList"] == [f"{stack}-"]
     image = next(r for r in doc["resources"] if r["type"] == "docker:index/image:Image")
     assert image["inputs"]["registry"] == "[secret]"
     assert {"api": f"{stack}/api", "worker": f"{stack}/worker"}.items() <= doc["outputs"][

@@ -60,10 +60,12 @@ def test_given_kms_key_is_used_and_none_created() -> None:
     assert r.of_type("aws:kms/key:Key") == []
     for repo in r.of_type("aws:ecr/repository:Repository"):
         assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key}]
-        # IMMUTABLE leaves only CI's build cache tag mutable (settings.registry).
+        # IMMUTABLE leaves only CI's build cache tag and the deploy's running markers mutable
+        # (settings.registry).
         assert repo.inputs["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
         assert repo.inputs["imageTagMutabilityExclusionFilters"] == [
-            {"filter": "buildcache", "filterType": "WILDCARD"}
+            {"filter": "buildcache", "filterType": "WILDCARD"},
+            {"filter": "prod-running-*", "filterType": "WILDCARD"},
         ]
 
 
