@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import settings
-from rules.naming import validate_stack_name
+from rules.name_parts import validate_stack_name
 from rules.registry.text import one_line
 from settings.source import PROJECT_DIR, from_files, read_stack_file, stack_file_path
 

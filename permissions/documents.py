@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rules.naming import STACK_TAG
+from rules.name_parts import STACK_TAG
 from settings import Settings
 
 VERSION = "2012-10-17"

@@ -12,7 +12,7 @@ from permissions.documents import (
     statement,
     tag_on_create,
 )
-from rules.naming import STACK_TAG
+from rules.name_parts import STACK_TAG
 from settings import Settings
 
 KEY_READS = (

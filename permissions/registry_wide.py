@@ -20,7 +20,8 @@ from permissions.documents import (
 )
 from permissions.keys import KEY_READS, KEY_WRITES
 from permissions.registry import IMAGE_READ_ACTIONS, PUSH_ACTIONS
-from rules.naming import STACK_TAG, StackNames
+from rules.name_parts import STACK_TAG
+from rules.naming import StackNames
 from rules.registry.pull_through import TEMPLATE_KMS_ACTIONS, TEMPLATE_ROLE_ACTIONS
 from settings import Settings
 from settings.registry_wide import RegistryWide

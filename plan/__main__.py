@@ -23,7 +23,7 @@ from plan.diff import Change, diff, from_dump
 from plan.dump import dump_resources
 from plan.engine import ACCOUNT_ID, Rendered, render_stack
 from plan.ref import locate, render_at_ref
-from rules.naming import validate_stack_name
+from rules.name_parts import validate_stack_name
 from rules.registry.text import one_line
 from settings import ConfigErrors
 from settings.boundary import not_deploying

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rules.naming import StackNames, validate_stack_name
+from rules.name_parts import validate_stack_name
+from rules.naming import StackNames
 from rules.registry import urls
 from settings import legacy
 from settings.account import AccountSettings, load_account

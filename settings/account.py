@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rules import naming
+from rules import name_parts
 from rules.registry import urls
 from settings.cache import CacheSettings, load_cache
 from settings.errors import Collector, show
@@ -61,7 +61,7 @@ def load_account(
     owner = top.string("accountOwner", raw.stack)
     before = len(errors.errors)
     with errors.guard("accountOwner"):
-        naming.validate_stack_name(owner)
+        name_parts.validate_stack_name(owner)
     if len(errors.errors) > before:
         owner = raw.stack  # refused: never used again (no file is looked up by that name)
     elif not _placed(errors, raw, owner, accounts, region):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rules import naming
+from rules import name_parts, naming
 from rules.registry import urls
 from settings.errors import Collector, key_path, show
 from settings.source import RawConfig, StackFileError, from_files, stack_file_path
@@ -120,7 +120,7 @@ def peers(raw: RawConfig) -> list[Peer]:
     found: list[Peer] = []
     for path in sorted(Path(raw.stacks_dir).glob("Pulumi.*.yaml")):
         stack = path.name[len("Pulumi.") : -len(".yaml")]
-        if stack == raw.stack or not naming.STACK_NAME.fullmatch(stack):
+        if stack == raw.stack or not name_parts.STACK_NAME.fullmatch(stack):
             continue
         peer = read_peer(raw, stack)
         if peer is not None:
@@ -149,7 +149,7 @@ def load_promotion(
         errors.add(key, f"{show(value)} is not allowed; a stack cannot promote its own images")
         return None
     try:
-        naming.validate_stack_name(value)
+        name_parts.validate_stack_name(value)
     except ValueError as exc:
         errors.add(key, str(exc))
         return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rules import naming
+from rules import name_parts, naming
 from rules.registry import names, urls
 from settings.cache import CacheSettings
 from settings.errors import Collector, key_path, show
@@ -276,7 +276,7 @@ def ci_stacks(stacks_dir: Path, owner: str, region: str | None, *, own_ci: bool)
         if stack == owner:
             continue
         try:
-            naming.validate_stack_name(stack)
+            name_parts.validate_stack_name(stack)
             config = read_stack_file(path)
         except ValueError:
             continue
