@@ -129,22 +129,16 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         scan_type=account.scan_type,
         protection_count=protection,
     )
-    services = load_services(
+    services, registry = _services(
         errors,
-        top.raw("services"),
-        stack=raw.stack,
-        registry=registry,
-        project_dir=raw.project_dir,
-        build_on_preview=top.flag("buildOnPreview"),
-        env=environ,
-    )
-    if promotion is not None:
-        services = _promoted(services, StackNames(raw.stack).image_digests_parameter)
-    registry = replace(
+        raw,
+        top,
         registry,
-        repositories=tuple(s.repository for s in services),
-        root_creation_template=account.root_creation_template,
-        promote_role_arns=promoter_roles(raw, accounts, partition.name),
+        account,
+        promotion,
+        accounts=accounts,
+        partition=partition.name,
+        env=environ,
     )
     names = StackNames(raw.stack, partition.name, region or "us-east-1")
     fargate = load_fargate(
@@ -155,17 +149,7 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         errors, top.raw("github"), environment=environment, partition=partition.name
     )
     boundary = load_permissions_boundary(errors, top, environ)
-    wide = RegistryWide()
-    if account.owns:
-        wide = load_registry_wide(
-            errors,
-            top.raw("registry"),
-            registry=registry,
-            cache=account.cache,
-            partition=partition,
-            region=region,
-            excluded_stacks=ci_stacks(raw.stacks_dir, raw.stack, region, own_ci=github is not None),
-        )
+    wide = _registry_wide(errors, raw, top, account, registry, partition, region, github)
     errors.raise_if_any()
     return Settings(
         project="ecr-fargate",
@@ -182,6 +166,64 @@ def load(raw: RawConfig, *, env: Mapping[str, str] | None = None) -> Settings:
         registry_wide=wide,
         accounts=accounts,
         promotion=promotion,
+    )
+
+
+def _services(
+    errors: Collector,
+    raw: RawConfig,
+    top: Obj,
+    registry: RegistrySettings,
+    account: AccountSettings,
+    promotion: Promotion | None,
+    *,
+    accounts: tuple[str, ...],
+    partition: str,
+    env: Mapping[str, str],
+) -> tuple[tuple[ServiceSettings, ...], RegistrySettings]:
+    """The services, and the registry completed with their repositories: a promoted stack's
+    services read their digests from its SSM parameter."""
+    services = load_services(
+        errors,
+        top.raw("services"),
+        stack=raw.stack,
+        registry=registry,
+        project_dir=raw.project_dir,
+        build_on_preview=top.flag("buildOnPreview"),
+        env=env,
+    )
+    if promotion is not None:
+        services = _promoted(services, StackNames(raw.stack).image_digests_parameter)
+    registry = replace(
+        registry,
+        repositories=tuple(s.repository for s in services),
+        root_creation_template=account.root_creation_template,
+        promote_role_arns=promoter_roles(raw, accounts, partition),
+    )
+    return services, registry
+
+
+def _registry_wide(
+    errors: Collector,
+    raw: RawConfig,
+    top: Obj,
+    account: AccountSettings,
+    registry: RegistrySettings,
+    partition: urls.Partition,
+    region: str | None,
+    github: GithubSettings | None,
+) -> RegistryWide:
+    """Create-on-push, replication and pull-time exclusions: the account owner's only."""
+    if not account.owns:
+        return RegistryWide()
+    return load_registry_wide(
+        errors,
+        top.raw("registry"),
+        registry=registry,
+        cache=account.cache,
+        partition=partition,
+        region=region,
+        excluded_stacks=ci_stacks(raw.stacks_dir, raw.stack, region, own_ci=github is not None),
     )
 
 
