@@ -27,6 +27,7 @@ from permissions import boundary_policy
 from rules.build.platform import platform_for
 from rules.ecs import pull
 from settings import Settings
+from settings.fargate import FargateStack
 from settings.services import ImageSettings
 
 
@@ -309,17 +310,7 @@ def _fargate(
             ),
         )
     outputs = {"ecsClusterName": cluster.cluster.name, **_run_outputs(runs, f.primary)}
-    # How each long-running service deploys (rolling, blue-green, canary, linear).
-    outputs["deploymentStrategies"] = {r.service.name: r.deployment.strategy for r in f.services}
-    # What each service's deployments run before the new revision scales up (`run.migrate`).
-    outputs["migrations"] = {
-        r.service.name: {
-            "command": list(r.migrate.command),
-            "timeoutMinutes": r.migrate.timeout_minutes,
-        }
-        for r in f.services
-        if r.migrate is not None
-    }
+    outputs |= _rollout_outputs(f)
     if balancer is not None:
         outputs |= {
             "serviceUrls": balancer.service_urls,
@@ -331,6 +322,22 @@ def _fargate(
             "loadBalancerZoneId": balancer.load_balancer.zone_id,
         }
     return outputs
+
+
+def _rollout_outputs(f: FargateStack) -> dict[str, pulumi.Input[object]]:
+    """How each long-running service deploys (rolling, blue-green, canary, linear), and what its
+    deployments run before the new revision scales up (`run.migrate`)."""
+    return {
+        "deploymentStrategies": {r.service.name: r.deployment.strategy for r in f.services},
+        "migrations": {
+            r.service.name: {
+                "command": list(r.migrate.command),
+                "timeoutMinutes": r.migrate.timeout_minutes,
+            }
+            for r in f.services
+            if r.migrate is not None
+        },
+    }
 
 
 def _load_balancer(

@@ -139,16 +139,6 @@ class _Mocks(pulumi.runtime.Mocks):
             where = inputs.get("region") or self.region
             arn = f"arn:{self.partition}:kms:{where}:{ACCOUNT_ID}:key/{rid}"
             state.update(arn=arn, keyId=rid)
-        elif t == "aws:iam/role:Role":
-            path, role = inputs.get("path", "/"), inputs.get("name", name)
-            state.update(arn=self._arn("iam", f"role{path}{role}", region=False), name=role)
-            rid = role
-        elif t == "aws:iam/policy:Policy":
-            # A managed policy's ARN is its path and name (the stack's own boundary).
-            policy = inputs.get("name", name)
-            path = inputs.get("path", "/")
-            state.update(arn=self._arn("iam", f"policy{path}{policy}", region=False), name=policy)
-            rid = state["arn"]
         elif t == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = self._arn("logs", f"log-group:{inputs.get('name', name)}")
         elif t == "aws:ecs/cluster:Cluster":
@@ -163,12 +153,6 @@ class _Mocks(pulumi.runtime.Mocks):
             rid = str(inputs.get("name", name))
         elif t == "aws:ecs/service:Service":
             rid = self._arn("ecs", f"service/{inputs.get('name', name)}")
-        elif t == "aws:secretsmanager/secret:Secret":
-            secret_name = inputs.get("name", name)
-            state["arn"] = self._arn(
-                "secretsmanager", f"secret:{secret_name}-{_hex(secret_name, length=6)}"
-            )
-            rid = state["arn"]
         elif t == "aws:servicediscovery/httpNamespace:HttpNamespace":
             rid = f"ns-{_hex(name, length=16)}"
             state["arn"] = self._arn("servicediscovery", f"namespace/{rid}")
@@ -176,12 +160,8 @@ class _Mocks(pulumi.runtime.Mocks):
             rid = f"sg-{_hex(name, length=17)}"
         elif t.startswith(("aws:lb/", "aws:acm/", "aws:route53/", "aws:s3/bucket:")):
             rid = self._web_state(t, name, inputs, state) or rid
-        elif t == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-            state["arn"] = self._arn(
-                "iam",
-                f"oidc-provider/{inputs.get('url', '').removeprefix('https://')}",
-                region=False,
-            )
+        elif t.startswith(("aws:iam/", "aws:secretsmanager/secret:")):
+            rid = self._identity_state(t, name, inputs, state) or rid
         elif t == "docker:index/image:Image":
             image_name = inputs.get("imageName", "")
             repo = image_name.rsplit(":", 1)[0]
@@ -192,6 +172,36 @@ class _Mocks(pulumi.runtime.Mocks):
             )
         self._record(t, name, inputs, state, rid)
         return rid, state
+
+    def _identity_state(
+        self, t: str, name: str, inputs: dict[str, Any], state: dict[str, Any]
+    ) -> str | None:
+        """Roles, managed policies, secrets and the OIDC provider: their ARNs, and the ID the
+        provider gives (None: the resource name's default)."""
+        rid: str | None = None
+        if t == "aws:iam/role:Role":
+            path, role = inputs.get("path", "/"), inputs.get("name", name)
+            state.update(arn=self._arn("iam", f"role{path}{role}", region=False), name=role)
+            rid = role
+        elif t == "aws:iam/policy:Policy":
+            # A managed policy's ARN is its path and name (the stack's own boundary).
+            policy = inputs.get("name", name)
+            path = inputs.get("path", "/")
+            state.update(arn=self._arn("iam", f"policy{path}{policy}", region=False), name=policy)
+            rid = state["arn"]
+        elif t == "aws:secretsmanager/secret:Secret":
+            secret_name = inputs.get("name", name)
+            state["arn"] = self._arn(
+                "secretsmanager", f"secret:{secret_name}-{_hex(secret_name, length=6)}"
+            )
+            rid = state["arn"]
+        elif t == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            state["arn"] = self._arn(
+                "iam",
+                f"oidc-provider/{inputs.get('url', '').removeprefix('https://')}",
+                region=False,
+            )
+        return rid
 
     def _record(
         self, t: str, name: str, inputs: dict[str, Any], state: dict[str, Any], rid: str

@@ -48,11 +48,7 @@ def load_run(
     cpu, memory = _size(errors, obj)
     container = _container(errors, obj, name, names.partition, kind, service is not None)
     retention = _retention(errors, obj)
-    capacity = obj.text("capacityProvider")
-    if capacity == "FARGATE_SPOT" and prod:
-        warnings.append(
-            f"{obj.at('capacityProvider')} FARGATE_SPOT in prod: tasks can be interrupted"
-        )
+    capacity = _capacity(obj, prod, warnings)
     ephemeral = obj.integer("ephemeralStorageGiB")
     rollout = (
         _desired_count(errors, obj, kind),
@@ -95,6 +91,16 @@ def load_run(
     )
     _preview_task_definition(errors, obj.path, run, names)
     return run
+
+
+def _capacity(obj: Obj, prod: bool, warnings: list[str]) -> str:
+    """FARGATE or FARGATE_SPOT; Spot in prod is allowed, with a warning."""
+    capacity = obj.text("capacityProvider")
+    if capacity == "FARGATE_SPOT" and prod:
+        warnings.append(
+            f"{obj.at('capacityProvider')} FARGATE_SPOT in prod: tasks can be interrupted"
+        )
+    return capacity
 
 
 def _public_ip(
